@@ -1,0 +1,49 @@
+/* The one configuration struct: argv is parsed once into it (src/cli/) and
+ * it is passed down, read-only, to everything else.
+ *
+ * Ownership: strings point into argv or are owned by the struct and freed
+ * by exs_config_release().
+ */
+#ifndef EXSCAN_CONFIG_H
+#define EXSCAN_CONFIG_H
+
+#include <stdbool.h>
+#include <time.h>
+
+enum exs_format {
+	EXS_FORMAT_TEXT,
+	EXS_FORMAT_JSON,
+	EXS_FORMAT_JSONL,
+	EXS_FORMAT_SARIF,
+	EXS_FORMAT_JUNIT,
+	EXS_FORMAT_HTML,
+};
+
+enum exs_fail_on {
+	EXS_FAIL_ON_NEVER,
+	EXS_FAIL_ON_COMPROMISED,
+	EXS_FAIL_ON_VULNERABLE,
+	EXS_FAIL_ON_AT_RISK,
+};
+
+struct exs_config {
+	enum exs_format format;
+	unsigned formats_allowed; /* bit per enum exs_format, set by the command */
+	const char *output;       /* -o FILE; NULL for stdout */
+	const char *builds_path;  /* --builds FILE; NULL for the built-in table */
+	const char *cves_path;    /* --cves FILE */
+	bool color;               /* colour in text output (terminal and no NO_COLOR) */
+	enum exs_fail_on fail_on;
+	time_t now;  /* when the run started; decides end of support */
+	char **args; /* positional arguments, borrowed from argv */
+	int nargs;
+};
+
+void exs_config_init(struct exs_config *cfg);
+void exs_config_release(struct exs_config *cfg);
+
+const char *exs_format_name(enum exs_format f);
+/* Returns 0 and sets *out, or -1 for an unknown name. */
+int exs_format_parse(const char *name, enum exs_format *out);
+
+#endif

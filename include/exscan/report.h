@@ -1,0 +1,34 @@
+/* Writers that turn results into what users read.  Only src/report/ and
+ * src/cli/ print; everything else returns data.
+ *
+ * Ownership: json_object results are new references owned by the caller
+ * (release with json_object_put()); the inputs are borrowed.
+ */
+#ifndef EXSCAN_REPORT_H
+#define EXSCAN_REPORT_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "exscan/kb.h"
+
+/* A JSON string from untrusted bytes: valid UTF-8 is kept (json-c escapes
+ * control characters), every invalid byte becomes the text \xNN. */
+struct json_object *exs_json_str(const char *s, size_t n);
+struct json_object *exs_json_cstr(const char *s); /* NULL gives JSON null */
+/* Serialises compactly (jsonl) or pretty (json), without escaping '/'. */
+const char *exs_json_text(struct json_object *o, bool pretty);
+
+/* The open_cves array as in `exscan builds` (also used by probe). */
+struct json_object *exs_open_cves_to_json(const struct exs_assessment *a);
+/* The per-build object of `exscan builds --format json`. */
+struct json_object *exs_assessment_to_json(const struct exs_kb *kb, const struct exs_assessment *a);
+/* Human-readable report of one assessment. */
+void exs_assessment_write_text(FILE *fp, const struct exs_kb *kb, const struct exs_assessment *a,
+                               bool color);
+/* Days between two YYYY-MM-DD dates (b - a), or -1 if either is not a full date. */
+long exs_days_between(const char *a, const char *b);
+
+#endif

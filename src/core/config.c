@@ -1,0 +1,38 @@
+#include <string.h>
+
+#include "exscan/config.h"
+
+static const char *const format_names[] = {
+        [EXS_FORMAT_TEXT] = "text",   [EXS_FORMAT_JSON] = "json",   [EXS_FORMAT_JSONL] = "jsonl",
+        [EXS_FORMAT_SARIF] = "sarif", [EXS_FORMAT_JUNIT] = "junit", [EXS_FORMAT_HTML] = "html",
+};
+
+void exs_config_init(struct exs_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->format = EXS_FORMAT_TEXT;
+	cfg->formats_allowed = 1u << EXS_FORMAT_TEXT;
+	cfg->fail_on = EXS_FAIL_ON_VULNERABLE;
+	cfg->now = time(NULL);
+}
+
+void exs_config_release(struct exs_config *cfg)
+{
+	(void)cfg;
+}
+
+const char *exs_format_name(enum exs_format f)
+{
+	return (unsigned)f < sizeof(format_names) / sizeof(format_names[0]) ? format_names[f] : "?";
+}
+
+int exs_format_parse(const char *name, enum exs_format *out)
+{
+	for (size_t i = 0; i < sizeof(format_names) / sizeof(format_names[0]); i++) {
+		if (strcmp(name, format_names[i]) == 0) {
+			*out = (enum exs_format)i;
+			return 0;
+		}
+	}
+	return -1;
+}

@@ -1,0 +1,332 @@
+/* Assessing a build against the tables with HealthChecker's rule:
+ * - patched if the build is at or above the update's build on the newest CU
+ *   that received it;
+ * - else patched only if the build's own CU received the update and the
+ *   build is at or above it there;
+ * - a CU that never received it is vulnerable; a product line that never
+ *   received it is not affected. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exscan/kb.h"
+#include "kb_internal.h"
+
+const char *exs_precision_name(enum exs_precision p)
+{
+	switch (p) {
+	case EXS_PRECISION_EXACT:
+		return "exact";
+	case EXS_PRECISION_CU:
+		return "cu";
+	default:
+		return "none";
+	}
+}
+
+const struct exs_product *exs_kb_product_for(const struct exs_kb *kb, const struct exs_version *v)
+{
+	const struct exs_product *best = NULL;
+
+	for (size_t i = 0; i < kb->n_products; i++) {
+		const struct exs_product *p = &kb->products[i];
+
+		if (p->major != v->part[0] || p->minor != v->part[1] || v->part[2] < p->first_build)
+			continue;
+		if (!best || p->first_build > best->first_build)
+			best = p;
+	}
+	return best;
+}
+
+const struct exs_build *exs_kb_build_find(const struct exs_kb *kb, const struct exs_version *v)
+{
+	size_t lo = 0, hi = kb->n_builds;
+
+	if (v->nparts != 4)
+		return NULL;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = exs_version_cmp(&kb->builds[mid].version, v);
+
+		if (c == 0) {
+			while (mid > 0 && exs_version_cmp(&kb->builds[mid - 1].version, v) == 0)
+				mid--;
+			return &kb->builds[mid];
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* Lowest table entry with the same major.minor.build (the CU's first build
+ * for 2013 and later; for 2010 each rollup has its own build number). */
+static const struct exs_build *cu_entry_for(const struct exs_kb *kb, const struct exs_product *p,
+                                            const struct exs_version *v)
+{
+	for (size_t i = 0; i < kb->n_builds; i++) {
+		const struct exs_build *b = &kb->builds[i];
+
+		if (b->product == p && exs_version_cmp3(&b->version, v) == 0)
+			return b;
+	}
+	return NULL;
+}
+
+enum exs_update_state exs_kb_update_state(const struct exs_kb *kb, const struct exs_version *v,
+                                          const struct exs_product *p, const char *update,
+                                          const struct exs_build **fix_out)
+{
+	const struct exs_build *newest_cu_fix = NULL, *own_fix = NULL, *cu = NULL;
+	struct exs_version lo;
+
+	if (fix_out)
+		*fix_out = NULL;
+	cu = cu_entry_for(kb, p, v);
+	for (size_t i = 0; i < kb->n_builds; i++) {
+		const struct exs_build *b = &kb->builds[i];
+
+		if (b->product != p || strcmp(b->base_update, update) != 0)
+			continue;
+		/* builds are ascending, so the first hit per CU is that CU's fix build */
+		if (!newest_cu_fix || exs_version_cmp(&b->cu_build, &newest_cu_fix->cu_build) > 0)
+			newest_cu_fix = b;
+		if (cu && !own_fix && strcmp(b->cu, cu->cu) == 0 &&
+		    exs_version_cmp(&b->cu_build, &cu->cu_build) == 0)
+			own_fix = b;
+	}
+	if (!newest_cu_fix)
+		return EXS_UPDATE_INSTALLED; /* the line never got it: not affected */
+	if (fix_out)
+		*fix_out = own_fix ? own_fix : newest_cu_fix;
+	if (v->nparts == 4) {
+		if (exs_version_cmp(v, &newest_cu_fix->version) >= 0)
+			return EXS_UPDATE_INSTALLED;
+		if (own_fix && exs_version_cmp(v, &own_fix->version) >= 0)
+			return EXS_UPDATE_INSTALLED;
+		return EXS_UPDATE_MISSING;
+	}
+	/* CU only: the revision is unseen, so the lowest possible build is the CU's
+	 * first known build and the highest is unbounded within the CU. */
+	lo = cu ? cu->version : *v;
+	if (!cu)
+		lo.part[3] = 0;
+	lo.nparts = 4;
+	if (exs_version_cmp3(v, &newest_cu_fix->version) > 0)
+		return EXS_UPDATE_INSTALLED;
+	if (exs_version_cmp3(v, &newest_cu_fix->version) == 0)
+		return exs_version_cmp(&lo, &newest_cu_fix->version) >= 0 ? EXS_UPDATE_INSTALLED
+		                                                          : EXS_UPDATE_UNDECIDED;
+	if (own_fix)
+		return exs_version_cmp(&lo, &own_fix->version) >= 0 ? EXS_UPDATE_INSTALLED
+		                                                    : EXS_UPDATE_UNDECIDED;
+	return EXS_UPDATE_MISSING;
+}
+
+static int today_past(const char *date, time_t today)
+{
+	struct tm tm;
+	char now[11];
+
+	if (!date[0])
+		return 0;
+	gmtime_r(&today, &tm);
+	strftime(now, sizeof(now), "%Y-%m-%d", &tm);
+	return strcmp(now, date) >= 0;
+}
+
+/* Sort key of an update: "Mar21SU" -> "2021-03" (the name carries the
+ * month; many older builds have no release date), else its first build's
+ * release date, else "" (kept in build order). */
+static void update_key(const struct exs_build *b, char key[11])
+{
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	const char *u = b->base_update;
+
+	snprintf(key, 11, "%s", b->release_date);
+	if (strlen(u) >= 7 && u[3] >= '0' && u[3] <= '9' && u[4] >= '0' && u[4] <= '9') {
+		for (int m = 0; m < 12; m++)
+			if (strncmp(u, months + m * 3, 3) == 0)
+				snprintf(key, 11, "20%c%c-%02d", u[3], u[4], m + 1);
+	}
+}
+
+/* Distinct base update names of a product, in release order (build order
+ * alone would put an old CU's Mar21SU before a newer CU's Feb21SU). */
+static size_t product_updates(const struct exs_kb *kb, const struct exs_product *p,
+                              const char **names, size_t max)
+{
+	char keys[512][11];
+	size_t n = 0;
+
+	if (max > 512)
+		max = 512;
+	for (size_t i = 0; i < kb->n_builds; i++) {
+		const struct exs_build *b = &kb->builds[i];
+		size_t j;
+
+		if (b->product != p || !b->base_update[0])
+			continue;
+		for (j = 0; j < n; j++)
+			if (strcmp(names[j], b->base_update) == 0)
+				break;
+		if (j == n && n < max) {
+			names[n] = b->base_update;
+			update_key(b, keys[n++]);
+		}
+	}
+	/* stable insertion sort; undated updates stay where build order put them */
+	for (size_t i = 1; i < n; i++) {
+		for (size_t j = i;
+		     j > 0 && keys[j][0] && keys[j - 1][0] && strcmp(keys[j], keys[j - 1]) < 0;
+		     j--) {
+			const char *t = names[j];
+			char k[11];
+
+			names[j] = names[j - 1];
+			names[j - 1] = t;
+			memcpy(k, keys[j], sizeof(k));
+			memcpy(keys[j], keys[j - 1], sizeof(k));
+			memcpy(keys[j - 1], k, sizeof(k));
+		}
+	}
+	return n;
+}
+
+static int add_open(struct exs_assessment *a, const struct exs_cve *cve, const char *fixed_by,
+                    bool certain)
+{
+	struct exs_open_cve *o;
+
+	for (size_t i = 0; i < a->n_open; i++) {
+		if (a->open[i].cve == cve) {
+			/* listed under two updates: the certain answer wins */
+			a->open[i].certain = a->open[i].certain || certain;
+			return 0;
+		}
+	}
+	o = realloc(a->open, (a->n_open + 1) * sizeof(*o));
+	if (!o)
+		return -1;
+	a->open = o;
+	a->open[a->n_open].cve = cve;
+	a->open[a->n_open].fixed_by = fixed_by;
+	a->open[a->n_open].certain = certain;
+	a->n_open++;
+	return 0;
+}
+
+static void find_nearest(const struct exs_kb *kb, struct exs_assessment *a)
+{
+	struct exs_version v = a->version;
+
+	if (v.nparts == 3)
+		v.part[3] = 0;
+	v.nparts = 4;
+	for (size_t i = 0; i < kb->n_builds; i++) {
+		int c = exs_version_cmp(&kb->builds[i].version, &v);
+
+		if (c < 0)
+			a->nearest_below = &kb->builds[i];
+		else if (c > 0 && !a->nearest_above)
+			a->nearest_above = &kb->builds[i];
+	}
+}
+
+int exs_kb_assess(const struct exs_kb *kb, const struct exs_version *v, time_t today,
+                  struct exs_assessment *a, struct exs_error *err)
+{
+	const char *updates[512];
+	enum exs_update_state states[512];
+	const struct exs_build *fixes[512];
+	size_t nu = 0;
+	int rc = 0;
+
+	memset(a, 0, sizeof(*a));
+	a->version = *v;
+	a->precision = v->nparts == 4 ? EXS_PRECISION_EXACT : EXS_PRECISION_CU;
+	a->product = exs_kb_product_for(kb, v);
+	a->entry = exs_kb_build_find(kb, v);
+	find_nearest(kb, a);
+	if (!a->product)
+		goto out;
+	a->cu_entry = cu_entry_for(kb, a->product, v);
+	a->known = a->precision == EXS_PRECISION_EXACT ? a->entry != NULL : a->cu_entry != NULL;
+	a->end_of_support = today_past(a->product->end_of_support, today);
+	for (size_t i = 0; i < kb->n_builds; i++) {
+		const struct exs_build *b = &kb->builds[i];
+
+		if (b->product != a->product)
+			continue;
+		a->newest = b;
+		if (a->cu_entry && strcmp(b->cu, a->cu_entry->cu) == 0 &&
+		    exs_version_cmp(&b->cu_build, &a->cu_entry->cu_build) == 0)
+			a->newest_on_cu = b;
+	}
+
+	nu = product_updates(kb, a->product, updates, sizeof(updates) / sizeof(updates[0]));
+	for (size_t i = 0; i < nu; i++) {
+		states[i] = exs_kb_update_state(kb, v, a->product, updates[i], &fixes[i]);
+		if (states[i] == EXS_UPDATE_INSTALLED)
+			continue;
+		struct exs_missing_update *m = realloc(a->missing, (a->n_missing + 1) * sizeof(*m));
+
+		if (!m) {
+			rc = exs_error_set(err, "out of memory assessing a build");
+			goto out;
+		}
+		a->missing = m;
+		m[a->n_missing].name = updates[i];
+		m[a->n_missing].fix = fixes[i];
+		m[a->n_missing].certain = states[i] == EXS_UPDATE_MISSING;
+		a->n_missing++;
+	}
+
+	for (size_t f = 0; f < kb->n_fixes; f++) {
+		const struct exs_fix *x = &kb->fixes[f];
+		unsigned bit = 1u << (unsigned)(a->product - kb->products);
+		size_t i;
+
+		if (!(x->products & bit))
+			continue;
+		if (!x->update[0]) {
+			rc = add_open(a, x->cve, NULL, false);
+			if (rc)
+				goto oom;
+			continue;
+		}
+		for (i = 0; i < nu; i++)
+			if (strcmp(updates[i], x->update) == 0)
+				break;
+		if (i == nu)
+			continue; /* the line never got this update: not affected */
+		if (states[i] == EXS_UPDATE_INSTALLED) {
+			/* installed but only effective once configured */
+			if (x->cve->config_dependent)
+				rc = add_open(a, x->cve, updates[i], false);
+		} else {
+			rc = add_open(a, x->cve, updates[i], states[i] == EXS_UPDATE_MISSING);
+		}
+		if (rc)
+			goto oom;
+	}
+	goto out;
+oom:
+	rc = exs_error_set(err, "out of memory assessing a build");
+out:
+	if (rc)
+		exs_assessment_release(a);
+	return rc;
+}
+
+void exs_assessment_release(struct exs_assessment *a)
+{
+	free(a->missing);
+	free(a->open);
+	a->missing = NULL;
+	a->open = NULL;
+	a->n_missing = a->n_open = 0;
+}

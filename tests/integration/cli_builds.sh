@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# exscan builds, --help, --version and exit codes, through the real binary.
+. "$(dirname "$0")/tap.sh"
+
+cve() { # python expression: the open CVE with id $1 of build object b
+	echo "next((c for c in b['open_cves'] if c['id'] == '$1'), None)"
+}
+
+run "$EXSCAN" builds --format json 15.1.2176.2
+expect_rc 1 "15.1.2176.2 reaches the default --fail-on vulnerable"
+json_check "15.1.2176.2 is Exchange 2016 CU19 with ProxyLogon open and KEV" \
+	"(lambda b: b['product'] == 'Exchange Server 2016' and b['cu'] == 'CU19' and b['update'] is None
+	  and b['known'] and b['precision'] == 'exact' and $(cve CVE-2021-26855)['kev']
+	  and $(cve CVE-2021-26855)['certain'])(d['builds'][0])"
+
+run "$EXSCAN" builds --format json --fail-on never 15.1.2176.9
+expect_rc 0 "--fail-on never exits 0"
+json_check "15.1.2176.9 closes ProxyLogon, leaves ProxyShell open" \
+	"(lambda b: b['update'] == 'Mar21SU' and $(cve CVE-2021-26855) is None
+	  and $(cve CVE-2021-34473) is not None and $(cve CVE-2021-31207) is not None)(d['builds'][0])"
+
+run "$EXSCAN" builds --format json 15.2.1748.43
+json_check "15.2.1748.43 is Exchange 2019 CU15 Feb26SU" \
+	"(lambda b: b['product'] == 'Exchange Server 2019' and b['cu'] == 'CU15'
+	  and b['update'] == 'Feb26SU' and 'Aug26SU' in b['missing_updates'])(d['builds'][0])"
+
+run "$EXSCAN" builds --format json 15.2.2562.46
+json_check "15.2.2562.46 is Exchange SE, supported" \
+	"(lambda b: b['product'] == 'Exchange Server SE' and not b['end_of_support']
+	  and b['missing_updates'] == [])(d['builds'][0])"
+
+run "$EXSCAN" builds --format json 15.0.1497.2
+json_check "15.0.1497.2 is Exchange 2013 CU23, end of support" \
+	"(lambda b: b['product'] == 'Exchange Server 2013' and b['cu'] == 'CU23'
+	  and b['end_of_support'] is True)(d['builds'][0])"
+
+run "$EXSCAN" builds --format json 15.1.2176
+json_check "15.1.2176 is CU-only with ProxyLogon not certain" \
+	"(lambda b: b['precision'] == 'cu' and b['cu'] == 'CU19' and b['known']
+	  and $(cve CVE-2021-26855)['certain'] is False and 'Mar21SU' in b['undecided_updates'])(d['builds'][0])"
+
+run "$EXSCAN" builds --format json 15.1.2176.99
+json_check "an unknown build names its nearest known builds and says the table may be stale" \
+	"(lambda b: not b['known'] and len(b['nearest_known']) == 2 and 'stale' in b['note'])(d['builds'][0])"
+
+run "$EXSCAN" builds banana
+expect_rc 2 "garbage is a usage error"
+lines=$(wc -l <"$TMP/err")
+grep -q "'banana' is not a build number" "$TMP/err"
+tap_ok $(( $? + (lines != 1) )) "garbage gives one line naming it" "$(cat "$TMP/err")"
+
+run "$EXSCAN" builds --format json banana 15.1.2176.9
+expect_rc 2 "garbage among good builds still exits 2"
+json_check "and the good builds are still reported" "len(d['builds']) == 1"
+
+run "$EXSCAN" builds $'\033[31mred'
+grep -q $'\033' "$TMP/err"
+tap_ok $(( ! $? )) "control characters in a bad argument are escaped" "$(cat -v "$TMP/err")"
+
+run "$EXSCAN" builds --no-color 15.1.2176.2
+grep -q "CVE-2021-26855 *KEV" "$TMP/out" && grep -q "Exchange Server 2016 CU19" "$TMP/out"
+tap_ok $? "text output names product, CU and KEV CVEs" "$(cat "$TMP/out")"
+grep -q $'\033' "$TMP/out"
+tap_ok $(( ! $? )) "no colour when stdout is not a terminal"
+
+if [ -f "$EXSCAN_SRCDIR/../shared/tools/check-output-contract.py" ]; then
+	run "$EXSCAN" builds --format json 15.1.2176.2 15.1.2176 15.2.2562.46 15.1.2176.99
+	python3 "$EXSCAN_SRCDIR/../shared/tools/check-output-contract.py" builds "$TMP/out" >"$TMP/contract" 2>&1
+	tap_ok $? "JSON meets the shared output contract" "$(cat "$TMP/contract")"
+else
+	tap_skip "JSON meets the shared output contract" "../shared is not there"
+fi
+
+run "$EXSCAN" --version
+grep -q "^exscan " "$TMP/out" && grep -q "^libyara " "$TMP/out" && grep -q "^libcurl " "$TMP/out" &&
+	grep -q "^OpenSSL " "$TMP/out" && grep -q "^libmagic " "$TMP/out" &&
+	grep -q "newest release 2026-08-11" "$TMP/out"
+tap_ok $? "--version names exscan, libyara, libcurl, OpenSSL, libmagic and the table date" "$(cat "$TMP/out")"
+
+run "$EXSCAN" --help
+grep -q "builds" "$TMP/out" && grep -q "3  incomplete" "$TMP/out"
+tap_ok $? "--help lists commands and exit codes"
+run "$EXSCAN" help builds
+expect_rc 0 "exscan help builds"
+grep -q -- "--format text|json" "$TMP/out"
+tap_ok $? "command help shows its formats"
+run "$EXSCAN" help nosuch
+expect_rc 2 "help for an unknown command"
+run "$EXSCAN" builds --bogus 15.1.2176.2
+expect_rc 2 "unknown option is a usage error"
+run "$EXSCAN" builds --format xml 15.1.2176.2
+expect_rc 2 "unknown format is a usage error"
+run "$EXSCAN"
+expect_rc 2 "no command is a usage error"
+
+# tables from files: override and malformed
+printf 'product\tExchange2016\tExchange Server 2016\t15.1\t0\t-\nbuild\t15.1.2176.2\tExchange2016\tCU19\t15.1.2176.2\t-\t2020-12-15\t-\n' >"$TMP/b.tsv"
+printf 'cve\tCVE-2099-0001\tkev\tTest\nfix\t-\tCVE-2099-0001\tExchange2016\n' >"$TMP/c.tsv"
+run "$EXSCAN" builds --builds "$TMP/b.tsv" --cves "$TMP/c.tsv" --format json 15.1.2176.2
+json_check "--builds/--cves replace the built-in tables" \
+	"[c['id'] for c in d['builds'][0]['open_cves']] == ['CVE-2099-0001'] and d['builds'][0]['support_ends'] is None"
+printf 'product\tExchange2016\tExchange Server 2016\t15.1\t0\t-\nbuild\tnope\n' >"$TMP/bad.tsv"
+run "$EXSCAN" builds --builds "$TMP/bad.tsv" 15.1.2176.2
+expect_rc 2 "a malformed table is a configuration error"
+grep -q "bad.tsv:2:" "$TMP/err"
+tap_ok $? "the error names file and line" "$(cat "$TMP/err")"
+
+# works from any directory: defaults are built in
+( cd / && "$EXSCAN" builds --format json 15.1.2176.2 >"$TMP/out" 2>&1 )
+json_check "the binary works from any directory" "d['builds'][0]['cu'] == 'CU19'"
+
+run "$EXSCAN" builds -o "$TMP/o.json" --format json 15.2.2562.46
+expect_rc 0 "-o writes to a file"
+cp "$TMP/o.json" "$TMP/out"
+json_check "-o file holds the JSON" "d['builds'][0]['product'] == 'Exchange Server SE'"
+
+tap_done

@@ -1,0 +1,215 @@
+#!/usr/bin/env python3
+"""Regenerate exscan's Exchange build and CVE tables from the reference facts.
+
+Usage: tools/gen-kb.py [REFDIR] [OUTDIR]
+  REFDIR defaults to ../shared/ref (beside the project), OUTDIR to rules/.
+
+Inputs (all facts, no code):
+  exchange-builds.csv          product, CU, CU build, update name, build
+  exchange-su-cves.csv         update name, CVE, products fixed
+  exchange-versions-named.json display names, release dates and KB links by build
+  exchange-facts-extra.md      KEV list, fixes missing from the CSV, config-only CVEs
+
+Outputs: rules/exchange-builds.tsv and rules/exchange-cves.tsv, whose format is
+described in docs/knowledge-base.md. Rerun this after adding a new update to
+the reference files; the output is sorted and stable so diffs stay readable.
+"""
+import csv
+import json
+import os
+import re
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REF = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "..", "shared", "ref")
+OUT = sys.argv[2] if len(sys.argv) > 2 else os.path.join(HERE, "..", "rules")
+
+# Product lines: id, display name, major.minor, lowest build number of the line,
+# end of support (from exchange-facts-extra.md: 2010 Oct 2020, 2013 Apr 2023,
+# 2016 and 2019 Oct 2025; SE is the supported line).
+PRODUCTS = [
+    ("Exchange2010", "Exchange Server 2010", "14.3", 0, "2020-10-13"),
+    ("Exchange2013", "Exchange Server 2013", "15.0", 0, "2023-04-11"),
+    ("Exchange2016", "Exchange Server 2016", "15.1", 0, "2025-10-14"),
+    ("Exchange2019", "Exchange Server 2019", "15.2", 0, "2025-10-14"),
+    ("ExchangeSE", "Exchange Server SE", "15.2", 2562, "-"),
+]
+
+MONTHS = {m: i + 1 for i, m in enumerate(
+    "January February March April May June July August September October November December".split())}
+
+# Facts from exchange-facts-extra.md that the CSV tables do not carry.
+# (update, cve, products, note)
+EXTRA_FIXES = [
+    ("Apr21SU", "CVE-2021-34473", "Exchange2013 Exchange2016 Exchange2019", "ProxyShell"),
+    ("Apr21SU", "CVE-2021-34523", "Exchange2013 Exchange2016 Exchange2019", "ProxyShell"),
+    ("RU32", "CVE-2021-26857", "Exchange2010", "ProxyLogon UM deserialization"),
+    # Fixed by the update, but only effective once serialized-data signing is on.
+    ("Nov23SU", "CVE-2023-36439", "Exchange2016 Exchange2019", ""),
+    ("Nov23SU", "CVE-2023-36050", "Exchange2016 Exchange2019", ""),
+    ("Nov23SU", "CVE-2023-36039", "Exchange2016 Exchange2019", ""),
+    ("Nov23SU", "CVE-2023-36035", "Exchange2016 Exchange2019", ""),
+    # No build fixes it: Extended Protection must be enabled.
+    ("-", "CVE-2024-21410", "Exchange2016 Exchange2019 ExchangeSE", "NTLM relay"),
+]
+CONFIG_DEPENDENT = {"CVE-2023-36439", "CVE-2023-36050", "CVE-2023-36039", "CVE-2023-36035",
+                    "CVE-2024-21410"}
+NAMES = {
+    "CVE-2021-26855": "ProxyLogon", "CVE-2021-26857": "ProxyLogon", "CVE-2021-26858": "ProxyLogon",
+    "CVE-2021-27065": "ProxyLogon", "CVE-2021-34473": "ProxyShell", "CVE-2021-34523": "ProxyShell",
+    "CVE-2021-31207": "ProxyShell", "CVE-2022-41040": "ProxyNotShell",
+    "CVE-2022-41082": "ProxyNotShell", "CVE-2022-41080": "OWASSRF",
+    "CVE-2021-33766": "ProxyToken", "CVE-2024-21410": "NTLM relay",
+}
+
+
+def die(msg):
+    sys.stderr.write("gen-kb: " + msg + "\n")
+    sys.exit(1)
+
+
+def vkey(b):
+    return tuple(int(x) for x in b.split("."))
+
+
+def iso_date(text):
+    """'March 2, 2021' -> 2021-03-02, 'February, 2021' -> 2021-02; anything else -> ''."""
+    m = re.fullmatch(r"\s*([A-Za-z]+)\s+(\d{1,2}),\s*(\d{4})\s*", text or "")
+    if m and m.group(1) in MONTHS:
+        return "%s-%02d-%02d" % (m.group(3), MONTHS[m.group(1)], int(m.group(2)))
+    m = re.fullmatch(r"\s*([A-Za-z]+),\s*(\d{4})\s*", text or "")
+    if m and m.group(1) in MONTHS:
+        return "%s-%02d" % (m.group(2), MONTHS[m.group(1)])
+    return ""
+
+
+def kb_of(urls):
+    for u in urls:
+        m = re.search(r"support\.microsoft\.com/(?:help|kb)/(\d{6,7})", u)
+        if m:
+            return "KB" + m.group(1)
+    return ""
+
+
+def product_of(build):
+    parts = vkey(build)
+    mm = "%d.%d" % parts[:2]
+    best = None
+    for p in PRODUCTS:
+        if p[2] == mm and parts[2] >= p[3] and (best is None or p[3] > best[3]):
+            best = p
+    return best[0] if best else None
+
+
+def read_csv(path):
+    with open(path, newline="", encoding="utf-8") as f:
+        lines = [l for l in f if not l.startswith("#")]
+    return list(csv.DictReader(lines))
+
+
+def parse_named(name, build):
+    """Split a display name into (cu, update) for 15.x and 14.3 builds."""
+    m = re.fullmatch(r"Exchange Server (?:2013|2016|2019|SE) (CU\d+|RTM)(?: \(\d{4}H\d\))?"
+                     r"(?: ((?:[A-Z][a-z]{2}\d{2}(?:SU|HU))(?:v\d)?))?", name)
+    if m:
+        return m.group(1), m.group(2) or ""
+    m = re.fullmatch(r"Update Rollup (\d+)(?: v\d)? for Exchange Server 2010 SP3", name)
+    if m:
+        return "SP3", "RU" + m.group(1)
+    if name == "Exchange Server 2010 SP3":
+        return "SP3", ""
+    return None
+
+
+def main():
+    builds_csv = read_csv(os.path.join(REF, "exchange-builds.csv"))
+    cves_csv = read_csv(os.path.join(REF, "exchange-su-cves.csv"))
+    with open(os.path.join(REF, "exchange-versions-named.json"), encoding="utf-8") as f:
+        named = json.load(f)
+    with open(os.path.join(REF, "exchange-facts-extra.md"), encoding="utf-8") as f:
+        extra = f.read()
+
+    rows = {}  # build -> dict
+    cu_builds = {}  # (product, cu) -> cu build
+    for r in builds_csv:
+        b = r["build"].strip()
+        if not re.fullmatch(r"\d+\.\d+\.\d+\.\d+", b):
+            die("exchange-builds.csv: bad build %r" % b)
+        prod, cu = r["product"].strip(), r["cu"].strip()
+        cu_builds[(prod, cu)] = r["cu_build"].strip()
+        upd = r["update"].strip()
+        key = (b, upd)
+        # The CSV lists some CU builds twice (as the CU and as an update equal to it).
+        if b in rows and not upd:
+            continue
+        rows[b] = {"build": b, "product": prod, "cu": cu, "cu_build": r["cu_build"].strip(),
+                   "update": upd, "date": "", "kb": ""}
+
+    for b, info in named.items():
+        if not re.fullmatch(r"\d+\.\d+\.\d+\.\d+", b):
+            continue
+        prod = product_of(b)
+        if prod is None:
+            continue
+        date, kb = iso_date(info.get("release_date", "")), kb_of(info.get("urls", []))
+        if b in rows:
+            rows[b]["date"] = rows[b]["date"] or date
+            rows[b]["kb"] = rows[b]["kb"] or kb
+            continue
+        parsed = parse_named(info.get("name", "").strip(), b)
+        if not parsed:
+            continue  # old-style names ("CU2 + KBnnn") for builds the CSV already covers
+        cu, upd = parsed
+        if prod == "Exchange2010":
+            cu_build = "14.3.123.4"
+        else:
+            cu_build = cu_builds.get((prod, cu))
+            if cu_build is None:
+                if upd:
+                    continue
+                cu_build = b
+                cu_builds[(prod, cu)] = b
+        rows[b] = {"build": b, "product": prod, "cu": cu, "cu_build": cu_build, "update": upd,
+                   "date": date, "kb": kb}
+
+    # KEV list: every CVE id in the "Known exploited" section.
+    m = re.search(r"## Known exploited.*?\n(.*?)(?:\n## |\Z)", extra, re.S)
+    if not m:
+        die("exchange-facts-extra.md: no 'Known exploited' section")
+    kev = set(re.findall(r"CVE-\d{4}-\d{4,7}", m.group(1)))
+    if len(kev) < 5:
+        die("exchange-facts-extra.md: KEV section lists too few CVEs")
+
+    fixes = []
+    for r in cves_csv:
+        fixes.append((r["update"].strip(), r["cve"].strip(), r["products"].strip(), ""))
+    fixes.extend(EXTRA_FIXES)
+    cves = sorted({f[1] for f in fixes})
+
+    newest = max((r["date"] for r in rows.values() if len(r["date"]) == 10), default="")
+    os.makedirs(OUT, exist_ok=True)
+    with open(os.path.join(OUT, "exchange-builds.tsv"), "w", encoding="utf-8") as f:
+        f.write("# exscan build table, format 1 (docs/knowledge-base.md). Generated by tools/gen-kb.py\n")
+        f.write("# from ../shared/ref; do not edit by hand, rerun the script. Newest release: %s\n" % newest)
+        f.write("# product\tid\tname\tmajor.minor\tfirst_build\tend_of_support\n")
+        for p in PRODUCTS:
+            f.write("product\t%s\t%s\t%s\t%d\t%s\n" % p)
+        f.write("# build\tbuild\tproduct\tcu\tcu_build\tupdate\trelease_date\tkb\n")
+        for r in sorted(rows.values(), key=lambda r: vkey(r["build"])):
+            f.write("build\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n" % (
+                r["build"], r["product"], r["cu"], r["cu_build"], r["update"] or "-",
+                r["date"] or "-", r["kb"] or "-"))
+    with open(os.path.join(OUT, "exchange-cves.tsv"), "w", encoding="utf-8") as f:
+        f.write("# exscan CVE table, format 1 (docs/knowledge-base.md). Generated by tools/gen-kb.py\n")
+        f.write("# cve\tid\tflags(kev,config or -)\tname\n")
+        for c in cves:
+            flags = [x for x, on in (("kev", c in kev), ("config", c in CONFIG_DEPENDENT)) if on]
+            f.write("cve\t%s\t%s\t%s\n" % (c, ",".join(flags) or "-", NAMES.get(c, "-")))
+        f.write("# fix\tupdate(- = configuration only)\tcve\tproducts(space separated)\n")
+        for u, c, p, _ in fixes:
+            f.write("fix\t%s\t%s\t%s\n" % (u, c, p))
+    print("gen-kb: %d builds, %d CVEs, %d fixes, newest release %s" % (len(rows), len(cves), len(fixes), newest))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs everything exscan needs to build, test and demo on Debian 12.
+# One package per line so that additions merge cleanly.
+set -euo pipefail
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+PACKAGES=(
+	build-essential
+	clang
+	clang-format
+	meson
+	ninja-build
+	pkg-config
+	python3
+	python3-jsonschema
+	libssl-dev
+	openssl
+	libcurl4-openssl-dev
+	libyara-dev
+	yara
+	libmagic-dev
+	libjson-c-dev
+	libcmocka-dev
+	libevtx-dev
+	util-linux
+	nginx-light
+	nmap
+)
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${PACKAGES[@]}"
