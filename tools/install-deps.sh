@@ -25,6 +25,8 @@ PACKAGES=(
 	util-linux
 	nginx-light
 	nmap
+	chromium
+	fonts-dejavu-core
 )
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q

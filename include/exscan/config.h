@@ -8,6 +8,7 @@
 #define EXSCAN_CONFIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <time.h>
 
 enum exs_format {
@@ -26,6 +27,12 @@ enum exs_fail_on {
 	EXS_FAIL_ON_AT_RISK,
 };
 
+/* exscan report */
+struct exs_report_options {
+	const char **aliases; /* --alias A=B, repeatable */
+	size_t n_aliases;
+};
+
 struct exs_config {
 	enum exs_format format;
 	unsigned formats_allowed; /* bit per enum exs_format, set by the command */
@@ -37,6 +44,7 @@ struct exs_config {
 	time_t now;  /* when the run started; decides end of support */
 	char **args; /* positional arguments, borrowed from argv */
 	int nargs;
+	struct exs_report_options report;
 };
 
 void exs_config_init(struct exs_config *cfg);

@@ -10,6 +10,7 @@
 #include <json-c/json.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "exscan/kb.h"
@@ -20,6 +21,13 @@ struct json_object *exs_json_str(const char *s, size_t n);
 struct json_object *exs_json_cstr(const char *s); /* NULL gives JSON null */
 /* Serialises compactly (jsonl) or pretty (json), without escaping '/'. */
 const char *exs_json_text(struct json_object *o, bool pretty);
+
+/* Looks up a member by dotted path ("probe.tls.protocol"); borrowed or NULL. */
+struct json_object *exs_json_get(struct json_object *o, const char *path);
+/* Typed lookups with a default when absent or of another type. */
+const char *exs_json_get_str(struct json_object *o, const char *path, const char *def);
+bool exs_json_get_bool(struct json_object *o, const char *path, bool def);
+int64_t exs_json_get_int(struct json_object *o, const char *path, int64_t def);
 
 /* The open_cves array as in `exscan builds` (also used by probe). */
 struct json_object *exs_open_cves_to_json(const struct exs_assessment *a);

@@ -82,6 +82,7 @@ struct exs_command {
 };
 
 extern const struct exs_command exs_cmd_builds;
+extern const struct exs_command exs_cmd_report;
 
 /* The commands that `exscan --help` lists, NULL-terminated. */
 extern const struct exs_command *const exs_commands[];
@@ -97,6 +98,13 @@ int exs_cli_print_version(FILE *fp, const struct exs_config *cfg);
 /* Opens cfg->output (or returns stdout). Close with exs_cli_output_close(). */
 FILE *exs_cli_output_open(const struct exs_config *cfg, struct exs_error *err);
 int exs_cli_output_close(const struct exs_config *cfg, FILE *fp, struct exs_error *err);
+
+struct exs_kb;
+struct json_object;
+/* Judges merged hosts, writes them in cfg->format and returns the exit code
+ * (1 when a host reaches --fail-on, else 3 when incomplete, else 0). */
+int exs_cli_judge_and_write(struct exs_config *cfg, const struct exs_kb *kb,
+                            struct json_object *hosts, bool incomplete, const char *cmd);
 
 /* The whole program: argv in, exit code out. */
 int exs_cli_main(int argc, char **argv);

@@ -1,3 +1,4 @@
+#include <stdlib.h>
 #include <string.h>
 
 #include "exscan/config.h"
@@ -18,7 +19,9 @@ void exs_config_init(struct exs_config *cfg)
 
 void exs_config_release(struct exs_config *cfg)
 {
-	(void)cfg;
+	free((void *)cfg->report.aliases);
+	cfg->report.aliases = NULL;
+	cfg->report.n_aliases = 0;
 }
 
 const char *exs_format_name(enum exs_format f)

@@ -41,3 +41,48 @@ const char *exs_json_text(struct json_object *o, bool pretty)
 	        pretty ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED : JSON_C_TO_STRING_PLAIN;
 	return json_object_to_json_string_ext(o, flags);
 }
+
+struct json_object *exs_json_get(struct json_object *o, const char *path)
+{
+	char key[128];
+
+	while (o && *path) {
+		const char *dot = strchr(path, '.');
+		size_t n = dot ? (size_t)(dot - path) : strlen(path);
+		struct json_object *next = NULL;
+
+		if (n >= sizeof(key) || !json_object_is_type(o, json_type_object))
+			return NULL;
+		memcpy(key, path, n);
+		key[n] = '\0';
+		if (!json_object_object_get_ex(o, key, &next))
+			return NULL;
+		o = next;
+		path += n + (dot ? 1 : 0);
+	}
+	return o;
+}
+
+const char *exs_json_get_str(struct json_object *o, const char *path, const char *def)
+{
+	struct json_object *v = exs_json_get(o, path);
+
+	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : def;
+}
+
+bool exs_json_get_bool(struct json_object *o, const char *path, bool def)
+{
+	struct json_object *v = exs_json_get(o, path);
+
+	return v && json_object_is_type(v, json_type_boolean) ? json_object_get_boolean(v) : def;
+}
+
+int64_t exs_json_get_int(struct json_object *o, const char *path, int64_t def)
+{
+	struct json_object *v = exs_json_get(o, path);
+
+	if (v &&
+	    (json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)))
+		return json_object_get_int64(v);
+	return def;
+}

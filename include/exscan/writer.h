@@ -1,0 +1,44 @@
+/* Output formats for judged hosts: one writer per file in src/report/.
+ *
+ * Ownership: writers borrow everything; they only write to `fp`.
+ */
+#ifndef EXSCAN_WRITER_H
+#define EXSCAN_WRITER_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "exscan/buf.h"
+#include "exscan/config.h"
+#include "exscan/error.h"
+
+struct exs_report_meta {
+	const char *version; /* exscan's */
+	time_t generated;
+	bool color; /* text only: colour allowed (terminal, no NO_COLOR) */
+	enum exs_fail_on fail_on;
+};
+
+/* Writes judged hosts (a JSON array of host objects carrying "verdict",
+ * "reasons", "remediation") in `format`. Returns 0 or -1 with err set. */
+int exs_report_write(FILE *fp, enum exs_format format, struct json_object *hosts,
+                     const struct exs_report_meta *meta, struct exs_error *err);
+
+/* The writers themselves (also callable alone, e.g. by tests). */
+int exs_write_text(FILE *fp, struct json_object *hosts, const struct exs_report_meta *meta);
+int exs_write_json(FILE *fp, struct json_object *hosts, const struct exs_report_meta *meta);
+int exs_write_jsonl(FILE *fp, struct json_object *hosts, const struct exs_report_meta *meta);
+int exs_write_sarif(FILE *fp, struct json_object *hosts, const struct exs_report_meta *meta);
+int exs_write_junit(FILE *fp, struct json_object *hosts, const struct exs_report_meta *meta);
+int exs_write_html(FILE *fp, struct json_object *hosts, const struct exs_report_meta *meta);
+
+/* Counts of each verdict (index: enum exs_verdict) and of incomplete hosts. */
+void exs_report_count(struct json_object *hosts, size_t counts[5], size_t *incomplete);
+
+/* Escapers for markup: control characters and invalid UTF-8 become \xNN
+ * text first (exs_escape_text), then & < > " ' become entities. */
+int exs_escape_xml(struct exs_buf *out, const char *s, size_t n);
+
+#endif

@@ -1,0 +1,147 @@
+/* exscan report FILE...: merge earlier probe/walk/scan results and judge. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "exscan/merge.h"
+#include "exscan/verdict.h"
+#include "exscan/writer.h"
+#include "version_info.h"
+
+enum { OPT_ALIAS = EXS_OPT_COMMAND_BASE };
+
+static const struct exs_option report_options[] = {
+        EXS_OPTION_FORMAT,
+        EXS_OPTION_OUTPUT,
+        EXS_OPTION_FAIL_ON,
+        {"alias", 0, "A=B", "results for host A belong to host B (repeatable)", OPT_ALIAS},
+        EXS_OPTION_BUILDS,
+        EXS_OPTION_CVES,
+        EXS_OPTION_NO_COLOR,
+        EXS_OPTION_HELP,
+        EXS_OPTION_END,
+};
+
+static int report_set_option(struct exs_config *cfg, int id, const char *arg, struct exs_error *err)
+{
+	const char **a;
+
+	if (id != OPT_ALIAS)
+		return exs_error_set(err, "exscan report: unknown option id %d (a bug)", id);
+	a = realloc(cfg->report.aliases, (cfg->report.n_aliases + 1) * sizeof(*a));
+	if (!a)
+		return exs_error_set(err, "out of memory");
+	a[cfg->report.n_aliases++] = arg;
+	cfg->report.aliases = a;
+	return 0;
+}
+
+int exs_cli_judge_and_write(struct exs_config *cfg, const struct exs_kb *kb,
+                            struct json_object *hosts, bool incomplete, const char *cmd)
+{
+	struct exs_report_meta meta = {
+	        .version = EXS_VERSION_STRING,
+	        .generated = cfg->now,
+	        .fail_on = cfg->fail_on,
+	};
+	struct exs_error err = {{0}};
+	bool threshold = false;
+	FILE *out;
+	int rc = EXS_EXIT_OK;
+
+	for (size_t i = 0; i < json_object_array_length(hosts); i++) {
+		bool inc = false;
+		enum exs_verdict v =
+		        exs_verdict_judge(json_object_array_get_idx(hosts, i), kb, cfg->now, &inc);
+
+		threshold = threshold || exs_verdict_reaches(v, cfg->fail_on);
+		incomplete = incomplete || inc;
+	}
+	out = exs_cli_output_open(cfg, &err);
+	if (!out) {
+		fprintf(stderr, "exscan %s: %s\n", cmd, err.msg);
+		return EXS_EXIT_USAGE;
+	}
+	meta.color = cfg->color && out == stdout;
+	if (exs_report_write(out, cfg->format, hosts, &meta, &err)) {
+		fprintf(stderr, "exscan %s: %s\n", cmd, err.msg);
+		rc = EXS_EXIT_INCOMPLETE;
+	}
+	if (exs_cli_output_close(cfg, out, &err)) {
+		fprintf(stderr, "exscan %s: %s\n", cmd, err.msg);
+		rc = EXS_EXIT_INCOMPLETE;
+	}
+	if (cfg->output && rc == EXS_EXIT_OK)
+		fprintf(stderr, "exscan %s: report written to %s\n", cmd, cfg->output);
+	/* a host at the threshold is the more important news than an incomplete scan */
+	if (threshold)
+		return EXS_EXIT_THRESHOLD;
+	if (incomplete || rc)
+		return EXS_EXIT_INCOMPLETE;
+	return EXS_EXIT_OK;
+}
+
+static int report_run(struct exs_config *cfg)
+{
+	struct exs_error err = {{0}};
+	struct exs_merge *m = NULL;
+	struct exs_kb *kb = NULL;
+	size_t bad = 0;
+	int rc = EXS_EXIT_OK;
+
+	if (cfg->nargs == 0) {
+		fprintf(stderr,
+		        "exscan report: give the JSON or JSONL files of earlier probe, walk "
+		        "or scan runs ('-' for standard input)\n");
+		return EXS_EXIT_USAGE;
+	}
+	kb = exs_kb_load(cfg->builds_path, cfg->cves_path, &err);
+	if (!kb) {
+		fprintf(stderr, "exscan report: %s\n", err.msg);
+		return EXS_EXIT_USAGE;
+	}
+	m = exs_merge_new();
+	if (!m) {
+		rc = EXS_EXIT_USAGE;
+		goto out;
+	}
+	for (size_t i = 0; i < cfg->report.n_aliases; i++) {
+		if (exs_merge_add_alias(m, cfg->report.aliases[i], &err)) {
+			fprintf(stderr, "exscan report: %s\n", err.msg);
+			rc = EXS_EXIT_USAGE;
+			goto out;
+		}
+	}
+	for (int i = 0; i < cfg->nargs; i++) {
+		if (exs_merge_add_file(m, cfg->args[i], &err)) {
+			fprintf(stderr, "exscan report: %s\n", err.msg);
+			bad++;
+		}
+	}
+	if (bad)
+		fprintf(stderr,
+		        "exscan report: %zu of %d input%s could not be read; the verdicts "
+		        "below leave them out\n",
+		        bad, cfg->nargs, cfg->nargs == 1 ? "" : "s");
+	rc = exs_cli_judge_and_write(cfg, kb, exs_merge_hosts(m), bad > 0, "report");
+out:
+	exs_merge_free(m);
+	exs_kb_free(kb);
+	return rc;
+}
+
+const struct exs_command exs_cmd_report = {
+        .name = "report",
+        .synopsis = "[OPTIONS] FILE...",
+        .summary = "merge probe, walk and scan results and give each host a verdict",
+        .description =
+                "Reads JSON or JSONL files written by earlier exscan probe, walk and scan runs\n"
+                "(made on any number of machines), merges the results of each host (matched by\n"
+                "name, by the DNS or NetBIOS name the probe learned from NTLM, by the TLS\n"
+                "certificate subject, or by --alias) and gives every host a verdict with its\n"
+                "reasons and remediation: compromised > vulnerable > at-risk > clean > unknown.",
+        .formats = "text|json|jsonl|sarif|junit|html",
+        .options = report_options,
+        .set_option = report_set_option,
+        .run = report_run,
+};

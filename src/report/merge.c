@@ -1,0 +1,343 @@
+/* Merging results: the same host may come from a probe run (named by
+ * address or DNS name) and a walk run (named by --host), on different
+ * machines.  Hosts are matched by name, by the names the probe learned
+ * (NTLM DNS/NetBIOS computer name, TLS certificate subject) and by
+ * explicit aliases. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exscan/merge.h"
+#include "exscan/report.h"
+
+#define MAX_KEYS 8
+
+struct alias {
+	char *from, *to;
+};
+
+struct exs_merge {
+	struct json_object *hosts; /* array */
+	struct alias *aliases;
+	size_t n_aliases;
+};
+
+struct exs_merge *exs_merge_new(void)
+{
+	struct exs_merge *m = calloc(1, sizeof(*m));
+
+	if (m)
+		m->hosts = json_object_new_array();
+	return m;
+}
+
+void exs_merge_free(struct exs_merge *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->n_aliases; i++) {
+		free(m->aliases[i].from);
+		free(m->aliases[i].to);
+	}
+	free(m->aliases);
+	json_object_put(m->hosts);
+	free(m);
+}
+
+static char *lower_dup(const char *s)
+{
+	char *d = strdup(s);
+	size_t n;
+
+	if (!d)
+		return NULL;
+	for (char *p = d; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	n = strlen(d);
+	if (n > 1 && d[n - 1] == '.')
+		d[n - 1] = '\0';
+	return d;
+}
+
+int exs_merge_add_alias(struct exs_merge *m, const char *spec, struct exs_error *err)
+{
+	const char *eq = strchr(spec, '=');
+	struct alias *a;
+	char *from;
+
+	if (!eq || eq == spec || !eq[1])
+		return exs_error_set(err, "--alias '%s' is not A=B (results named A belong to B)",
+		                     spec);
+	a = realloc(m->aliases, (m->n_aliases + 1) * sizeof(*a));
+	if (!a)
+		return exs_error_set(err, "out of memory");
+	m->aliases = a;
+	from = strndup(spec, (size_t)(eq - spec));
+	a[m->n_aliases].from = from ? lower_dup(from) : NULL;
+	a[m->n_aliases].to = lower_dup(eq + 1);
+	free(from);
+	if (!a[m->n_aliases].from || !a[m->n_aliases].to)
+		return exs_error_set(err, "out of memory");
+	m->n_aliases++;
+	return 0;
+}
+
+static const char *resolve_alias(const struct exs_merge *m, const char *name)
+{
+	for (size_t i = 0; i < m->n_aliases; i++)
+		if (strcmp(m->aliases[i].from, name) == 0)
+			return m->aliases[i].to;
+	return name;
+}
+
+/* Lowercased identity keys of a host object. */
+static size_t host_keys(const struct exs_merge *m, struct json_object *h, char **keys)
+{
+	static const char *const paths[] = {
+	        "host",
+	        "probe.ntlm.dns_computer_name",
+	        "probe.ntlm.netbios_computer_name",
+	        "probe.tls.subject_cn",
+	};
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]) && n < MAX_KEYS; i++) {
+		const char *v = exs_json_get_str(h, paths[i], NULL);
+		char *k;
+
+		if (!v || !*v)
+			continue;
+		k = lower_dup(v);
+		if (!k)
+			continue;
+		if (strcmp(resolve_alias(m, k), k) != 0) {
+			char *t = strdup(resolve_alias(m, k));
+
+			free(k);
+			k = t;
+		}
+		if (k)
+			keys[n++] = k;
+	}
+	return n;
+}
+
+static bool shares_key(char **a, size_t na, char **b, size_t nb)
+{
+	for (size_t i = 0; i < na; i++)
+		for (size_t j = 0; j < nb; j++)
+			if (strcmp(a[i], b[j]) == 0)
+				return true;
+	return false;
+}
+
+static void free_keys(char **k, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(k[i]);
+}
+
+static void append_array(struct json_object *dst, const char *key, struct json_object *src)
+{
+	struct json_object *from = exs_json_get(src, key), *to = exs_json_get(dst, key);
+
+	if (!from || !json_object_is_type(from, json_type_array))
+		return;
+	if (!to || !json_object_is_type(to, json_type_array)) {
+		json_object_object_add(dst, key, json_object_get(from));
+		return;
+	}
+	for (size_t i = 0; i < json_object_array_length(from); i++)
+		json_object_array_add(to, json_object_get(json_object_array_get_idx(from, i)));
+}
+
+/* Folds `src` into `dst` (same host). */
+static void merge_into(struct json_object *dst, struct json_object *src)
+{
+	static const char *const take_if_missing[] = {"probe",  "address", "port",      "root",
+	                                              "layout", "stats",   "walk_error"};
+	struct json_object *dprobe = exs_json_get(dst, "probe");
+	struct json_object *sprobe = exs_json_get(src, "probe");
+
+	/* a probe that reached the host beats one that did not */
+	if (sprobe && json_object_is_type(sprobe, json_type_object) &&
+	    (!dprobe || !json_object_is_type(dprobe, json_type_object))) {
+		json_object_object_add(dst, "probe", json_object_get(sprobe));
+		json_object_object_add(dst, "error", json_object_get(exs_json_get(src, "error")));
+		if (exs_json_get(src, "address"))
+			json_object_object_add(dst, "address",
+			                       json_object_get(exs_json_get(src, "address")));
+		if (exs_json_get(src, "port"))
+			json_object_object_add(dst, "port",
+			                       json_object_get(exs_json_get(src, "port")));
+	}
+	for (size_t i = 0; i < sizeof(take_if_missing) / sizeof(take_if_missing[0]); i++) {
+		const char *k = take_if_missing[i];
+		struct json_object *v = exs_json_get(src, k);
+
+		if (v && !exs_json_get(dst, k))
+			json_object_object_add(dst, k, json_object_get(v));
+	}
+	append_array(dst, "findings", src);
+	append_array(dst, "timeline", src);
+	append_array(dst, "sources", src);
+}
+
+int exs_merge_add_host(struct exs_merge *m, struct json_object *host, const char *source,
+                       struct exs_error *err)
+{
+	char *keys[MAX_KEYS], *other[MAX_KEYS];
+	size_t nk, no, n;
+	int rc = 0;
+
+	if (!json_object_is_type(host, json_type_object) || !exs_json_get_str(host, "host", NULL)) {
+		json_object_put(host);
+		return exs_error_set(err, "%s: a host without a \"host\" name", source);
+	}
+	/* verdicts are recomputed from the merged evidence */
+	json_object_object_del(host, "verdict");
+	json_object_object_del(host, "reasons");
+	json_object_object_del(host, "remediation");
+	json_object_object_del(host, "evidence");
+	if (!exs_json_get(host, "sources")) {
+		struct json_object *s = json_object_new_array();
+
+		json_object_array_add(s, exs_json_cstr(source));
+		json_object_object_add(host, "sources", s);
+	}
+	{
+		const char *name = exs_json_get_str(host, "host", "");
+		char *low = lower_dup(name);
+
+		if (low && strcmp(resolve_alias(m, low), low) != 0)
+			json_object_object_add(host, "host",
+			                       json_object_new_string(resolve_alias(m, low)));
+		free(low);
+	}
+	nk = host_keys(m, host, keys);
+	n = json_object_array_length(m->hosts);
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *h = json_object_array_get_idx(m->hosts, i);
+
+		no = host_keys(m, h, other);
+		if (shares_key(keys, nk, other, no)) {
+			free_keys(other, no);
+			merge_into(h, host);
+			json_object_put(host);
+			goto out;
+		}
+		free_keys(other, no);
+	}
+	json_object_array_add(m->hosts, host);
+out:
+	free_keys(keys, nk);
+	return rc;
+}
+
+static int add_document(struct exs_merge *m, struct json_object *doc, const char *path, size_t line,
+                        struct exs_error *err)
+{
+	struct json_object *hosts = exs_json_get(doc, "hosts");
+	int rc = 0;
+
+	if (hosts && json_object_is_type(hosts, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(hosts) && !rc; i++)
+			rc = exs_merge_add_host(
+			        m, json_object_get(json_object_array_get_idx(hosts, i)), path, err);
+		json_object_put(doc);
+		return rc;
+	}
+	if (exs_json_get_str(doc, "host", NULL))
+		return exs_merge_add_host(m, doc, path, err);
+	json_object_put(doc);
+	return exs_error_set(err, "%s:%zu: not exscan output (no \"hosts\" array or \"host\" name)",
+	                     path, line);
+}
+
+int exs_merge_add_file(struct exs_merge *m, const char *path, struct exs_error *err)
+{
+	FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	struct json_tokener *tok = NULL;
+	size_t lineno = 0, docs = 0;
+	int rc = 0, c = 0;
+	bool pending = false; /* the tokener holds part of a value */
+
+	if (!fp)
+		return exs_error_set(err, "%s: cannot open: %s", path, strerror(errno));
+	tok = json_tokener_new_ex(64);
+	if (!tok) {
+		rc = exs_error_set(err, "out of memory");
+		goto out;
+	}
+	/* Feed the tokener chunk by chunk: handles one pretty-printed document as
+	 * well as JSON lines, and reports the line where parsing failed. */
+	while (c != EOF) {
+		char chunk[65536];
+		size_t n = 0;
+
+		while (n < sizeof(chunk) && (c = fgetc(fp)) != EOF) {
+			chunk[n++] = (char)c;
+			if (c == '\n')
+				break;
+		}
+		if (n == 0)
+			break;
+		size_t off = 0, cur = lineno + 1; /* the line this chunk is on */
+
+		lineno += chunk[n - 1] == '\n';
+
+		while (off < n) {
+			struct json_object *o;
+			enum json_tokener_error jerr;
+
+			if (!pending) {
+				while (off < n && strchr(" \t\r\n", chunk[off]))
+					off++;
+				if (off == n)
+					break;
+			}
+			o = json_tokener_parse_ex(tok, chunk + off, (int)(n - off));
+			jerr = json_tokener_get_error(tok);
+			if (jerr == json_tokener_continue) {
+				pending = true;
+				break;
+			}
+			pending = false;
+			if (jerr != json_tokener_success) {
+				rc = exs_error_set(err, "%s:%zu: not valid JSON (%s)", path, cur,
+				                   json_tokener_error_desc(jerr));
+				goto out;
+			}
+			off += (size_t)json_tokener_get_parse_end(tok);
+			json_tokener_reset(tok);
+			rc = add_document(m, o, path, cur, err);
+			if (rc)
+				goto out;
+			docs++;
+		}
+	}
+	if (ferror(fp)) {
+		rc = exs_error_set(err, "%s: read error: %s", path, strerror(errno));
+		goto out;
+	}
+	if (pending || docs == 0) {
+		/* input ended inside a value, or held nothing */
+		rc = exs_error_set(err, "%s: %s", path,
+		                   pending ? "ends in the middle of a JSON value (truncated?)"
+		                           : "no exscan results in it");
+		goto out;
+	}
+out:
+	if (tok)
+		json_tokener_free(tok);
+	if (fp && fp != stdin)
+		fclose(fp);
+	return rc;
+}
+
+struct json_object *exs_merge_hosts(struct exs_merge *m)
+{
+	return m->hosts;
+}

@@ -1,0 +1,413 @@
+/* The verdict engine: one host object in, verdict + reasons + remediation
+ * out.  Rules (docs/report.md), strongest first:
+ *   compromised  a webshell, IOC hash or attacker artifact at alert level,
+ *                or log evidence of a successful exploitation at alert level
+ *   vulnerable   a known-exploited CVE open by exact build, or an active
+ *                check that answered "vulnerable"
+ *   at-risk      other open CVEs; a CU-only build that may be vulnerable;
+ *                end of support; failed exploitation attempts; suspicious
+ *                findings below alert; configuration-dependent CVEs that are
+ *                not protected by default; weak TLS
+ *   clean        Exchange (seen by probe or on disk) and none of the above
+ *   unknown      not Exchange, unreachable, or too little scanned to judge
+ * A patched host with a webshell is compromised: evidence beats patch level. */
+#include <stdio.h>
+#include <string.h>
+
+#include "exscan/finding.h"
+#include "exscan/report.h"
+#include "exscan/verdict.h"
+
+static const char *const verdict_names[] = {
+        [EXS_VERDICT_UNKNOWN] = "unknown",         [EXS_VERDICT_CLEAN] = "clean",
+        [EXS_VERDICT_AT_RISK] = "at-risk",         [EXS_VERDICT_VULNERABLE] = "vulnerable",
+        [EXS_VERDICT_COMPROMISED] = "compromised",
+};
+
+const char *exs_verdict_name(enum exs_verdict v)
+{
+	return (unsigned)v <= EXS_VERDICT_COMPROMISED ? verdict_names[v] : "unknown";
+}
+
+int exs_verdict_parse(const char *name, enum exs_verdict *out)
+{
+	for (int i = 0; i <= EXS_VERDICT_COMPROMISED; i++) {
+		if (strcmp(name, verdict_names[i]) == 0) {
+			*out = (enum exs_verdict)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+bool exs_verdict_reaches(enum exs_verdict v, enum exs_fail_on threshold)
+{
+	switch (threshold) {
+	case EXS_FAIL_ON_COMPROMISED:
+		return v >= EXS_VERDICT_COMPROMISED;
+	case EXS_FAIL_ON_VULNERABLE:
+		return v >= EXS_VERDICT_VULNERABLE;
+	case EXS_FAIL_ON_AT_RISK:
+		return v >= EXS_VERDICT_AT_RISK;
+	default:
+		return false;
+	}
+}
+
+struct judge {
+	struct json_object *reasons;
+	struct json_object *remedies;
+	enum exs_verdict verdict;
+};
+
+/* Adds a reason at `level` pointing at what is behind it (ref_kind: finding,
+ * check, cve, probe, walk; ref: index or id). */
+static void reason(struct judge *j, enum exs_verdict level, const char *text, const char *ref_kind,
+                   struct json_object *ref)
+{
+	struct json_object *r = json_object_new_object();
+
+	json_object_object_add(r, "level", json_object_new_string(exs_verdict_name(level)));
+	json_object_object_add(r, "text", json_object_new_string(text));
+	json_object_object_add(r, "ref_kind", json_object_new_string(ref_kind));
+	json_object_object_add(r, "ref", ref);
+	json_object_array_add(j->reasons, r);
+	if (level > j->verdict)
+		j->verdict = level;
+}
+
+static void remedy(struct judge *j, const char *text)
+{
+	size_t n = json_object_array_length(j->remedies);
+
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(json_object_get_string(json_object_array_get_idx(j->remedies, i)),
+		           text) == 0)
+			return;
+	json_object_array_add(j->remedies, json_object_new_string(text));
+}
+
+static int severity_rank(struct json_object *f)
+{
+	const char *sev = exs_json_get_str(f, "severity", NULL);
+
+	if (sev) {
+		if (strcmp(sev, "alert") == 0)
+			return EXS_SEVERITY_ALERT;
+		if (strcmp(sev, "warning") == 0)
+			return EXS_SEVERITY_WARNING;
+		if (strcmp(sev, "notice") == 0)
+			return EXS_SEVERITY_NOTICE;
+		return EXS_SEVERITY_INFO;
+	}
+	return (int)exs_severity_of((int)exs_json_get_int(f, "score", 0));
+}
+
+/* Evidence on disk and in logs. Returns the number of alert-level items. */
+static void judge_findings(struct judge *j, struct json_object *host, bool *incomplete,
+                           struct json_object *evidence)
+{
+	struct json_object *findings = exs_json_get(host, "findings");
+	size_t n = findings && json_object_is_type(findings, json_type_array)
+	                   ? json_object_array_length(findings)
+	                   : 0;
+	bool rebuild = false, attempts = false;
+
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *f = json_object_array_get_idx(findings, i);
+		const char *kind = exs_json_get_str(f, "kind", "");
+		const char *path = exs_json_get_str(f, "path", "");
+		const char *rule = exs_json_get_str(f, "rule", "");
+		const char *what = exs_json_get_str(f, "family", NULL);
+		bool success = exs_json_get_bool(f, "success", false);
+		int sev = severity_rank(f);
+		char text[512];
+
+		if (!what || !*what)
+			what = rule;
+		if (strcmp(kind, "error") == 0) {
+			*incomplete = true;
+			continue;
+		}
+		if (strcmp(kind, "log") == 0) {
+			const char *cve = exs_json_get_str(f, "cve", NULL);
+			const char *camp = exs_json_get_str(f, "campaign", NULL);
+
+			snprintf(text, sizeof(text), "%s %s%s%s%s in %s (%lld times)",
+			         success ? "successful exploitation" : "exploitation attempt",
+			         camp ? camp : "", camp && cve ? " " : "", cve ? cve : "",
+			         !camp && !cve ? rule : "", path,
+			         (long long)exs_json_get_int(f, "count", 1));
+			if (success && sev >= EXS_SEVERITY_ALERT) {
+				reason(j, EXS_VERDICT_COMPROMISED, text, "finding",
+				       json_object_new_int64((int64_t)i));
+				rebuild = true;
+			} else if (sev >= EXS_SEVERITY_NOTICE) {
+				reason(j, EXS_VERDICT_AT_RISK, text, "finding",
+				       json_object_new_int64((int64_t)i));
+				attempts = true;
+			}
+			json_object_array_add(evidence, json_object_new_string(path));
+			continue;
+		}
+		snprintf(text, sizeof(text), "%s%s%s at %s (score %lld)", kind, *what ? ": " : "",
+		         what, path, (long long)exs_json_get_int(f, "score", 0));
+		if (sev >= EXS_SEVERITY_ALERT &&
+		    (strcmp(kind, "webshell") == 0 || strcmp(kind, "ioc") == 0 ||
+		     strcmp(kind, "artifact") == 0 || strcmp(kind, "location") == 0)) {
+			reason(j, EXS_VERDICT_COMPROMISED, text, "finding",
+			       json_object_new_int64((int64_t)i));
+			rebuild = rebuild || strcmp(kind, "webshell") == 0 ||
+			          strcmp(kind, "ioc") == 0;
+			json_object_array_add(evidence, json_object_new_string(path));
+		} else if (sev >= EXS_SEVERITY_NOTICE) {
+			reason(j, EXS_VERDICT_AT_RISK, text, "finding",
+			       json_object_new_int64((int64_t)i));
+			json_object_array_add(evidence, json_object_new_string(path));
+		}
+	}
+	if (exs_json_get_int(host, "stats.errors", 0) > 0)
+		*incomplete = true;
+	if (j->verdict == EXS_VERDICT_COMPROMISED) {
+		remedy(j,
+		       "preserve evidence before anything is cleaned: copy the files listed under "
+		       "'evidence' (their SHA-256 is in the findings), the IIS logs "
+		       "(inetpub/logs/LogFiles) and the Exchange logs (V15/Logging), and keep a "
+		       "disk image if you can");
+		if (rebuild)
+			remedy(j,
+			       "rebuild the server rather than clean it: a webshell or a successful "
+			       "exploitation gives SYSTEM rights, and attackers leave more than one "
+			       "foothold; reset the credentials of accounts used on it");
+		else
+			remedy(j,
+			       "investigate the artifacts before deciding whether to clean or rebuild");
+	}
+	if (attempts)
+		remedy(j, "exploitation attempts were logged: confirm the security updates were "
+		          "installed before the first attempt and review the logs around it");
+}
+
+static bool build_at_least(const char *build, const char *min)
+{
+	struct exs_version a, b;
+
+	if (!build || exs_version_parse(build, &a, NULL) || exs_version_parse(min, &b, NULL))
+		return false;
+	return a.part[0] == b.part[0] && a.part[1] == b.part[1] && exs_version_cmp(&a, &b) >= 0;
+}
+
+static void judge_tls(struct judge *j, struct json_object *probe)
+{
+	const char *proto = exs_json_get_str(probe, "tls.protocol", NULL);
+	int64_t bits = exs_json_get_int(probe, "tls.key_bits", 0);
+	const char *ktype = exs_json_get_str(probe, "tls.key_type", "");
+	char text[160];
+
+	if (proto && (strcmp(proto, "TLSv1") == 0 || strcmp(proto, "TLSv1.1") == 0 ||
+	              strncmp(proto, "SSL", 3) == 0)) {
+		snprintf(text, sizeof(text), "weak TLS: the server negotiated %s", proto);
+		reason(j, EXS_VERDICT_AT_RISK, text, "probe", json_object_new_string("tls"));
+		remedy(j, "disable TLS 1.0 and 1.1 on the server (Exchange TLS guidance)");
+	}
+	if (bits > 0 && bits < 2048 && (strcmp(ktype, "RSA") == 0 || strcmp(ktype, "rsa") == 0)) {
+		snprintf(text, sizeof(text), "weak TLS: %lld-bit RSA certificate key",
+		         (long long)bits);
+		reason(j, EXS_VERDICT_AT_RISK, text, "probe", json_object_new_string("tls"));
+		remedy(j, "replace the certificate with one of at least 2048-bit RSA or ECDSA");
+	}
+	if (exs_json_get_bool(probe, "tls.expired", false)) {
+		reason(j, EXS_VERDICT_AT_RISK, "the TLS certificate has expired", "probe",
+		       json_object_new_string("tls"));
+		remedy(j, "renew the server's TLS certificate");
+	}
+}
+
+static void judge_probe(struct judge *j, struct json_object *probe, const struct exs_kb *kb,
+                        time_t now)
+{
+	struct json_object *checks = exs_json_get(probe, "checks");
+	struct json_object *cves = exs_json_get(probe, "open_cves");
+	const char *build = exs_json_get_str(probe, "build", NULL);
+	const char *precision = exs_json_get_str(probe, "build_precision", "none");
+	size_t n;
+	bool kev_certain = false, kev_maybe = false, others = false;
+	char text[512];
+
+	if (checks && json_object_is_type(checks, json_type_array)) {
+		n = json_object_array_length(checks);
+		for (size_t i = 0; i < n; i++) {
+			struct json_object *c = json_object_array_get_idx(checks, i);
+			const char *id = exs_json_get_str(c, "id", "?");
+
+			if (strcmp(exs_json_get_str(c, "result", ""), "vulnerable") != 0)
+				continue;
+			snprintf(text, sizeof(text), "active check %s answered vulnerable (%s)", id,
+			         exs_json_get_str(c, "evidence", "no evidence recorded"));
+			reason(j, EXS_VERDICT_VULNERABLE, text, "check",
+			       json_object_new_string(id));
+		}
+	}
+	n = cves && json_object_is_type(cves, json_type_array) ? json_object_array_length(cves) : 0;
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *c = json_object_array_get_idx(cves, i);
+		const char *id = exs_json_get_str(c, "id", "?");
+		const char *fixed_by = exs_json_get_str(c, "fixed_by", NULL);
+		bool kev = exs_json_get_bool(c, "kev", false);
+		bool certain = exs_json_get_bool(c, "certain", false);
+		bool config = exs_json_get_bool(c, "config_dependent", false);
+
+		if (config && !certain) {
+			/* Serialization signing is on by default once Nov23SU is installed;
+			 * Extended Protection is on by default from Exchange 2019 CU14 and in SE
+			 * (exchange-facts-extra.md). Elsewhere it cannot be decided: at-risk. */
+			bool by_default = (fixed_by && strcmp(precision, "exact") == 0) ||
+			                  (!fixed_by && build_at_least(build, "15.2.1544.4"));
+
+			if (by_default)
+				continue;
+			snprintf(text, sizeof(text),
+			         "%s depends on configuration that cannot be "
+			         "seen from outside%s",
+			         id, fixed_by ? "" : " (Extended Protection)");
+			reason(j, EXS_VERDICT_AT_RISK, text, "cve", json_object_new_string(id));
+			if (!fixed_by)
+				remedy(j, "enable Extended Protection on all virtual directories "
+				          "(CVE-2024-21410)");
+			continue;
+		}
+		if (kev && certain) {
+			snprintf(text, sizeof(text),
+			         "%s%s%s%s is open: known exploited, fixed by %s", id,
+			         exs_json_get_str(c, "name", NULL) ? " (" : "",
+			         exs_json_get_str(c, "name", ""),
+			         exs_json_get_str(c, "name", NULL) ? ")" : "",
+			         fixed_by ? fixed_by : "?");
+			reason(j, EXS_VERDICT_VULNERABLE, text, "cve", json_object_new_string(id));
+			kev_certain = true;
+		} else if (kev) {
+			snprintf(text, sizeof(text),
+			         "%s (known exploited) may be open: only the CU is "
+			         "visible, it depends on the installed update",
+			         id);
+			reason(j, EXS_VERDICT_AT_RISK, text, "cve", json_object_new_string(id));
+			kev_maybe = true;
+		} else {
+			others = true;
+		}
+	}
+	if (others) {
+		snprintf(text, sizeof(text), "open CVEs that are not known exploited (%s build)",
+		         precision);
+		reason(j, EXS_VERDICT_AT_RISK, text, "probe", json_object_new_string("open_cves"));
+	}
+	if (kev_maybe)
+		remedy(j,
+		       "confirm the installed security update on the server (HealthChecker or "
+		       "Get-Command ExSetup | % FileVersionInfo): only the CU is visible from outside");
+	if (build && kb) {
+		struct exs_version v;
+		struct exs_assessment a;
+
+		if (exs_version_parse(build, &v, NULL) == 0 &&
+		    exs_kb_assess(kb, &v, now, &a, NULL) == 0) {
+			char nb[48];
+
+			if (a.end_of_support) {
+				snprintf(text, sizeof(text), "%s is out of support since %s",
+				         a.product->name, a.product->end_of_support);
+				reason(j, EXS_VERDICT_AT_RISK, text, "probe",
+				       json_object_new_string("product"));
+				remedy(j, "move to a supported Exchange line (Exchange Server SE): "
+				          "out-of-support servers get no fixes for new holes");
+			}
+			if ((a.n_missing > 0 || kev_certain) && a.newest) {
+				if (a.newest_on_cu && a.newest_on_cu != a.newest &&
+				    a.newest_on_cu->update[0] && a.entry != a.newest_on_cu)
+					snprintf(text, sizeof(text),
+					         "install %s for %s %s (%s%s%s), then "
+					         "move to %s %s",
+					         a.newest_on_cu->update, a.product->name,
+					         a.newest_on_cu->cu,
+					         exs_version_format(&a.newest_on_cu->version, nb,
+					                            sizeof(nb)),
+					         a.newest_on_cu->kb[0] ? ", " : "",
+					         a.newest_on_cu->kb, a.newest->cu,
+					         a.newest->update);
+				else
+					snprintf(text, sizeof(text), "install %s %s %s (%s%s%s)",
+					         a.product->name, a.newest->cu, a.newest->update,
+					         exs_version_format(&a.newest->version, nb,
+					                            sizeof(nb)),
+					         a.newest->kb[0] ? ", " : "", a.newest->kb);
+				remedy(j, text);
+			}
+			exs_assessment_release(&a);
+		}
+	}
+	judge_tls(j, probe);
+}
+
+enum exs_verdict exs_verdict_judge(struct json_object *host, const struct exs_kb *kb, time_t now,
+                                   bool *incomplete)
+{
+	struct judge j = {0};
+	struct json_object *probe = exs_json_get(host, "probe");
+	struct json_object *findings = exs_json_get(host, "findings");
+	struct json_object *evidence = json_object_new_array();
+	bool has_probe = probe && json_object_is_type(probe, json_type_object);
+	/* a walk leaves its root and statistics; "findings" alone may be an empty
+	 * array added for a probe-only host */
+	bool has_walk = exs_json_get(host, "root") || exs_json_get(host, "stats");
+	bool is_exchange = has_probe && exs_json_get_bool(probe, "is_exchange", false);
+	const char *error = exs_json_get_str(host, "error", NULL);
+	bool inc = false;
+
+	if (!findings || !json_object_is_type(findings, json_type_array))
+		json_object_object_add(host, "findings", json_object_new_array());
+	j.reasons = json_object_new_array();
+	j.remedies = json_object_new_array();
+	j.verdict = EXS_VERDICT_UNKNOWN;
+	if (error)
+		inc = true;
+	if (has_walk)
+		judge_findings(&j, host, &inc, evidence);
+	if (is_exchange)
+		judge_probe(&j, probe, kb, now);
+
+	if (j.verdict == EXS_VERDICT_UNKNOWN) {
+		/* nothing against the host: clean only if we know it is Exchange and
+		 * looked at it; otherwise say why we cannot judge */
+		bool walked = has_walk && exs_json_get_int(host, "stats.files_scanned", 1) > 0;
+
+		if (is_exchange || (walked && !has_probe)) {
+			j.verdict = EXS_VERDICT_CLEAN;
+			reason(&j, EXS_VERDICT_CLEAN,
+			       is_exchange && walked
+			               ? "no open known CVE and no evidence of compromise"
+			       : is_exchange ? "no open known CVE (file system not scanned)"
+			                     : "no evidence of compromise on disk or in logs "
+			                       "(patch level not probed)",
+			       "host", NULL);
+		} else if (error) {
+			char text[512];
+
+			snprintf(text, sizeof(text), "could not be scanned: %s", error);
+			reason(&j, EXS_VERDICT_UNKNOWN, text, "host", NULL);
+		} else if (has_probe && !is_exchange) {
+			reason(&j, EXS_VERDICT_UNKNOWN, "not an Exchange server", "probe", NULL);
+		} else {
+			reason(&j, EXS_VERDICT_UNKNOWN, "too little was scanned to judge", "host",
+			       NULL);
+		}
+	}
+	json_object_object_add(host, "verdict",
+	                       json_object_new_string(exs_verdict_name(j.verdict)));
+	json_object_object_add(host, "reasons", j.reasons);
+	json_object_object_add(host, "remediation", j.remedies);
+	json_object_object_add(host, "evidence", evidence);
+	json_object_object_add(host, "incomplete", json_object_new_boolean(inc));
+	if (incomplete)
+		*incomplete = inc;
+	return j.verdict;
+}

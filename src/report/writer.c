@@ -1,0 +1,69 @@
+/* The format table and helpers shared by the writers. */
+#include <string.h>
+
+#include "exscan/escape.h"
+#include "exscan/report.h"
+#include "exscan/verdict.h"
+#include "exscan/writer.h"
+
+static int (*const writers[])(FILE *, struct json_object *, const struct exs_report_meta *) = {
+        [EXS_FORMAT_TEXT] = exs_write_text,   [EXS_FORMAT_JSON] = exs_write_json,
+        [EXS_FORMAT_JSONL] = exs_write_jsonl, [EXS_FORMAT_SARIF] = exs_write_sarif,
+        [EXS_FORMAT_JUNIT] = exs_write_junit, [EXS_FORMAT_HTML] = exs_write_html,
+};
+
+int exs_report_write(FILE *fp, enum exs_format format, struct json_object *hosts,
+                     const struct exs_report_meta *meta, struct exs_error *err)
+{
+	if ((unsigned)format >= sizeof(writers) / sizeof(writers[0]) || !writers[format])
+		return exs_error_set(err, "no writer for format %s", exs_format_name(format));
+	if (writers[format](fp, hosts, meta))
+		return exs_error_set(err, "writing the %s report failed", exs_format_name(format));
+	return 0;
+}
+
+void exs_report_count(struct json_object *hosts, size_t counts[5], size_t *incomplete)
+{
+	memset(counts, 0, 5 * sizeof(counts[0]));
+	*incomplete = 0;
+	for (size_t i = 0; i < json_object_array_length(hosts); i++) {
+		struct json_object *h = json_object_array_get_idx(hosts, i);
+		enum exs_verdict v = EXS_VERDICT_UNKNOWN;
+
+		exs_verdict_parse(exs_json_get_str(h, "verdict", "unknown"), &v);
+		counts[v]++;
+		*incomplete += exs_json_get_bool(h, "incomplete", false);
+	}
+}
+
+int exs_escape_xml(struct exs_buf *out, const char *s, size_t n)
+{
+	struct exs_buf tmp;
+	int rc;
+
+	exs_buf_init(&tmp, n * 4 + 16);
+	rc = exs_escape_text(&tmp, s, n);
+	for (size_t i = 0; !rc && i < tmp.len; i++) {
+		switch (tmp.data[i]) {
+		case '&':
+			rc = exs_buf_puts(out, "&amp;");
+			break;
+		case '<':
+			rc = exs_buf_puts(out, "&lt;");
+			break;
+		case '>':
+			rc = exs_buf_puts(out, "&gt;");
+			break;
+		case '"':
+			rc = exs_buf_puts(out, "&quot;");
+			break;
+		case '\'':
+			rc = exs_buf_puts(out, "&#39;");
+			break;
+		default:
+			rc = exs_buf_putc(out, tmp.data[i]);
+		}
+	}
+	exs_buf_release(&tmp);
+	return rc;
+}
