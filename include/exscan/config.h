@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <time.h>
 
+#include "exscan/logs.h"
+
 enum exs_format {
 	EXS_FORMAT_TEXT,
 	EXS_FORMAT_JSON,
@@ -37,6 +39,7 @@ struct exs_config {
 	time_t now;  /* when the run started; decides end of support */
 	char **args; /* positional arguments, borrowed from argv */
 	int nargs;
+	struct exs_logs_config logs; /* log readers and artifact checks */
 };
 
 void exs_config_init(struct exs_config *cfg);
