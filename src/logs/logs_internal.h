@@ -31,6 +31,7 @@ struct lg_reader {
 	size_t raw_len;
 	char *buf; /* UTF-8 text: [start, end) not yet returned */
 	size_t cap, start, end;
+	size_t chunk;    /* bytes per read */
 	uint64_t lineno; /* of the line last returned (1-based) */
 	uint64_t bytes;  /* read from fd */
 	bool truncated;  /* the line last returned was cut at LG_MAX_LINE */

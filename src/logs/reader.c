@@ -7,14 +7,15 @@
 
 #include "logs_internal.h"
 
-#define CHUNK (256 * 1024)
-#define BUF_CAP (CHUNK * 2 + LG_MAX_LINE)
+#define CHUNK_FD (256 * 1024)
+#define CHUNK_MEM 4096 /* small: cheap to set up per fuzz input, many boundaries */
 
 static int common_init(struct lg_reader *r, const char *name, struct exs_error *err)
 {
 	r->name = name;
 	r->cd = (iconv_t)-1;
-	r->cap = BUF_CAP;
+	r->chunk = r->mem ? CHUNK_MEM : CHUNK_FD;
+	r->cap = r->chunk * 2 + LG_MAX_LINE;
 	r->buf = malloc(r->cap);
 	if (!r->buf)
 		return exs_error_set(err, "out of memory reading '%s'", name);
@@ -116,7 +117,7 @@ static int detect(struct lg_reader *r, struct exs_error *err)
 	if (r->cd == (iconv_t)-1)
 		return exs_error_set(err, "cannot convert '%s' from %s: %s", r->name, from,
 		                     strerror(errno));
-	r->raw = malloc(CHUNK + 16);
+	r->raw = malloc(r->chunk + 16);
 	if (!r->raw)
 		return exs_error_set(err, "out of memory reading '%s'", r->name);
 	r->raw_len = r->end - 2;
@@ -132,7 +133,7 @@ static ssize_t fill(struct lg_reader *r, struct exs_error *err)
 	ssize_t got;
 	size_t before = r->end;
 
-	if (r->start > 0 && (r->cap - r->end < CHUNK + 16)) {
+	if (r->start > 0 && (r->cap - r->end < r->chunk + 16)) {
 		memmove(r->buf, r->buf + r->start, r->end - r->start);
 		r->end -= r->start;
 		r->start = 0;
@@ -141,8 +142,8 @@ static ssize_t fill(struct lg_reader *r, struct exs_error *err)
 	if (r->cd == (iconv_t)-1) {
 		size_t room = r->cap - r->end;
 
-		if (room > CHUNK)
-			room = CHUNK;
+		if (room > r->chunk)
+			room = r->chunk;
 		got = source_read(r, r->buf + r->end, room, err);
 		if (got < 0)
 			return -1;
@@ -154,8 +155,8 @@ static ssize_t fill(struct lg_reader *r, struct exs_error *err)
 	for (;;) {
 		bool at_eof = false;
 
-		if (r->raw_len < CHUNK) {
-			got = source_read(r, r->raw + r->raw_len, CHUNK - r->raw_len, err);
+		if (r->raw_len < r->chunk) {
+			got = source_read(r, r->raw + r->raw_len, r->chunk - r->raw_len, err);
 			if (got < 0)
 				return -1;
 			r->raw_len += (size_t)got;
@@ -166,7 +167,7 @@ static ssize_t fill(struct lg_reader *r, struct exs_error *err)
 			return (ssize_t)(r->end - before);
 		if (at_eof)
 			return 0;
-		if (r->raw_len >= CHUNK)
+		if (r->raw_len >= r->chunk)
 			r->raw_len = 0; /* cannot happen with these sizes; never loop */
 	}
 }
