@@ -146,6 +146,19 @@ static void httpproxy_line(struct csv *c, struct lg_reader *r, struct lg_file *f
 	    client, s, n);
 }
 
+/* Whether "ServerInfo~" occurs: a memchr for the rare '~', then a look back. */
+static bool has_serverinfo(const char *s, size_t n)
+{
+	const char *p = s, *end = s + n;
+
+	while ((p = memchr(p, '~', (size_t)(end - p)))) {
+		if (p - s >= 10 && memcmp(p - 10, "ServerInfo", 10) == 0)
+			return true;
+		p++;
+	}
+	return false;
+}
+
 int lg_read_httpproxy(struct lg_reader *r, struct lg_file *f, struct exs_error *err)
 {
 	struct csv c;
@@ -162,7 +175,7 @@ int lg_read_httpproxy(struct lg_reader *r, struct lg_file *f, struct exs_error *
 		if ((s[0] == '#' || s[0] == 'D' || s[0] == 'd') && csv_header(&c, s, n))
 			continue;
 		/* pre-filter: the SSRF anchor is written by Exchange as "ServerInfo~" */
-		if (!memchr(s, '~', n) || !lg_find(s, n, "ServerInfo~"))
+		if (!has_serverinfo(s, n))
 			continue;
 		if (!c.have_header) {
 			f->bad_lines++;

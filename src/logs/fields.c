@@ -54,22 +54,51 @@ size_t lg_split_csv(const char *s, size_t n, struct lg_field *out, size_t max)
 	return nf;
 }
 
+#if defined(__SSE2__) && !defined(EXS_NO_SIMD)
+#include <emmintrin.h>
+#endif
+
+/* The hot loop of the IIS reader: 16 bytes at a time where SSE2 exists
+ * (every x86-64), byte by byte elsewhere. */
 size_t lg_split_space(const char *s, size_t n, struct lg_field *out, size_t max)
 {
-	size_t nf = 0;
-	const char *p = s, *end = s + n;
+	size_t nf = 0, start = 0, i = 0;
 
-	while (nf < max) {
-		const char *sp = memchr(p, ' ', (size_t)(end - p));
+	if (max == 0)
+		return 0;
+#if defined(__SSE2__) && !defined(EXS_NO_SIMD)
+	{
+		const __m128i sp = _mm_set1_epi8(' ');
 
-		out[nf].p = p;
-		out[nf].n = (size_t)((sp ? sp : end) - p);
-		nf++;
-		if (!sp)
-			break;
-		p = sp + 1;
+		for (; i + 16 <= n; i += 16) {
+			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+			unsigned mask = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, sp));
+
+			while (mask) {
+				size_t pos = i + (size_t)__builtin_ctz(mask);
+
+				out[nf].p = s + start;
+				out[nf].n = pos - start;
+				if (++nf == max)
+					return nf;
+				start = pos + 1;
+				mask &= mask - 1;
+			}
+		}
 	}
-	return nf;
+#endif
+	for (; i < n; i++) {
+		if (s[i] != ' ')
+			continue;
+		out[nf].p = s + start;
+		out[nf].n = i - start;
+		if (++nf == max)
+			return nf;
+		start = i + 1;
+	}
+	out[nf].p = s + start;
+	out[nf].n = n - start;
+	return nf + 1;
 }
 
 static inline unsigned char lower(unsigned char c)
