@@ -15,8 +15,8 @@
  * borrowed and never closed or kept.  JSON results are new references
  * owned by the caller (json_object_put()).
  *
- * Windows event logs (.evtx) are not read yet: exs_logs_classify() returns
- * EXS_LOG_NONE for them.
+ * Windows event logs (.evtx) are read with libevtx, which opens the
+ * descriptor through /proc/self/fd (Linux) and reads it chunk by chunk.
  */
 #ifndef EXSCAN_LOGS_H
 #define EXSCAN_LOGS_H
@@ -37,6 +37,7 @@ enum exs_log_kind {
 	EXS_LOG_OAB,       /* Logging/OABGeneratorLog/ *.log */
 	EXS_LOG_IIS,       /* inetpub/logs/LogFiles/W3SVC* / *.log (W3C extended) */
 	EXS_LOG_RPS_HTTP,  /* Logging/CmdletInfra/Powershell-Proxy/Http/ *Rps_Http_20* */
+	EXS_LOG_EVTX,      /* winevt/Logs/Application.evtx, MSExchange Management.evtx */
 };
 
 enum exs_artifact_kind {
@@ -69,7 +70,8 @@ const char *exs_log_kind_name(enum exs_log_kind kind);
 /* Parses a name given by exs_log_kind_name(); EXS_LOG_NONE if unknown. */
 enum exs_log_kind exs_log_kind_parse(const char *name);
 
-/* Reads the log open at fd from its current offset to the end. UTF-8 (with
+/* Reads the log open at fd from its current offset to the end (EVTX: the
+ * whole file, whatever the offset). UTF-8 (with
  * or without BOM) and UTF-16 with a BOM are read; CRLF and LF endings;
  * a truncated last line is read as a line; lines longer than 64 KiB are
  * cut.  Malformed lines are skipped.  Returns 0, or -1 with err set when

@@ -23,7 +23,8 @@ static const struct exs_option logs_options[] = {
         EXS_OPTION_FORMAT,
         EXS_OPTION_OUTPUT,
         {"kind", 0, "KIND",
-         "read files given by name as KIND: httpproxy, ecp, oabgenerator, iis, rps_http", OPT_KIND},
+         "read files given by name as KIND: httpproxy, ecp, oabgenerator, iis, rps_http, evtx",
+         OPT_KIND},
         EXS_OPTION_FAIL_ON,
         EXS_OPTION_NO_COLOR,
         EXS_OPTION_HELP,
@@ -37,7 +38,7 @@ static int logs_set_option(struct exs_config *cfg, int id, const char *arg, stru
 		if (cfg->logs.kind == EXS_LOG_NONE)
 			return exs_error_set(err,
 			                     "exscan logs: unknown --kind '%s' (choose httpproxy, "
-			                     "ecp, oabgenerator, iis, rps_http)",
+			                     "ecp, oabgenerator, iis, rps_http, evtx)",
 			                     arg);
 		return 0;
 	}
@@ -416,7 +417,8 @@ const struct exs_command exs_cmd_logs = {
                 "under each PATH (a directory tree, e.g. a mounted system drive, or a log file).\n"
                 "Each PATH is one host. Files are recognised by their location; --kind reads\n"
                 "files named on the command line as the given kind. Hits are aggregated per\n"
-                "rule and outcome. Windows event logs (.evtx) are not read yet. Exit 1 when\n"
+                "rule and outcome; Application and MSExchange Management event logs (.evtx) are\n"
+                "read too. Exit 1 when\n"
                 "anything is found (unless --fail-on never), 3 when something could not be read.",
         .formats = "text|json",
         .options = logs_options,

@@ -93,6 +93,11 @@ enum lg_rule {
 	LG_R_IIS_PROXYNOTSHELL,
 	LG_R_IIS_OWASSRF,
 	LG_R_RPS_CLIENTINFO,
+	LG_R_EVTX_UM,
+	LG_R_EVTX_EXPORT,
+	LG_R_EVTX_ROLE,
+	LG_R_EVTX_REMOVE,
+	LG_R_EVTX_OAB_SCRIPT,
 	LG_R_ART_LSASS,
 	LG_R_ART_DUMP,
 	LG_R_ART_ARCHIVE,
@@ -169,6 +174,8 @@ int lg_read_ecp(struct lg_reader *r, struct lg_file *f, struct exs_error *err);
 int lg_read_oab(struct lg_reader *r, struct lg_file *f, struct exs_error *err);
 int lg_read_iis(struct lg_reader *r, struct lg_file *f, struct exs_error *err);
 int lg_read_rps(struct lg_reader *r, struct lg_file *f, struct exs_error *err);
+/* EVTX reads the file through libevtx (by /proc/self/fd/FD), not lines. */
+int lg_read_evtx(int fd, const char *name, struct lg_file *f, struct exs_error *err);
 
 /* Runs the reader for kind over an in-memory log (fuzzing). */
 int exs_logs_scan_mem(const char *data, size_t n, const char *relpath, enum exs_log_kind kind,

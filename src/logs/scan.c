@@ -1,5 +1,9 @@
 /* Which reader reads which file, and running one over a descriptor. */
+#include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "logs_internal.h"
 
@@ -7,6 +11,7 @@ static const char *const kind_names[] = {
         [EXS_LOG_NONE] = "none", [EXS_LOG_HTTPPROXY] = "httpproxy",
         [EXS_LOG_ECP] = "ecp",   [EXS_LOG_OAB] = "oabgenerator",
         [EXS_LOG_IIS] = "iis",   [EXS_LOG_RPS_HTTP] = "rps_http",
+        [EXS_LOG_EVTX] = "evtx",
 };
 
 const char *exs_log_kind_name(enum exs_log_kind kind)
@@ -53,6 +58,12 @@ enum exs_log_kind exs_logs_classify(const char *relpath)
 	if (lg_find_ci(base, bn, "Rps_Http_20") &&
 	    find_dir(relpath, "CmdletInfra/Powershell-Proxy/Http"))
 		return EXS_LOG_RPS_HTTP;
+	if (lg_suffix_ci(base, bn, ".evtx"))
+		return find_dir(relpath, "winevt/Logs") &&
+		                       (lg_eq_ci(base, bn, "Application.evtx") ||
+		                        lg_find_ci(base, bn, "MSExchange Management"))
+		               ? EXS_LOG_EVTX
+		               : EXS_LOG_NONE;
 	if (!lg_suffix_ci(base, bn, ".log"))
 		return EXS_LOG_NONE;
 	if (find_dir(relpath, "Logging/HttpProxy"))
@@ -94,6 +105,14 @@ int exs_logs_scan_fd(int fd, const char *relpath, enum exs_log_kind kind, struct
 	int rc;
 
 	lg_file_init(&f, relpath);
+	if (kind == EXS_LOG_EVTX) {
+		struct stat sb;
+
+		rc = lg_read_evtx(fd, relpath, &f, err);
+		if (fstat(fd, &sb) == 0)
+			f.bytes = (uint64_t)sb.st_size;
+		goto out;
+	}
 	rc = lg_reader_init(&r, fd, relpath, err);
 	if (rc)
 		goto out;
@@ -113,6 +132,22 @@ int exs_logs_scan_mem(const char *data, size_t n, const char *relpath, enum exs_
 	struct lg_file f;
 	int rc;
 
+	if (kind == EXS_LOG_EVTX) {
+		/* libevtx reads files: give it one in memory */
+		int fd = memfd_create("evtx", MFD_CLOEXEC);
+
+		if (fd < 0)
+			return exs_error_set(err, "cannot create a memory file: %s",
+			                     strerror(errno));
+		if (write(fd, data, n) != (ssize_t)n || lseek(fd, 0, SEEK_SET) != 0) {
+			close(fd);
+			return exs_error_set(err, "cannot write a memory file: %s",
+			                     strerror(errno));
+		}
+		rc = exs_logs_scan_fd(fd, relpath, kind, st, err);
+		close(fd);
+		return rc;
+	}
 	lg_file_init(&f, relpath);
 	lg_reader_init_mem(&r, data, n, relpath);
 	rc = run(&r, kind, &f, err);

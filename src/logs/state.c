@@ -52,6 +52,26 @@ const struct lg_rule_info lg_rules[LG_R_COUNT] = {
                                  "remote PowerShell request with an unexpected ClientInfo: "
                                  "OWASSRF",
                                  60, 90, false},
+        [LG_R_EVTX_UM] = {"evtx-um-invalidcast", "CVE-2021-26857", "ProxyLogon",
+                          "MSExchange Unified Messaging error with System.InvalidCastException: "
+                          "a deserialization attempt",
+                          70, 70, false},
+        [LG_R_EVTX_EXPORT] = {"evtx-mailbox-export-webshell", "CVE-2021-31207", "ProxyShell",
+                              "New-MailboxExportRequest to an .aspx or UNC path: a webshell "
+                              "written through a mailbox export",
+                              90, 100, false},
+        [LG_R_EVTX_ROLE] = {"evtx-import-export-role", "CVE-2021-31207", "ProxyShell",
+                            "Mailbox Import Export role assigned: preparation of a mailbox "
+                            "export webshell",
+                            60, 70, false},
+        [LG_R_EVTX_REMOVE] = {"evtx-remove-export-request", NULL, "ProxyShell",
+                              "Remove-MailboxExportRequest: export requests removed (attackers "
+                              "clean up after writing a webshell)",
+                              40, 40, false},
+        [LG_R_EVTX_OAB_SCRIPT] = {"evtx-oab-vdir-script", "CVE-2021-27065", "ProxyLogon",
+                                  "Set-OabVirtualDirectory -ExternalUrl with script: a webshell "
+                                  "planted in the OAB virtual directory",
+                                  90, 100, false},
         [LG_R_ART_LSASS] = {"artifact-lsass-dump", NULL, "credential theft",
                             "lsass memory dump: credentials were dumped", 85, 85, true},
         [LG_R_ART_DUMP] = {"artifact-process-dump", NULL, "credential theft",
