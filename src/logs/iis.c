@@ -19,6 +19,7 @@ static const char *const icol_names[I_COUNT] = {
 struct iis {
 	int col[I_COUNT];
 	size_t need; /* fields to split: 1 + the highest column used */
+	size_t hot;  /* fields every line needs: up to method, stem, user agent */
 	struct lg_field fields[MAX_FIELDS];
 };
 
@@ -35,11 +36,14 @@ static void fields_directive(struct iis *x, const char *s, size_t n)
 	while (n > 0 && s[n - 1] == ' ')
 		n--;
 	nf = lg_split_space(s, n, x->fields, MAX_FIELDS);
-	x->need = 0;
+	x->need = x->hot = 0;
 	for (int i = 0; i < I_COUNT; i++) {
 		x->col[i] = lg_column(x->fields, nf, icol_names[i]);
 		if (x->col[i] >= 0 && (size_t)x->col[i] + 1 > x->need)
 			x->need = (size_t)x->col[i] + 1;
+		if ((i == I_METHOD || i == I_STEM || i == I_UA) && x->col[i] >= 0 &&
+		    (size_t)x->col[i] + 1 > x->hot)
+			x->hot = (size_t)x->col[i] + 1;
 	}
 }
 
@@ -122,13 +126,24 @@ static void iis_hit(struct lg_file *f, struct lg_reader *r, const struct iis *x,
 	lg_file_hit(f, &h);
 }
 
+/* Most lines need only method, stem and user agent: the other fields are
+ * split when a rule is about to match. */
+static size_t all_fields(struct iis *x, const char *s, size_t n, size_t nf, bool *full)
+{
+	if (*full)
+		return nf;
+	*full = true;
+	return lg_split_space(s, n, x->fields, x->need);
+}
+
 static void iis_line(struct iis *x, struct lg_reader *r, struct lg_file *f, const char *s, size_t n)
 {
-	size_t nf = lg_split_space(s, n, x->fields, x->need);
-	struct lg_field stem, method, ua;
-	int status;
+	size_t nf = lg_split_space(s, n, x->fields, x->hot);
+	struct lg_field stem, method, ua, sf;
+	bool full = x->hot == x->need;
+	int status = -2;
 
-	if (nf < x->need) {
+	if (nf < x->hot) {
 		f->bad_lines++;
 		if (x->col[I_STEM] < 0 || (size_t)x->col[I_STEM] >= nf)
 			return;
@@ -136,15 +151,15 @@ static void iis_line(struct iis *x, struct lg_reader *r, struct lg_file *f, cons
 	stem = fld(x, nf, I_STEM);
 	method = fld(x, nf, I_METHOD);
 	ua = fld(x, nf, I_UA);
-	status = -2; /* parsed on demand */
 	if (stem.n >= 5 && stem.p[0] == '/') {
 		char c1 = (char)(stem.p[1] | 0x20);
 
 		if (c1 == 'a' && lg_eq_ci(stem.p, stem.n, "/autodiscover/autodiscover.json")) {
-			enum lg_rule rule =
-			        autodiscover_rule(fld(x, nf, I_QUERY), fld(x, nf, I_USER));
-			struct lg_field sf = fld(x, nf, I_STATUS);
+			enum lg_rule rule;
 
+			nf = all_fields(x, s, n, nf, &full);
+			rule = autodiscover_rule(fld(x, nf, I_QUERY), fld(x, nf, I_USER));
+			sf = fld(x, nf, I_STATUS);
 			status = lg_status(sf.p, sf.n);
 			if (rule == LG_R_IIS_PROXYSHELL)
 				iis_hit(f, r, x, nf, rule, status == 200 || status == 302, s, n);
@@ -154,24 +169,24 @@ static void iis_line(struct iis *x, struct lg_reader *r, struct lg_file *f, cons
 		           memchr(stem.p, '@', stem.n) &&
 		           (lg_suffix_ci(stem.p, stem.n, "/powershell") ||
 		            lg_suffix_ci(stem.p, stem.n, "/powershell/"))) {
-			struct lg_field sf = fld(x, nf, I_STATUS);
-
+			nf = all_fields(x, s, n, nf, &full);
+			sf = fld(x, nf, I_STATUS);
 			status = lg_status(sf.p, sf.n);
 			iis_hit(f, r, x, nf, LG_R_IIS_OWASSRF,
 			        status == 200 && lg_eq_ci(method.p, method.n, "POST"), s, n);
 		} else if ((c1 == 'o' || c1 == 'e') && lg_eq_ci(method.p, method.n, "POST") &&
 		           proxylogon_path(stem)) {
-			struct lg_field sf = fld(x, nf, I_STATUS);
-
+			nf = all_fields(x, s, n, nf, &full);
+			sf = fld(x, nf, I_STATUS);
 			status = lg_status(sf.p, sf.n);
 			iis_hit(f, r, x, nf, LG_R_IIS_PROXYLOGON, status == 200, s, n);
 		}
 	}
 	if (ua.n >= 8 && (ua.p[0] == 'a' || ua.p[0] == 'A' || ua.p[0] == 'p' || ua.p[0] == 'P') &&
 	    attacker_ua(ua)) {
+		nf = all_fields(x, s, n, nf, &full);
 		if (status == -2) {
-			struct lg_field sf = fld(x, nf, I_STATUS);
-
+			sf = fld(x, nf, I_STATUS);
 			status = lg_status(sf.p, sf.n);
 		}
 		iis_hit(f, r, x, nf, LG_R_IIS_UA, status == 200, s, n);

@@ -96,7 +96,7 @@ grep -q "give --kind" "$TMP/err"
 tap_ok $? "the error says what to do" "$(cat "$TMP/err")"
 run "$EXSCAN" logs --kind iis --format json "$TMP/some.log"
 json_check "--kind iis reads it" "$(rule iis-proxyshell True) is not None"
-run "$EXSCAN" logs --kind evtx "$TMP/some.log"
+run "$EXSCAN" logs --kind bogus "$TMP/some.log"
 expect_rc 2 "an unknown --kind is a usage error"
 
 # unreadable files: as nobody, the scan goes on and exits 3

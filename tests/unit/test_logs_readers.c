@@ -545,7 +545,13 @@ static void classify_locations(void **state)
 	                 EXS_LOG_NONE);
 	assert_int_equal(exs_logs_classify("MyLogging/HttpProxy/x.log"), EXS_LOG_NONE);
 	assert_int_equal(exs_logs_classify("Windows/System32/winevt/Logs/Application.evtx"),
+	                 EXS_LOG_EVTX);
+	assert_int_equal(exs_logs_classify("windows/system32/winevt/logs/"
+	                                   "MSExchange Management.evtx"),
+	                 EXS_LOG_EVTX);
+	assert_int_equal(exs_logs_classify("Windows/System32/winevt/Logs/Security.evtx"),
 	                 EXS_LOG_NONE);
+	assert_int_equal(exs_logs_classify("Users/x/Application.evtx"), EXS_LOG_NONE);
 	assert_int_equal(exs_logs_classify("inetpub/wwwroot/aspnet_client/x.aspx"), EXS_LOG_NONE);
 	assert_int_equal(exs_log_kind_parse("iis"), EXS_LOG_IIS);
 	assert_string_equal(exs_log_kind_name(EXS_LOG_RPS_HTTP), "rps_http");
