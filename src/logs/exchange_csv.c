@@ -222,7 +222,7 @@ int lg_read_ecp(struct lg_reader *r, struct lg_file *f, struct exs_error *err)
 			const char *p = c.fields[i].p, *cmd, *vd, *url;
 			size_t fn = c.fields[i].n;
 
-			cmd = lg_find_ci(p, fn, "CMD=Set-");
+			cmd = lg_find_ci(p, fn, "Set-");
 			if (!cmd)
 				continue;
 			vd = lg_find_ci(cmd, fn - (size_t)(cmd - p), "VirtualDirectory");
