@@ -306,6 +306,34 @@ static void finding_text(FILE *out, const struct exs_finding *f, bool color)
 	exs_buf_release(&e);
 }
 
+/* Per day and campaign: attempts and successes (campaign names are ours). */
+static void timeline_text(FILE *out, struct exs_log_state *st)
+{
+	struct json_object *tl = exs_log_timeline_to_json(st);
+	size_t n = tl ? json_object_array_length(tl) : 0;
+
+	if (n)
+		fprintf(out, "  timeline:\n");
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *e = json_object_array_get_idx(tl, i), *v;
+		const char *date = "", *camp = "";
+		int64_t att = 0, succ = 0;
+
+		if (json_object_object_get_ex(e, "date", &v))
+			date = json_object_get_string(v);
+		if (json_object_object_get_ex(e, "campaign", &v))
+			camp = json_object_get_string(v);
+		if (json_object_object_get_ex(e, "attempts", &v))
+			att = json_object_get_int64(v);
+		if (json_object_object_get_ex(e, "successes", &v))
+			succ = json_object_get_int64(v);
+		fprintf(out, "    %s  %-16s %6lld attempt%s %6lld success%s\n", date, camp,
+		        (long long)att, att == 1 ? " " : "s", (long long)succ,
+		        succ == 1 ? "" : "es");
+	}
+	json_object_put(tl);
+}
+
 static int logs_run(struct exs_config *cfg)
 {
 	struct exs_error err = {{0}};
@@ -382,6 +410,7 @@ static int logs_run(struct exs_config *cfg)
 			        (unsigned long long)stats.bytes);
 			for (size_t k = 0; k < fs.n; k++)
 				finding_text(out, &fs.items[k], cfg->color && out == stdout);
+			timeline_text(out, h.st);
 			if (h.n_errors)
 				fprintf(out,
 				        "  incomplete: %zu thing%s could not be read (see above)\n",

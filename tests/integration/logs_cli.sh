@@ -80,6 +80,8 @@ grep -q $'\033' "$TMP/out"
 tap_ok $(( ! $? )) "an escape character from a log never reaches the terminal" "$(cat -v "$TMP/out" | head -20)"
 grep -q 'ua\\x1b\[31m, red' "$TMP/out"
 tap_ok $? "it is shown escaped" "$(head -20 "$TMP/out")"
+grep -q "^    2021-03-03  ProxyLogon  *2 attempts  *2 successes" "$TMP/out"
+tap_ok $? "text output shows the timeline" "$(cat "$TMP/out")"
 
 # an archive alone is not reported
 mkdir -p "$TMP/quiet/ProgramData/x"
