@@ -22,6 +22,7 @@ PACKAGES=(
 	libjson-c-dev
 	libcmocka-dev
 	libevtx-dev
+	libbfio-dev
 	util-linux
 	nginx-light
 	nmap

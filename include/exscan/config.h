@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "exscan/logs.h"
+
 enum exs_format {
 	EXS_FORMAT_TEXT,
 	EXS_FORMAT_JSON,
@@ -45,6 +47,7 @@ struct exs_config {
 	char **args; /* positional arguments, borrowed from argv */
 	int nargs;
 	struct exs_report_options report;
+	struct exs_logs_config logs; /* log readers and artifact checks */
 };
 
 void exs_config_init(struct exs_config *cfg);

@@ -14,6 +14,7 @@
 const struct exs_command *const exs_commands[] = {
         &exs_cmd_builds,
         &exs_cmd_report,
+        &exs_cmd_logs,
         NULL,
 };
 

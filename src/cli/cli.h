@@ -83,6 +83,7 @@ struct exs_command {
 
 extern const struct exs_command exs_cmd_builds;
 extern const struct exs_command exs_cmd_report;
+extern const struct exs_command exs_cmd_logs;
 
 /* The commands that `exscan --help` lists, NULL-terminated. */
 extern const struct exs_command *const exs_commands[];
