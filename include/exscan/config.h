@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "exscan/datadir.h"
+
 enum exs_format {
 	EXS_FORMAT_TEXT,
 	EXS_FORMAT_JSON,
@@ -45,6 +47,7 @@ struct exs_config {
 	char **args; /* positional arguments, borrowed from argv */
 	int nargs;
 	struct exs_report_options report;
+	struct exs_data_options data; /* installed tables used by default */
 };
 
 void exs_config_init(struct exs_config *cfg);
