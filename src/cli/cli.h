@@ -130,8 +130,9 @@ int exs_cli_write_man_dir(const char *dir, struct exs_error *err);
 int exs_cli_print_completion(FILE *fp, const char *shell, struct exs_error *err);
 /* Looks a command up by name in exs_commands[]; NULL when there is none. */
 const struct exs_command *exs_cli_find_command(const char *name);
-/* Prints one option the way --help does: the "-o, --output FILE" column
- * (from exs_cli_option_tag) and the help text. */
+/* Formats the left column of an option in --help, e.g. "-o, --output FILE"
+ * (--format shows the command's formats), into buf.  cmd may be NULL for
+ * exs_global_options[]. */
 void exs_cli_option_tag(char *buf, size_t size, const struct exs_command *cmd,
                         const struct exs_option *o);
 
