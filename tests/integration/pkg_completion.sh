@@ -67,7 +67,7 @@ while read -r cmd; do
 		complete_bash exscan "$cmd" --format = "$first" >"$TMP/got"
 		expect_same "bash: exscan $cmd --format=$first<TAB>" "$TMP/want2" "$TMP/got"
 	fi
-	if grep -q -- '--fail-on' "$TMP/help"; then
+	if grep -q -- '^ *--fail-on ' "$TMP/help"; then
 		complete_bash exscan "$cmd" --fail-on v >"$TMP/got"
 		grep -qx vulnerable "$TMP/got"
 		tap_ok $? "bash: exscan $cmd --fail-on v<TAB> offers vulnerable" "$(cat "$TMP/got")"
