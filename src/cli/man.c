@@ -32,6 +32,7 @@ static void roff_put(FILE *fp, const char *s, bool dashes)
 /* A synopsis such as "[OPTIONS] FILE...": words in capitals are metavariables. */
 static void roff_synopsis(FILE *fp, const char *s)
 {
+	fputs("\\&", fp); /* the line never starts a request */
 	for (; *s; s++) {
 		if (*s >= 'A' && *s <= 'Z') {
 			fputs("\\fI", fp);
