@@ -94,12 +94,12 @@ BINDIR=$(dirname "$EXSCAN")
 
 # complete_zsh LINE: the matches zsh lists for LINE<TAB>, one per line
 complete_zsh() {
-	ZDOTDIR="$TMP" FPATH_ADD="$TMP/zfunc" BINDIR="$BINDIR" LINE="$1" \
+	ZDUMP="$TMP/zcompdump" ZDOTDIR="$TMP" FPATH_ADD="$TMP/zfunc" BINDIR="$BINDIR" LINE="$1" \
 		timeout 20 zsh -f -c '
 		zmodload zsh/zpty
 		zpty z zsh -f -i
 		zpty -w z "PS1=\"\"; fpath=($FPATH_ADD \$fpath); path=($BINDIR \$path)"
-		zpty -w z "autoload -Uz compinit; compinit -u -D"
+		zpty -w z "autoload -Uz compinit; compinit -u -d $ZDUMP"
 		zpty -w z "zstyle \":completion:*\" list-grouped false"
 		zpty -w z "comptest() { compadd() { builtin compadd -O __m \"\$@\"; print -rl -- \"<M>\${^__m[@]}\"; builtin compadd \"\$@\" }; _main_complete }"
 		zpty -w z "zle -C comptest-w complete-word comptest; bindkey \"^T\" comptest-w"
