@@ -70,8 +70,11 @@ for line in open(spec):
             continue
         if not line.startswith(("%dir", "%doc", "%license", "%config")):
             inside = False
-    if inside and line and not line.startswith(("%doc", "%license", "%dir")):
+    if inside and line and not line.startswith(("%doc", "%license", "%dir", "#")):
         files.append(line)
+def match(f, p):
+    # "DIR/" in %files owns the directory and everything below it
+    return f.startswith(p) if p.endswith("/") else fnmatch.fnmatch(f, p)
 def local(p):
     p = p.replace("/usr/share/zsh/site-functions", zshdir, 1)
     return p if p.startswith(zshdir) else prefix + p[len("/usr"):]
@@ -79,10 +82,10 @@ pats = [local(p) for p in files]
 have = [l.strip() for l in open(installed) if l.strip()]
 bad = 0
 for f in have:
-    if not any(fnmatch.fnmatch(f, p) for p in pats):
+    if not any(match(f, p) for p in pats):
         print("installed but not in %files:", f); bad = 1
 for p in pats:
-    if not any(fnmatch.fnmatch(f, p) for f in have):
+    if not any(match(f, p) for f in have):
         print("in %files but not installed:", p); bad = 1
 sys.exit(bad)
 PY
