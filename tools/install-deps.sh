@@ -28,6 +28,14 @@ PACKAGES=(
 	nmap
 	chromium
 	fonts-dejavu-core
+	debhelper
+	devscripts
+	dpkg-dev
+	lintian
+	rpm
+	groff-base
+	mandoc
+	zsh
 )
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q

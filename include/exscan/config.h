@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "exscan/logs.h"
+#include "exscan/datadir.h"
 
 enum exs_format {
 	EXS_FORMAT_TEXT,
@@ -48,6 +49,7 @@ struct exs_config {
 	int nargs;
 	struct exs_report_options report;
 	struct exs_logs_config logs; /* log readers and artifact checks */
+	struct exs_data_options data; /* installed tables used by default */
 };
 
 void exs_config_init(struct exs_config *cfg);

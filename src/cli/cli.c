@@ -18,7 +18,28 @@ const struct exs_command *const exs_commands[] = {
         NULL,
 };
 
-static const struct exs_command *find_command(const char *name)
+const struct exs_option exs_global_options[] = {
+        EXS_OPTION_HELP,
+        {"version", 'V', NULL, "show the versions of exscan, its libraries and its tables",
+         EXS_OPT_VERSION},
+        EXS_OPTION_BUILDS,
+        EXS_OPTION_CVES,
+        EXS_OPTION_END,
+};
+
+const char exs_cli_about[] =
+        "exscan tells the people who run Microsoft Exchange servers which build a server\n"
+        "runs, which known holes are open, and whether there is evidence of compromise.";
+
+const struct exs_exit_doc exs_exit_docs[] = {
+        {0, "ok: nothing reached the --fail-on threshold"},
+        {1, "a result reached the --fail-on threshold"},
+        {2, "usage or configuration error"},
+        {3, "incomplete: something could not be scanned"},
+        {0, NULL},
+};
+
+const struct exs_command *exs_cli_find_command(const char *name)
 {
 	for (size_t i = 0; exs_commands[i]; i++)
 		if (strcmp(exs_commands[i]->name, name) == 0)
@@ -29,23 +50,25 @@ static const struct exs_command *find_command(const char *name)
 void exs_cli_print_help(FILE *fp)
 {
 	fprintf(fp,
-	        "usage: exscan COMMAND [OPTIONS] [ARGS]\n"
+	        "usage: exscan [OPTIONS] COMMAND [OPTIONS] [ARGS]\n"
 	        "       exscan help COMMAND\n"
 	        "       exscan --version\n\n"
-	        "exscan tells the people who run Microsoft Exchange servers which build a server\n"
-	        "runs, which known holes are open, and whether there is evidence of compromise.\n\n"
-	        "commands:\n");
+	        "%s\n\n"
+	        "commands:\n",
+	        exs_cli_about);
 	for (size_t i = 0; exs_commands[i]; i++)
 		fprintf(fp, "  %-10s %s\n", exs_commands[i]->name, exs_commands[i]->summary);
 	fprintf(fp, "  %-10s %s\n", "help", "show the help of a command");
-	fprintf(fp, "\noptions:\n"
-	            "  -h, --help      show this help and exit\n"
-	            "  -V, --version   show the versions of exscan, its libraries and its tables\n"
-	            "\nexit codes:\n"
-	            "  0  ok: nothing reached the --fail-on threshold\n"
-	            "  1  a result reached the --fail-on threshold\n"
-	            "  2  usage or configuration error\n"
-	            "  3  incomplete: something could not be scanned\n");
+	fprintf(fp, "\noptions:\n");
+	for (const struct exs_option *o = exs_global_options; o->name; o++) {
+		char left[80];
+
+		exs_cli_option_tag(left, sizeof(left), NULL, o);
+		fprintf(fp, "  %-22s %s\n", left, o->help);
+	}
+	fprintf(fp, "\nexit codes:\n");
+	for (const struct exs_exit_doc *e = exs_exit_docs; e->meaning; e++)
+		fprintf(fp, "  %d  %s\n", e->code, e->meaning);
 }
 
 int exs_cli_print_version(FILE *fp, const struct exs_config *cfg)
@@ -72,21 +95,80 @@ int exs_cli_print_version(FILE *fp, const struct exs_config *cfg)
 	return EXS_EXIT_OK;
 }
 
+/* exscan help [COMMAND]; the packaging build also uses the undocumented
+ * forms "help --man [COMMAND]", "help --man-dir DIR" and
+ * "help --completion bash|zsh". */
 static int run_help(int argc, char **argv)
 {
-	const struct exs_command *cmd;
+	struct exs_error err = {{0}};
+	const struct exs_command *cmd = NULL;
+	const char *name = argc >= 2 ? argv[1] : NULL;
+	bool man = false;
+	int rc = EXS_EXIT_OK;
 
-	if (argc < 2) {
-		exs_cli_print_help(stdout);
-		return EXS_EXIT_OK;
+	if (name && strcmp(name, "--completion") == 0) {
+		if (argc != 3) {
+			fprintf(stderr, "exscan help: --completion takes bash or zsh\n");
+			return EXS_EXIT_USAGE;
+		}
+		rc = exs_cli_print_completion(stdout, argv[2], &err);
+		goto out;
 	}
-	cmd = find_command(argv[1]);
-	if (!cmd) {
-		fprintf(stderr, "exscan: no command '%s'; 'exscan --help' lists them\n", argv[1]);
+	if (name && strcmp(name, "--man-dir") == 0) {
+		if (argc != 3) {
+			fprintf(stderr, "exscan help: --man-dir takes a directory\n");
+			return EXS_EXIT_USAGE;
+		}
+		rc = exs_cli_write_man_dir(argv[2], &err);
+		goto out;
+	}
+	if (name && strcmp(name, "--man") == 0) {
+		man = true;
+		name = argc >= 3 ? argv[2] : NULL;
+	}
+	if (name) {
+		cmd = exs_cli_find_command(name);
+		if (!cmd) {
+			fprintf(stderr, "exscan: no command '%s'; 'exscan --help' lists them\n",
+			        name);
+			return EXS_EXIT_USAGE;
+		}
+	}
+	if (man)
+		exs_cli_print_man(stdout, cmd);
+	else if (cmd)
+		exs_cli_print_command_help(stdout, cmd);
+	else
+		exs_cli_print_help(stdout);
+out:
+	if (rc) {
+		fprintf(stderr, "exscan help: %s\n", err.msg);
 		return EXS_EXIT_USAGE;
 	}
-	exs_cli_print_command_help(stdout, cmd);
 	return EXS_EXIT_OK;
+}
+
+static const struct exs_option *find_global(const char *a, const char **value)
+{
+	*value = NULL;
+	for (const struct exs_option *o = exs_global_options; o->name; o++) {
+		size_t n = strlen(o->name);
+
+		if (a[1] != '-') {
+			if (o->short_name && a[1] == o->short_name && a[2] == '\0')
+				return o;
+			continue;
+		}
+		if (strncmp(a + 2, o->name, n) != 0)
+			continue;
+		if (a[2 + n] == '\0')
+			return o;
+		if (a[2 + n] == '=' && o->arg) {
+			*value = a + 3 + n;
+			return o;
+		}
+	}
+	return NULL;
 }
 
 int exs_cli_main(int argc, char **argv)
@@ -99,32 +181,48 @@ int exs_cli_main(int argc, char **argv)
 
 	exs_config_init(&cfg);
 	cfg.color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
-	/* options before the command name: only --help, --version, --builds, --cves */
+	/* options before the command name: those of exs_global_options[] */
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-		const char *a = argv[i];
+		const char *value;
+		const struct exs_option *o = find_global(argv[i], &value);
 
-		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+		if (!o) {
+			fprintf(stderr, "exscan: unknown option '%s'; see 'exscan --help'\n",
+			        argv[i]);
+			rc = EXS_EXIT_USAGE;
+			goto out;
+		}
+		if (o->arg && !value) {
+			if (i + 1 >= argc) {
+				fprintf(stderr,
+				        "exscan: option '%s' needs a value; see 'exscan --help'\n",
+				        argv[i]);
+				rc = EXS_EXIT_USAGE;
+				goto out;
+			}
+			value = argv[++i];
+		}
+		switch (o->id) {
+		case EXS_OPT_HELP:
 			exs_cli_print_help(stdout);
 			goto out;
-		} else if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
+		case EXS_OPT_VERSION:
 			want_version = true;
-		} else if ((strcmp(a, "--builds") == 0 || strcmp(a, "--cves") == 0) &&
-		           i + 1 < argc) {
-			if (a[2] == 'b')
-				cfg.builds_path = argv[++i];
-			else
-				cfg.cves_path = argv[++i];
-		} else if (strncmp(a, "--builds=", 9) == 0) {
-			cfg.builds_path = a + 9;
-		} else if (strncmp(a, "--cves=", 7) == 0) {
-			cfg.cves_path = a + 7;
-		} else {
-			fprintf(stderr, "exscan: unknown option '%s'; see 'exscan --help'\n", a);
+			break;
+		case EXS_OPT_BUILDS:
+			cfg.builds_path = value;
+			break;
+		case EXS_OPT_CVES:
+			cfg.cves_path = value;
+			break;
+		default:
+			fprintf(stderr, "exscan: option '%s' has no handler (a bug)\n", argv[i]);
 			rc = EXS_EXIT_USAGE;
 			goto out;
 		}
 	}
 	if (want_version) {
+		exs_cli_default_tables(&cfg, &err);
 		rc = exs_cli_print_version(stdout, &cfg);
 		goto out;
 	}
@@ -137,7 +235,7 @@ int exs_cli_main(int argc, char **argv)
 		rc = run_help(argc - i, argv + i);
 		goto out;
 	}
-	cmd = find_command(argv[i]);
+	cmd = exs_cli_find_command(argv[i]);
 	if (!cmd) {
 		fprintf(stderr, "exscan: no command '%s'; 'exscan --help' lists them\n", argv[i]);
 		rc = EXS_EXIT_USAGE;
@@ -145,6 +243,7 @@ int exs_cli_main(int argc, char **argv)
 	}
 	switch (exs_cli_parse(cmd, &cfg, argc - i, argv + i, &err)) {
 	case 0:
+		exs_cli_default_tables(&cfg, &err);
 		rc = cmd->run(&cfg);
 		break;
 	case 1:

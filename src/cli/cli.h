@@ -19,6 +19,7 @@ enum {
 	EXS_OPT_CVES,
 	EXS_OPT_FAIL_ON,
 	EXS_OPT_NO_COLOR,
+	EXS_OPT_VERSION,
 	EXS_OPT_COMMAND_BASE = 100,
 };
 
@@ -28,6 +29,9 @@ struct exs_option {
 	const char *arg;  /* metavariable, NULL for a flag */
 	const char *help; /* one line; also the man page's text */
 	int id;
+	/* "a|b|c" when the value is one of a fixed set (completions offer
+	 * them); NULL otherwise. --format takes its set from the command. */
+	const char *values;
 };
 
 #define EXS_OPTION_HELP                                                                            \
@@ -61,7 +65,7 @@ struct exs_option {
 	{                                                                                                             \
 		"fail-on", 0, "LEVEL",                                                                                \
 		        "exit 1 when a host is at or above LEVEL: compromised, vulnerable (default), at-risk, never", \
-		        EXS_OPT_FAIL_ON                                                                               \
+		        EXS_OPT_FAIL_ON, "compromised|vulnerable|at-risk|never"                                       \
 	}
 #define EXS_OPTION_END                                                                             \
 	{                                                                                          \
@@ -80,6 +84,17 @@ struct exs_command {
 	/* Runs with the parsed config; returns an enum exs_exit value. */
 	int (*run)(struct exs_config *cfg);
 };
+
+/* Options taken before the command name (exscan --version, exscan --builds F ...). */
+extern const struct exs_option exs_global_options[];
+
+/* Prose shared by --help and the man pages. */
+extern const char exs_cli_about[];
+struct exs_exit_doc {
+	int code;
+	const char *meaning;
+};
+extern const struct exs_exit_doc exs_exit_docs[]; /* ends with meaning NULL */
 
 extern const struct exs_command exs_cmd_builds;
 extern const struct exs_command exs_cmd_report;
@@ -106,6 +121,31 @@ struct json_object;
  * (1 when a host reaches --fail-on, else 3 when incomplete, else 0). */
 int exs_cli_judge_and_write(struct exs_config *cfg, const struct exs_kb *kb,
                             struct json_object *hosts, bool incomplete, const char *cmd);
+
+/* Man pages and shell completions (man.c), generated from exs_commands[]
+ * and the option tables, like --help.  cmd NULL: exscan(1). */
+void exs_cli_print_man(FILE *fp, const struct exs_command *cmd);
+/* Writes exscan.1 and exscan-CMD.1 for every command into dir. */
+int exs_cli_write_man_dir(const char *dir, struct exs_error *err);
+/* shell: "bash" or "zsh". */
+int exs_cli_print_completion(FILE *fp, const char *shell, struct exs_error *err);
+/* Looks a command up by name in exs_commands[]; NULL when there is none. */
+const struct exs_command *exs_cli_find_command(const char *name);
+/* Formats the left column of an option in --help, e.g. "-o, --output FILE"
+ * (--format shows the command's formats), into buf.  cmd may be NULL for
+ * exs_global_options[]. */
+void exs_cli_option_tag(char *buf, size_t size, const struct exs_command *cmd,
+                        const struct exs_option *o);
+
+/* Data files (datadir.c).  The directory is $EXSCAN_DATADIR when set and
+ * not empty, else the installed one (EXS_DATADIR). */
+const char *exs_cli_datadir(void);
+/* Returns the malloc'ed path of datadir/name when that file exists
+ * (caller frees), else NULL. */
+char *exs_cli_data_file(const char *name);
+/* Fills in cfg->builds_path/cves_path that the user did not give with the
+ * installed tables, when present; otherwise the built-in copies stay. */
+int exs_cli_default_tables(struct exs_config *cfg, struct exs_error *err);
 
 /* The whole program: argv in, exit code out. */
 int exs_cli_main(int argc, char **argv);

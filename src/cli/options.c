@@ -152,18 +152,25 @@ out:
 	return rc;
 }
 
+void exs_cli_option_tag(char *buf, size_t size, const struct exs_command *cmd,
+                        const struct exs_option *o)
+{
+	const char *arg = o->id == EXS_OPT_FORMAT && cmd && cmd->formats ? cmd->formats : o->arg;
+	char shortpart[8] = "    ";
+
+	if (o->short_name)
+		snprintf(shortpart, sizeof(shortpart), "-%c, ", o->short_name);
+	snprintf(buf, size, "%s--%s%s%s", shortpart, o->name, arg ? " " : "", arg ? arg : "");
+}
+
 void exs_cli_print_command_help(FILE *fp, const struct exs_command *cmd)
 {
 	fprintf(fp, "usage: exscan %s %s\n\n%s\n", cmd->name, cmd->synopsis, cmd->description);
 	fprintf(fp, "\noptions:\n");
 	for (const struct exs_option *o = cmd->options; o->name; o++) {
-		const char *arg = o->id == EXS_OPT_FORMAT && cmd->formats ? cmd->formats : o->arg;
-		char left[80], shortpart[8] = "    ";
+		char left[80];
 
-		if (o->short_name)
-			snprintf(shortpart, sizeof(shortpart), "-%c, ", o->short_name);
-		snprintf(left, sizeof(left), "%s--%s%s%s", shortpart, o->name, arg ? " " : "",
-		         arg ? arg : "");
+		exs_cli_option_tag(left, sizeof(left), cmd, o);
 		fprintf(fp, "  %-30s %s\n", left, o->help);
 	}
 	fprintf(fp, "\nexit codes: 0 ok, 1 --fail-on threshold reached, 2 usage or "

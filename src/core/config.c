@@ -22,6 +22,10 @@ void exs_config_release(struct exs_config *cfg)
 	free((void *)cfg->report.aliases);
 	cfg->report.aliases = NULL;
 	cfg->report.n_aliases = 0;
+	free(cfg->data.builds_path);
+	free(cfg->data.cves_path);
+	cfg->data.builds_path = NULL;
+	cfg->data.cves_path = NULL;
 }
 
 const char *exs_format_name(enum exs_format f)

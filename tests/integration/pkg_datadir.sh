@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The installed data layout: tables read from the data directory when they are
+# there (EXSCAN_DATADIR stands in for /usr/share/exscan), built-in copies
+# otherwise, --builds/--cves above both, and --version saying which it used.
+# pkg_dist.sh checks the real installed layout.
+. "$(dirname "$0")/tap.sh"
+
+mkdir -p "$TMP/empty" "$TMP/data"
+EXSCAN_DATADIR="$TMP/empty" run "$EXSCAN" --version
+grep -q "^build table: built-in, " "$TMP/out" && grep -q "^cve table: built-in, " "$TMP/out"
+tap_ok $? "no installed tables: --version says built-in" "$(cat "$TMP/out" "$TMP/err")"
+
+EXSCAN_DATADIR="$TMP/empty" run "$EXSCAN" builds --format json 15.1.2176.2
+json_check "no installed tables: the built-in ones answer" "d['builds'][0]['cu'] == 'CU19'"
+
+# a data directory with a (small, different) table of its own
+printf 'product\tExchange2016\tExchange Server 2016\t15.1\t0\t-\nbuild\t15.1.2176.2\tExchange2016\tCU19\t15.1.2176.2\t-\t2020-12-15\t-\n' \
+	>"$TMP/data/exchange-builds.tsv"
+printf 'cve\tCVE-2099-0001\tkev\tTest\nfix\t-\tCVE-2099-0001\tExchange2016\n' >"$TMP/data/exchange-cves.tsv"
+EXSCAN_DATADIR="$TMP/data" run "$EXSCAN" --version
+grep -qF "build table: $TMP/data/exchange-builds.tsv, 1 builds" "$TMP/out" &&
+	grep -qF "cve table: $TMP/data/exchange-cves.tsv, 1 CVEs" "$TMP/out"
+tap_ok $? "installed tables: --version names their paths" "$(cat "$TMP/out" "$TMP/err")"
+
+EXSCAN_DATADIR="$TMP/data" run "$EXSCAN" builds --format json 15.1.2176.2
+json_check "installed tables are the ones used by commands" \
+	"[c['id'] for c in d['builds'][0]['open_cves']] == ['CVE-2099-0001']"
+
+EXSCAN_DATADIR="$TMP/data" run "$EXSCAN" --builds "$EXSCAN_SRCDIR/rules/exchange-builds.tsv" \
+	--cves "$EXSCAN_SRCDIR/rules/exchange-cves.tsv" --version
+grep -qF "build table: $EXSCAN_SRCDIR/rules/exchange-builds.tsv, " "$TMP/out"
+tap_ok $? "--builds before the command beats the data directory" "$(cat "$TMP/out")"
+
+EXSCAN_DATADIR="$TMP/data" run "$EXSCAN" builds --builds "$EXSCAN_SRCDIR/rules/exchange-builds.tsv" \
+	--cves "$EXSCAN_SRCDIR/rules/exchange-cves.tsv" --format json 15.1.2176.2
+json_check "--builds/--cves of a command beat the data directory" \
+	"'CVE-2021-26855' in [c['id'] for c in d['builds'][0]['open_cves']]"
+
+# only one of the two installed: that one is used, the other is built in
+rm "$TMP/data/exchange-cves.tsv"
+cp "$EXSCAN_SRCDIR/rules/exchange-builds.tsv" "$TMP/data/"
+EXSCAN_DATADIR="$TMP/data" run "$EXSCAN" --version
+grep -qF "build table: $TMP/data/exchange-builds.tsv" "$TMP/out" && grep -q "^cve table: built-in" "$TMP/out"
+tap_ok $? "each table falls back on its own" "$(cat "$TMP/out")"
+
+# a broken installed table is an error naming it, not a silent fallback
+printf 'product\tExchange2016\tExchange Server 2016\t15.1\t0\t-\nbuild\tnope\n' >"$TMP/data/exchange-builds.tsv"
+EXSCAN_DATADIR="$TMP/data" run "$EXSCAN" builds 15.1.2176.2
+expect_rc 2 "a broken installed table is a configuration error"
+grep -qF "$TMP/data/exchange-builds.tsv:2:" "$TMP/err"
+tap_ok $? "the error names the installed file and line" "$(cat "$TMP/err")"
+
+# a directory where a table should be is ignored (built-in used)
+rm "$TMP/data/exchange-builds.tsv"
+mkdir "$TMP/data/exchange-builds.tsv"
+EXSCAN_DATADIR="$TMP/data" run "$EXSCAN" --version
+grep -q "^build table: built-in" "$TMP/out"
+tap_ok $? "a directory in place of a table is not read" "$(cat "$TMP/out" "$TMP/err")"
+
+tap_done
