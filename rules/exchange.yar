@@ -1,0 +1,1 @@
+rule placeholder_b { strings: $a = "zzzplaceholderyyy" condition: $a }

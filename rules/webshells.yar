@@ -1,0 +1,1 @@
+rule placeholder_a { strings: $a = "zzzplaceholderzzz" condition: $a }
