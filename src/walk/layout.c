@@ -13,11 +13,21 @@
 #include "exscan/walk.h"
 #include "walk_internal.h"
 
+/* openat() without changing access times where the kernel lets us. */
+static int open_dir_quietly(int dirfd, const char *name)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_NOATIME);
+
+	if (fd < 0 && errno == EPERM)
+		fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	return fd;
+}
+
 /* The entry of directory dirfd whose name equals want case-insensitively and
  * that is a directory (not a link).  Returns a malloc'd name or NULL. */
 static char *find_dir_ci(int dirfd, const char *want)
 {
-	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = open_dir_quietly(dirfd, ".");
 	DIR *d;
 	struct dirent *de;
 	char *found = NULL;
@@ -61,7 +71,7 @@ char *exs_walk_resolve_ci(int rootfd, const char *path)
 
 		if (!name)
 			goto out;
-		next = openat(cur, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		next = open_dir_quietly(cur, name);
 		if (next < 0 || (out.len && exs_buf_putc(&out, '/')) || exs_buf_puts(&out, name)) {
 			free(name);
 			if (next >= 0)
