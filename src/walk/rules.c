@@ -260,7 +260,8 @@ static void add_user_path(struct exs_walk_engine *e, struct sources *srcs, const
 	if (n == 0)
 		exs_walk_engine_problem_add(e, "rules: directory '%s' has no .yar or .yara files",
 		                            path);
-	qsort(names, n, sizeof(*names), cmp_str);
+	if (n)
+		qsort(names, n, sizeof(*names), cmp_str);
 	for (size_t i = 0; i < n; i++) {
 		add_user_file(e, srcs, names[i]);
 		free(names[i]);
@@ -508,9 +509,12 @@ struct exs_walk_engine *exs_walk_engine_new(const struct exs_walk_options *o, st
 		goto fail;
 	for (size_t i = 0; i < o->n_ioc_paths; i++)
 		load_ioc_file(e, o->ioc_paths[i]);
-	qsort(e->md5.items, e->md5.n, sizeof(struct exs_ioc), ioc_cmp);
-	qsort(e->sha1.items, e->sha1.n, sizeof(struct exs_ioc), ioc_cmp);
-	qsort(e->sha256.items, e->sha256.n, sizeof(struct exs_ioc), ioc_cmp);
+	if (e->md5.n)
+		qsort(e->md5.items, e->md5.n, sizeof(struct exs_ioc), ioc_cmp);
+	if (e->sha1.n)
+		qsort(e->sha1.items, e->sha1.n, sizeof(struct exs_ioc), ioc_cmp);
+	if (e->sha256.n)
+		qsort(e->sha256.items, e->sha256.n, sizeof(struct exs_ioc), ioc_cmp);
 	return e;
 fail:
 	exs_walk_engine_free(e);

@@ -175,27 +175,31 @@ static int yara_cb(YR_SCAN_CONTEXT *ctx, int message, void *data, void *user)
 		return CALLBACK_CONTINUE;
 	yr_rule_strings_foreach(rule, s)
 	{
-		const YR_MATCH *m;
+		/* libyara allocates matches unaligned: copy each before reading it */
+		const YR_MATCH *p = ctx->matches[s->idx].head;
 
-		yr_string_matches_foreach(ctx, s, m)
-		{
+		while (p && f->n_matches < MAX_MATCHES) {
+			YR_MATCH m;
 			struct exs_match *x;
-			size_t n = (size_t)m->data_length < MATCH_BYTES ? (size_t)m->data_length
-			                                                : MATCH_BYTES;
+			size_t n;
 
-			if (f->n_matches == MAX_MATCHES)
-				break;
+			memcpy(&m, p, sizeof(m));
+			p = m.next;
+			if (m.is_private)
+				continue;
+			n = (size_t)m.data_length < MATCH_BYTES ? (size_t)m.data_length
+			                                        : MATCH_BYTES;
 			x = &f->matches[f->n_matches];
-			x->offset = (uint64_t)(m->base + m->offset);
+			x->offset = (uint64_t)(m.base + m.offset);
 			x->identifier = strdup(s->identifier);
 			x->data = malloc(n + 1);
 			if (x->data) {
-				memcpy(x->data, m->data, n);
+				memcpy(x->data, m.data, n);
 				x->data[n] = '\0';
 				x->data_len = n;
 			}
 			f->n_matches++;
-			break; /* first match of each string is enough */
+			break; /* the first match of each string is enough */
 		}
 	}
 	return CALLBACK_CONTINUE;

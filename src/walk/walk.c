@@ -708,7 +708,8 @@ out:
 	free(slots);
 	if (rootfd >= 0)
 		close(rootfd);
-	qsort(ctx.findings.items, ctx.findings.n, sizeof(struct exs_finding), finding_cmp);
+	if (ctx.findings.n)
+		qsort(ctx.findings.items, ctx.findings.n, sizeof(struct exs_finding), finding_cmp);
 	move_findings(&out->findings, &ctx.findings);
 	exs_findings_release(&ctx.findings);
 	for (size_t i = 0; i < ctx.n_web_dirs; i++)
