@@ -150,7 +150,6 @@ rule exs_inmemory_assembly_loader
 		$d2 = "TransformFinalBlock" ascii wide
 		$d3 = "FromBase64String" ascii wide
 		$d4 = "RijndaelManaged" ascii wide
-		$d5 = /\^\s*\w+\s*\[\s*\w+\s*[&%]\s*\d+\s*\]/ ascii wide
 	condition:
 		exs_server_code and exs_request_data and 2 of ($l*) and any of ($d*)
 }
@@ -234,20 +233,24 @@ rule exs_regeorg_tunnel
 		exs_server_code and any of ($s*) and any of ($i*) and any of ($h*) and 2 of ($v*)
 }
 
-rule exs_neoregeorg_alphabet
+rule exs_neoregeorg_tunnel
 {
 	meta:
-		score = 90
+		score = 85
 		family = "Neo-reGeorg"
-		description = "socket tunnel that translates data with a custom base64 alphabet (Neo-reGeorg)"
+		description = "socket tunnel that connects where the request says and relays raw bytes both ways (Neo-reGeorg style)"
 		reference = "field notes 5"
 	strings:
-		$a = /["'][A-Za-z0-9+\/]{64}["']/ ascii
 		$s1 = "System.Net.Sockets" ascii wide
 		$s2 = /new\s+Socket\s*\(/ ascii wide
-		$i = "Request.InputStream" ascii wide
+		$i1 = "Request.InputStream" ascii wide
+		$i2 = "Request.BinaryRead" ascii wide
+		$c = /\.Connect\s*\(/ ascii wide
+		$o1 = "Response.BinaryWrite" ascii wide
+		$o2 = "Response.OutputStream" ascii wide
+		$b = "FromBase64String" ascii wide
 	condition:
-		exs_server_code and $a and any of ($s*) and $i
+		exs_server_code and any of ($s*) and any of ($i*) and $c and any of ($o*) and $b
 }
 
 rule exs_aspxspy

@@ -378,6 +378,7 @@ void exs_worker_scan(struct exs_worker *w, struct exs_walk_item *it,
 	bool want_md5_sha1 = e->md5.n || e->sha1.n;
 	struct stat after;
 	const char *why = NULL;
+	size_t first;
 	int loc, yr;
 
 	memset(&w->cur, 0, sizeof(w->cur));
@@ -402,13 +403,7 @@ void exs_worker_scan(struct exs_worker *w, struct exs_walk_item *it,
 		w->cur.changed = true;
 	if (w->cur.changed)
 		w->stats.changed++;
-	if (w->cur.scan_len) {
-		const char *t =
-		        magic_buffer(w->magic, w->buf,
-		                     w->cur.scan_len < MAGIC_BYTES ? w->cur.scan_len : MAGIC_BYTES);
-
-		w->cur.filetype = t ? strdup(t) : NULL;
-	}
+	first = w->findings.n;
 	loc = exs_walk_location_score(l, it->relpath, &why);
 	if (loc) {
 		struct exs_finding *f = new_finding(w, EXS_FINDING_LOCATION);
@@ -444,6 +439,16 @@ void exs_worker_scan(struct exs_worker *w, struct exs_walk_item *it,
 		exs_worker_error(w, it->relpath, "YARA could not scan it (libyara error %d)", yr);
 	}
 out:
-	free(w->cur.filetype);
-	w->cur.filetype = NULL;
+	/* libmagic costs more than YARA on small text files: its description is
+	 * only worked out for files with findings (the filetype external comes
+	 * from the header check in short_type()) */
+	if (w->findings.n > first && w->cur.scan_len) {
+		const char *t =
+		        magic_buffer(w->magic, w->buf,
+		                     w->cur.scan_len < MAGIC_BYTES ? w->cur.scan_len : MAGIC_BYTES);
+
+		for (size_t i = first; t && i < w->findings.n; i++)
+			if (!w->findings.items[i].filetype)
+				w->findings.items[i].filetype = strdup(t);
+	}
 }
