@@ -342,8 +342,8 @@ static void handle_file(struct walk_ctx *ctx, const struct frame *top, const cha
 			walk_error(ctx, relpath, "cannot open: %s", strerror(errno));
 		return;
 	}
-	/* reads should block normally */
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	/* O_NONBLOCK stays: it does not change reads of regular files, and the
+	 * worker scans nothing else */
 	it.fd = fd;
 	it.relpath = strdup(relpath);
 	it.name_off = name_off;
