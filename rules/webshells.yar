@@ -51,7 +51,7 @@ rule exs_chopper_eval_request
 	strings:
 		$e1 = /eval\s*\(\s*(System\.Text\.Encoding\.\w+\.GetString\s*\(\s*)?(System\.Convert\.FromBase64String\s*\(\s*)?(HttpContext\.Current\.|Context\.|this\.)?Request\s*(\.Item|\.Form|\.QueryString|\.Params)?\s*[\[\(]/ nocase ascii wide
 		$e2 = /eval\s*\([^;\n]{0,120}Request[^;\n]{0,60}["']unsafe["']/ nocase ascii wide
-		$e3 = /Execute\s*\(?\s*Request\s*(\.Item|\.Form|\.QueryString)?\s*[\[\(]/ nocase ascii wide
+		$e3 = /Execute(Global)?\s*\(?\s*Request\s*(\.Item|\.Form|\.QueryString)?\s*[\[\(]/ nocase ascii wide
 		$e4 = /eval\s*\(\s*Request\s*\.\s*Item\s*\[/ nocase ascii wide
 		$e5 = /eval\s*\(\s*System\.Text\.Encoding\./ nocase ascii wide
 	condition:
@@ -151,7 +151,7 @@ rule exs_inmemory_assembly_loader
 		$d3 = "FromBase64String" ascii wide
 		$d4 = "RijndaelManaged" ascii wide
 	condition:
-		exs_server_code and exs_request_data and 2 of ($l*) and any of ($d*)
+		exs_server_code and exs_request_data and ($l1 or 2 of ($l*)) and any of ($d*)
 }
 
 rule exs_behinder
@@ -459,4 +459,39 @@ rule exs_packet_sniffer_page
 		$r4 = /\.IOControl\s*\(/ ascii wide
 	condition:
 		exs_server_code and 2 of them
+}
+
+rule exs_powershell_runspace
+{
+	meta:
+		score = 85
+		family = "generic command shell"
+		description = "server page that runs PowerShell scripts through a runspace (Antak and kin)"
+		reference = "field notes 5: command execution from request data"
+	strings:
+		$r1 = "RunspaceFactory" ascii wide
+		$r2 = /PowerShell\s*\.\s*Create\s*\(/ ascii wide
+		$r3 = "System.Management.Automation" ascii wide
+		$a1 = /\.AddScript\s*\(/ ascii wide
+		$a2 = /\.AddCommand\s*\(/ ascii wide
+		$a3 = "CreatePipeline" ascii wide
+	condition:
+		exs_server_code and any of ($r*) and any of ($a*)
+}
+
+rule exs_inline_uploader
+{
+	meta:
+		score = 60
+		family = "uploader"
+		description = "small self-contained page (no code-behind) whose code saves uploaded files"
+		reference = "field notes 5: China Chopper C# variants write Request.Files to disk"
+	strings:
+		$inline1 = /<script[^>]{0,80}runat\s*=\s*["']?server/ nocase ascii wide
+		$inline2 = /<%[^@=#:$-]/ ascii wide
+		$save = /\.SaveAs\s*\(/ ascii wide
+		$name = ".FileName" ascii wide
+		$cb1 = /(Inherits|CodeBehind|CodeFile)\s*=/ nocase ascii wide
+	condition:
+		filesize < 12KB and any of ($inline*) and $save and $name and not $cb1
 }
