@@ -168,4 +168,19 @@ json_check "--exchange-dir resolves case-insensitively" \
 	'd["hosts"][0]["layout"]["exchange_dir"] == "Program Files/Microsoft/Exchange Server/V15"'
 run "$EXSCAN" walk --exchange-dir "no/such/dir" "$R"
 expect_rc 3 "--exchange-dir that does not exist: exit 3"
+
+mkdir -p "$R/ProgramData/mnt"
+if mount -t tmpfs -o size=1m exscan-test "$R/ProgramData/mnt" 2>/dev/null; then
+	printf '%s\n' "$shell" >"$R/ProgramData/mnt/other.aspx"
+	run "$EXSCAN" walk --format json "$R"
+	json_check "another file system is not entered (counted as other_fs)" \
+		'd["hosts"][0]["stats"]["skipped"]["other_fs"] == 1 and not any("other.aspx" in f["path"] for f in d["hosts"][0]["findings"])'
+	run "$EXSCAN" walk --format json --cross-fs "$R"
+	json_check "--cross-fs enters it" \
+		'any(f["path"].endswith("mnt/other.aspx") and f["kind"] == "webshell" for f in d["hosts"][0]["findings"])'
+	umount "$R/ProgramData/mnt"
+else
+	tap_skip "another file system is not entered" "cannot mount a tmpfs here"
+	tap_skip "--cross-fs enters it" "cannot mount a tmpfs here"
+fi
 tap_done
