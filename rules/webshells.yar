@@ -319,7 +319,7 @@ rule exs_request_path_file_access
 		$s4 = "File.Delete" ascii wide
 		$s5 = ".SaveAs(" ascii wide
 	condition:
-		exs_server_code and filesize < 64KB and (any of ($f1, $f2) or ($f3 and any of ($s*)))
+		exs_server_code and filesize < 64KB and (any of ($f1, $f2) or ($f3 and 2 of ($s*)))
 }
 
 rule exs_sql_console
@@ -402,8 +402,9 @@ rule exs_control_path_file_write
 		$u1 = "PostedFile.InputStream" ascii wide
 		$u2 = "Request.Files" ascii wide
 		$u3 = /new\s+(System\.IO\.)?FileStream\s*\(/ ascii wide
+		$p = /Request\.(PhysicalPath|Params\s*\[)/ ascii wide
 	condition:
-		exs_server_code and (any of ($w*) or (all of ($u*) and filesize < 32KB))
+		exs_server_code and (any of ($w*) or (all of ($u*) and $p and filesize < 32KB))
 }
 
 rule exs_system_recon_page

@@ -35,7 +35,8 @@ static const struct exs_option walk_options[] = {
          OPT_IOC},
         {"all-files", 0, NULL, "scan every regular file, not only web content", OPT_ALL_FILES},
         {"cross-fs", 0, NULL, "descend into other mounted file systems", OPT_CROSS_FS},
-        {"no-logs", 0, NULL, "do not read log files", OPT_NO_LOGS},
+        {"no-logs", 0, NULL, "do not hand log files to the log readers; treat them as other files",
+         OPT_NO_LOGS},
         {"exchange-dir", 0, "DIR", "the Exchange directory (V15), relative to the root",
          OPT_EXCHANGE_DIR},
         {"host", 0, "NAME", "name the host in the report (default: the root's name)", OPT_HOST},
@@ -269,7 +270,8 @@ const struct exs_command exs_cmd_walk = {
                 "scans with YARA: every file under the Exchange web directories and every web\n"
                 "type (aspx ashx asmx ascx asax config js css htm html) elsewhere; --all-files\n"
                 "scans everything. Log files go to the log readers instead. Nothing in the tree\n"
-                "is written or has its access time changed. Rules may use the externals\n"
+                "is written or has its access time changed (but reading where a symbolic link\n"
+                "points sets the link's own access time). Rules may use the externals\n"
                 "filename, filepath (C:\\-style), extension, filetype and owner, as Loki and\n"
                 "THOR define them. --fail-on compromised: an alert-level webshell or IOC finding.",
         .formats = "text|json|jsonl",
