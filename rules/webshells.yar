@@ -54,6 +54,8 @@ rule exs_chopper_eval_request
 		$e3 = /Execute(Global)?\s*\(?\s*Request\s*(\.Item|\.Form|\.QueryString)?\s*[\[\(]/ nocase ascii wide
 		$e4 = /eval\s*\(\s*Request\s*\.\s*Item\s*\[/ nocase ascii wide
 		$e5 = /eval\s*\(\s*System\.Text\.Encoding\./ nocase ascii wide
+		$e6 = /JScriptEvaluate\s*\([^;]{0,120}Request/ ascii wide
+		$e7 = /ParseControl\s*\(\s*(this\.|Context\.|HttpContext\.Current\.)?Request/ ascii wide
 	condition:
 		any of them
 }
@@ -233,24 +235,41 @@ rule exs_regeorg_tunnel
 		exs_server_code and any of ($s*) and any of ($i*) and any of ($h*) and 2 of ($v*)
 }
 
-rule exs_neoregeorg_tunnel
+rule exs_socket_tunnel
 {
 	meta:
 		score = 85
 		family = "Neo-reGeorg"
-		description = "socket tunnel that connects where the request says and relays raw bytes both ways (Neo-reGeorg style)"
-		reference = "field notes 5"
+		description = "page that connects sockets where the request says and relays bytes between them and the HTTP body (Neo-reGeorg, Tunna, suo5 style)"
+		reference = "field notes 5: socket APIs + Request.InputStream"
 	strings:
 		$s1 = "System.Net.Sockets" ascii wide
 		$s2 = /new\s+Socket\s*\(/ ascii wide
-		$i1 = "Request.InputStream" ascii wide
-		$i2 = "Request.BinaryRead" ascii wide
+		$s3 = "TcpClient" ascii wide
 		$c = /\.Connect\s*\(/ ascii wide
 		$o1 = "Response.BinaryWrite" ascii wide
 		$o2 = "Response.OutputStream" ascii wide
-		$b = "FromBase64String" ascii wide
+		$o3 = "Response.AddHeader" ascii wide
+		$o4 = /(Application|Session)\s*\[[^\]]{1,40}\]\s*=\s*\w*[Ss]ock/ ascii wide
 	condition:
-		exs_server_code and any of ($s*) and any of ($i*) and $c and any of ($o*) and $b
+		exs_server_code and exs_request_data and any of ($s*) and $c and any of ($o*)
+}
+
+rule exs_shellcode_runner
+{
+	meta:
+		score = 95
+		family = "shellcode loader"
+		description = "server page that allocates executable memory and starts a thread in it (Metasploit-style aspx payloads)"
+		reference = "field notes 5 (generic in-memory execution)"
+	strings:
+		$a1 = "VirtualAlloc" ascii wide
+		$t1 = "CreateThread" ascii wide
+		$t2 = "CreateRemoteThread" ascii wide
+		$t3 = "QueueUserAPC" ascii wide
+		$i = "DllImport" ascii wide
+	condition:
+		exs_server_code and $a1 and any of ($t*) and $i
 }
 
 rule exs_aspxspy

@@ -158,6 +158,25 @@ void Page_Load(object s, EventArgs e) {
 P
 	exp "$EX/ClientAccess/ecp/cmdrun.aspx" "generic command shell"
 
+	cat >"$r/$auth/loader.aspx" <<'P'
+<%@ Page Language="C#" %><%@ Import Namespace="System.Runtime.InteropServices" %>
+<script runat="server">
+[DllImport("kernel32")] static extern IntPtr VirtualAlloc(IntPtr a, UIntPtr s, uint t, uint p);
+[DllImport("kernel32")] static extern IntPtr CreateThread(IntPtr a, UIntPtr s, IntPtr f, IntPtr p, uint c, IntPtr i);
+void Page_Load(object s, EventArgs e) { byte[] code = new byte[] { 0x90, 0x90, 0xc3 }; }
+</script>
+P
+	exp "$auth/loader.aspx" "shellcode loader"
+
+	cat >"$r/$ac/ps.aspx" <<'P'
+<%@ Page Language="C#" %><%@ Import Namespace="System.Management.Automation.Runspaces" %>
+<script runat="server">
+void Run(object s, EventArgs e) { var rs = RunspaceFactory.CreateRunspace(); rs.Open();
+	var p = rs.CreatePipeline(); p.Commands.AddScript(cmd.Text); p.Invoke(); }
+</script>
+P
+	exp "$ac/ps.aspx" "generic command shell"
+
 	{ printf 'MZ\x90\x00\x03\x00\x00\x00'; head -c 3000 /dev/zero
 	  printf 'App_Web_lab1x2y3z\x00get_Request\x00JScriptEvaluate\x00Microsoft.JScript\x00'
 	  printf '/\x00a\x00s\x00p\x00n\x00e\x00t\x00_\x00c\x00l\x00i\x00e\x00n\x00t\x00/\x00x\x00.\x00a\x00s\x00p\x00x\x00'
