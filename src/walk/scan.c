@@ -304,14 +304,25 @@ static void ioc_check(struct exs_worker *w, const struct exs_ioc_set *set, const
 	f->description = strdup(hit->comment ? hit->comment : "hash listed in an --ioc file");
 }
 
+/* Files larger than this and than max_size are not hashed: reading a 16 GB
+ * pagefile.sys through SHA-256 would dominate a scan for nothing. */
+#define HASH_LIMIT (1ull << 30)
+
 /* Reads the file: the first max_size bytes into w->buf (what YARA sees), all
  * of it through the hashes.  Returns 0, or -1 after recording an error. */
 static int read_file(struct exs_worker *w, struct exs_walk_item *it, bool want_md5_sha1)
 {
-	uint64_t total = 0, want = (uint64_t)it->st.st_size;
+	uint64_t total = 0, size = (uint64_t)it->st.st_size, want = size;
 	unsigned char md[EVP_MAX_MD_SIZE];
+	bool hash = true;
 
 	w->cur.scan_len = 0;
+	w->cur.hashed = false;
+	if (size > HASH_LIMIT && size > w->max_size) {
+		hash = false;
+		want = w->max_size;
+		want_md5_sha1 = false;
+	}
 	EVP_DigestInit_ex(w->sha256, EVP_sha256(), NULL);
 	if (want_md5_sha1) {
 		EVP_DigestInit_ex(w->sha1, EVP_sha1(), NULL);
@@ -348,7 +359,8 @@ static int read_file(struct exs_worker *w, struct exs_walk_item *it, bool want_m
 		}
 		if (n == 0)
 			break; /* shrank while read */
-		EVP_DigestUpdate(w->sha256, dst, (size_t)n);
+		if (hash)
+			EVP_DigestUpdate(w->sha256, dst, (size_t)n);
 		if (want_md5_sha1) {
 			EVP_DigestUpdate(w->sha1, dst, (size_t)n);
 			EVP_DigestUpdate(w->md5, dst, (size_t)n);
@@ -356,17 +368,20 @@ static int read_file(struct exs_worker *w, struct exs_walk_item *it, bool want_m
 		total += (uint64_t)n;
 	}
 	w->cur.scan_len = (size_t)(total < w->max_size ? total : w->max_size);
-	w->stats.bytes_hashed += total;
 	EVP_DigestFinal_ex(w->sha256, md, NULL);
-	memcpy(w->cur.sha256_raw, md, 32);
-	hex(md, 32, w->cur.sha256);
+	if (hash) {
+		w->stats.bytes_hashed += total;
+		w->cur.hashed = true;
+		memcpy(w->cur.sha256_raw, md, 32);
+		hex(md, 32, w->cur.sha256);
+	}
 	if (want_md5_sha1) {
 		EVP_DigestFinal_ex(w->sha1, w->cur.sha1_raw, NULL);
 		EVP_DigestFinal_ex(w->md5, w->cur.md5_raw, NULL);
 	}
 	if (total != want)
 		w->cur.changed = true;
-	if (total > w->max_size)
+	if (size > w->max_size)
 		w->stats.truncated++;
 	return 0;
 }
@@ -414,11 +429,11 @@ void exs_worker_scan(struct exs_worker *w, struct exs_walk_item *it,
 			f->description = strdup(why);
 		}
 	}
-	if (e->sha256.n)
+	if (e->sha256.n && w->cur.hashed)
 		ioc_check(w, &e->sha256, w->cur.sha256_raw, "sha256");
-	if (e->sha1.n)
+	if (e->sha1.n && w->cur.hashed)
 		ioc_check(w, &e->sha1, w->cur.sha1_raw, "sha1");
-	if (e->md5.n)
+	if (e->md5.n && w->cur.hashed)
 		ioc_check(w, &e->md5, w->cur.md5_raw, "md5");
 	if (w->cur.scan_len == 0) {
 		w->stats.skipped[EXS_SKIP_EMPTY]++;

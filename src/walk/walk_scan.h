@@ -34,6 +34,7 @@ struct exs_worker_file {
 	int64_t mtime;
 	size_t scan_len;
 	bool changed;
+	bool hashed; /* false for files over 1 GiB and over max_size */
 	char *filetype;
 	char sha256[65];
 	unsigned char sha256_raw[32], sha1_raw[20], md5_raw[16];
