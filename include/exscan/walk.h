@@ -68,7 +68,8 @@ struct exs_walk_stats {
 	uint64_t changed;          /* size or mtime changed while it was read */
 	uint64_t timeouts;         /* YARA gave up (also counted in errors) */
 	uint64_t symlinks_outside; /* links whose target leaves the root (also findings) */
-	uint64_t logs;             /* files handed to the log readers */
+	uint64_t logs;             /* files read by the log readers */
+	uint64_t artifacts;        /* files given to the artifact checks (dumps, WER, ...) */
 	double seconds;
 };
 

@@ -1,16 +1,12 @@
-/* MERGE HOOK between the walker and the log readers of src/logs (issue 4).
+/* MERGE HOOK between the walker and src/logs (issue 4): the only place where
+ * src/walk calls the log readers and artifact checks.
  *
- * This is the only place where src/walk calls into src/logs.  The logs
- * branch provides (include/exscan/logs.h):
- *   enum exs_log_kind exs_logs_classify(const char *relpath);   EXS_LOG_NONE = not a log
- *   int exs_logs_scan_fd(int fd, const char *relpath, enum exs_log_kind kind,
- *                        struct exs_log_state *st, struct exs_error *err);
- *   exs_logs_finish(struct exs_log_state *st, struct exs_findings *out);
- * To wire it: include "exscan/logs.h", create the state in BEGIN, replace
- * classify_fallback() by exs_logs_classify(), call exs_logs_scan_fd() in SCAN
- * (return its status; 0 = read) and exs_logs_finish() plus the state's free
- * function in FINISH.  The walker calls SCAN from several worker threads at
- * once with the same state (the log readers' state is thread-safe).
+ * With include/exscan/logs.h (branch logs) the calls below are compiled in;
+ * without it, log files are still recognised by path (so they are kept away
+ * from YARA) and reported as skipped: no log reader in this build.  The
+ * walker calls SCAN from several worker threads at once with the same
+ * state (exs_log_state is thread-safe); BEGIN, INDICATOR and FINISH come
+ * from the walking thread, before the workers start or after they end.
  */
 #include <stdbool.h>
 #include <string.h>
@@ -18,7 +14,53 @@
 
 #include "walk_internal.h"
 
-/* Until the log readers are merged: the files they will read, by path. */
+#if defined(__has_include)
+#if __has_include("exscan/logs.h")
+#define EXS_HAVE_LOGS 1
+#include "exscan/logs.h"
+#endif
+#endif
+
+#ifdef EXS_HAVE_LOGS
+
+int exs_walk_log_hook(struct exs_walk_log_call *c)
+{
+	switch (c->op) {
+	case EXS_WALK_LOG_BEGIN:
+		c->state = exs_log_state_new();
+		return c->state ? 0 : exs_error_set(c->err, "out of memory for the log readers");
+	case EXS_WALK_LOG_CLASSIFY:
+		c->kind = (int)exs_logs_classify(c->relpath);
+		c->artifact = c->kind ? 0 : (int)exs_logs_classify_artifact(c->relpath);
+		return 0;
+	case EXS_WALK_LOG_SCAN:
+		if (!c->state)
+			return 1;
+		if (c->artifact)
+			return exs_logs_check_artifact(c->fd, c->relpath,
+			                               (enum exs_artifact_kind)c->artifact, c->st,
+			                               c->state, c->err);
+		return exs_logs_scan_fd(c->fd, c->relpath, (enum exs_log_kind)c->kind, c->state,
+		                        c->err);
+	case EXS_WALK_LOG_INDICATOR:
+		if (c->state)
+			exs_log_state_note_indicator(c->state);
+		return 0;
+	case EXS_WALK_LOG_FINISH: {
+		int rc = 0;
+
+		if (c->state && c->out)
+			rc = exs_logs_finish(c->state, c->out, c->err);
+		exs_log_state_free(c->state);
+		c->state = NULL;
+		return rc;
+	}
+	}
+	return 0;
+}
+
+#else /* no log readers in this build */
+
 static int classify_fallback(const char *relpath)
 {
 	const char *dot = strrchr(relpath, '.');
@@ -44,11 +86,16 @@ int exs_walk_log_hook(struct exs_walk_log_call *c)
 		return 0;
 	case EXS_WALK_LOG_CLASSIFY:
 		c->kind = classify_fallback(c->relpath);
+		c->artifact = 0;
 		return 0;
 	case EXS_WALK_LOG_SCAN:
-		return 1; /* no log reader in this build */
+		return 1;
+	case EXS_WALK_LOG_INDICATOR:
 	case EXS_WALK_LOG_FINISH:
+		c->state = NULL;
 		return 0;
 	}
 	return 0;
 }
+
+#endif

@@ -157,21 +157,30 @@ static void *slot_main(void *p)
 	while (queue_pop(&ctx->q, &it)) {
 		if (!s->w.ok) {
 			exs_worker_error(&s->w, it.relpath, "not scanned: %s", s->w.init_err.msg);
-		} else if (it.kind == EXS_ITEM_LOG) {
+		} else if (it.kind == EXS_ITEM_LOG || it.kind == EXS_ITEM_ARTIFACT) {
 			struct exs_walk_log_call c = {.op = EXS_WALK_LOG_SCAN,
 			                              .relpath = it.relpath,
 			                              .fd = it.fd,
+			                              .st = &it.st,
 			                              .kind = it.log_kind,
+			                              .artifact = it.artifact,
 			                              .state = ctx->log_state,
 			                              .err = &err};
 			int r = exs_walk_log_hook(&c);
 
-			if (r == 0)
+			if (r == 0 && it.kind == EXS_ITEM_LOG)
 				s->w.stats.logs++;
-			else if (r == 1)
+			else if (r == 0)
+				s->w.stats.artifacts++;
+			else if (r == 1 && it.kind == EXS_ITEM_LOG)
 				s->w.stats.skipped[EXS_SKIP_LOG]++;
-			else
-				exs_worker_error(&s->w, it.relpath, "log not read: %s", err.msg);
+			else if (r < 0)
+				exs_worker_error(&s->w, it.relpath, "%s not read: %s",
+				                 it.kind == EXS_ITEM_LOG ? "log" : "artifact",
+				                 err.msg);
+			if (it.kind == EXS_ITEM_ARTIFACT && it.also_scan &&
+			    lseek(it.fd, 0, SEEK_SET) == 0)
+				exs_worker_scan(&s->w, &it, &ctx->host->layout);
 		} else {
 			exs_worker_scan(&s->w, &it, &ctx->host->layout);
 		}
@@ -323,11 +332,14 @@ static void handle_file(struct walk_ctx *ctx, const struct frame *top, const cha
 		if (c.kind) {
 			it.kind = EXS_ITEM_LOG;
 			it.log_kind = c.kind;
+		} else if (c.artifact) {
+			it.kind = EXS_ITEM_ARTIFACT;
+			it.artifact = c.artifact;
 		}
 	}
-	scan = it.kind == EXS_ITEM_LOG || ctx->opts->all_files || top->web ||
-	       exs_walk_is_web_extension(name);
-	if (!scan) {
+	scan = ctx->opts->all_files || top->web || exs_walk_is_web_extension(name);
+	it.also_scan = it.kind == EXS_ITEM_ARTIFACT && scan;
+	if (!scan && it.kind == EXS_ITEM_SCAN) {
 		ctx->stats.skipped[EXS_SKIP_POLICY]++;
 		return;
 	}
@@ -524,6 +536,7 @@ static void stats_add(struct exs_walk_stats *a, const struct exs_walk_stats *b)
 	a->timeouts += b->timeouts;
 	a->symlinks_outside += b->symlinks_outside;
 	a->logs += b->logs;
+	a->artifacts += b->artifacts;
 }
 
 static int move_findings(struct exs_findings *dst, struct exs_findings *src)
@@ -687,14 +700,37 @@ out_join:
 		exs_worker_release(&slots[i].w);
 	}
 	if (!o->no_logs) {
+		struct exs_walk_log_call ind = {.op = EXS_WALK_LOG_INDICATOR,
+		                                .state = ctx.log_state};
+
+		/* archives under ProgramData count only next to another indicator */
+		for (size_t i = 0; i < ctx.findings.n; i++) {
+			const struct exs_finding *f = &ctx.findings.items[i];
+
+			if ((f->kind == EXS_FINDING_WEBSHELL || f->kind == EXS_FINDING_IOC) &&
+			    exs_severity_of(f->score) >= EXS_SEVERITY_WARNING) {
+				exs_walk_log_hook(&ind);
+				break;
+			}
+		}
+	}
+	if (!o->no_logs) {
+		struct exs_error lerr = {{0}};
 		struct exs_walk_log_call c = {.op = EXS_WALK_LOG_FINISH,
 		                              .state = ctx.log_state,
 		                              .out = &ctx.findings,
-		                              .err = err};
+		                              .err = &lerr};
+
+		if (exs_walk_log_hook(&c))
+			walk_error(&ctx, "", "log findings lost: %s", lerr.msg);
+		ctx.log_state = NULL;
+	}
+out_queue:
+	if (ctx.log_state) { /* stopped before the workers ran */
+		struct exs_walk_log_call c = {.op = EXS_WALK_LOG_FINISH, .state = ctx.log_state};
 
 		exs_walk_log_hook(&c);
 	}
-out_queue:
 	/* items left when the walk stopped early */
 	while (ctx.q.n) {
 		struct exs_walk_item it;

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <yara.h>
 
 #include "exscan/finding.h"
@@ -43,22 +44,27 @@ const struct exs_ioc *exs_ioc_find(const struct exs_ioc_set *s, const unsigned c
 /* Case-insensitive resolution of a '/'-path below rootfd (malloc'd or NULL). */
 char *exs_walk_resolve_ci(int rootfd, const char *path);
 
-/* ==== log readers (src/logs) ====
- * MERGE HOOK: the walker reaches the log readers only through
- * exs_walk_log_hook() in src/walk/loghook.c.  Until exscan/logs.h is merged
- * it classifies log files by path and reports that no reader is built in. */
+/* ==== log readers and artifact checks (src/logs) ====
+ * MERGE HOOK: the walker reaches src/logs only through exs_walk_log_hook()
+ * in src/walk/loghook.c.  When include/exscan/logs.h is present it calls the
+ * log readers; without it, it classifies log files by path and reports that
+ * no reader is built in. */
 enum exs_walk_log_op {
-	EXS_WALK_LOG_BEGIN,    /* state = new per-host state (may stay NULL) */
-	EXS_WALK_LOG_CLASSIFY, /* kind = reader kind for relpath, 0 = not a log */
-	EXS_WALK_LOG_SCAN,     /* read fd (relpath, kind) into state; returns 1: no reader */
-	EXS_WALK_LOG_FINISH,   /* move findings from state into out and free state */
+	EXS_WALK_LOG_BEGIN,     /* state = new per-host state (NULL without readers) */
+	EXS_WALK_LOG_CLASSIFY,  /* relpath -> kind (log reader) or artifact, 0 = neither */
+	EXS_WALK_LOG_SCAN,      /* read fd (relpath, kind or artifact, st) into state;
+	                           returns 0 read, 1 no reader, -1 error (err) */
+	EXS_WALK_LOG_INDICATOR, /* something else (webshell, IOC) was found on the host */
+	EXS_WALK_LOG_FINISH,    /* append the state's findings to out, free the state */
 };
 
 struct exs_walk_log_call {
 	enum exs_walk_log_op op;
 	const char *relpath;
 	int fd;
-	int kind;
+	const struct stat *st;
+	int kind;     /* enum exs_log_kind, 0 = not a log */
+	int artifact; /* enum exs_artifact_kind, 0 = not an artifact */
 	void *state;
 	struct exs_findings *out;
 	struct exs_error *err;

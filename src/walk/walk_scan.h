@@ -16,13 +16,16 @@
 
 enum exs_walk_item_kind {
 	EXS_ITEM_SCAN,
-	EXS_ITEM_LOG,
+	EXS_ITEM_LOG,      /* to the log readers only */
+	EXS_ITEM_ARTIFACT, /* to the artifact checks, then YARA if also_scan */
 };
 
 struct exs_walk_item {
 	enum exs_walk_item_kind kind;
 	int fd;
 	int log_kind;
+	int artifact;
+	bool also_scan;
 	char *relpath;   /* raw bytes, '/' separators */
 	size_t name_off; /* the file name starts at relpath + name_off */
 	struct stat st;  /* as listed (fstatat) */
