@@ -17,11 +17,18 @@ json_check "clean layout: Exchange V15 located" \
 json_check "clean layout: no webshell or location findings" \
 	'not [f for f in d["hosts"][0]["findings"] if f["kind"] in ("webshell", "location")]'
 json_check "clean layout: pages scanned, logs not given to YARA, Bin DLLs skipped by policy" \
-	'(lambda s: s["files_scanned"] >= 6 and s["skipped"]["log"] == 2 and s["skipped"]["policy"] >= 5 and s["errors"] == 0)(d["hosts"][0]["stats"])'
+	'(lambda s: s["files_scanned"] >= 6 and s["skipped"]["log"] + s["logs_read"] == 2 and s["skipped"]["policy"] >= 5 and s["errors"] == 0)(d["hosts"][0]["stats"])'
 json_check "clean layout: temporary ASP.NET files located" \
 	'd["hosts"][0]["layout"]["temporary_aspnet_files"].endswith("Temporary ASP.NET Files")'
 
 plant_families "$R"
+# a ProxyLogon SSRF line in an HttpProxy log, for the log readers
+cat >"$R/$EX/Logging/HttpProxy/Owa/HttpProxy_2026010100-1.LOG" <<'L'
+#Software: Microsoft Exchange Server
+#Log-type: HttpProxy Logs
+#Fields: DateTime,RequestId,MajorVersion,MinorVersion,BuildVersion,RevisionVersion,ClientRequestId,Protocol,UrlHost,UrlStem,ProtocolAction,AuthenticationType,IsAuthenticated,AuthenticatedUser,Organization,AnchorMailbox,UserAgent,ClientIpAddress,ServerHostName,HttpStatus
+2021-03-03T02:00:00.000Z,abc,15,1,2176,2,,Ecp,mail.lab,/ecp/y.js,,,false,,,ServerInfo~a]@mail.lab:444/mapi/emsmdb?,ExchangeServicesClient/0.0.0.0,203.0.113.5,MAIL,200
+L
 run "$EXSCAN" walk --format json "$R"
 expect_rc 1 "planted shells: exit 1 (compromised reaches the default threshold)"
 python3 - "$TMP/out" "$R.expect" >"$TMP/check" 2>&1 <<'PY'
@@ -54,6 +61,14 @@ json_check "matched strings: offset and the matched bytes" \
 	'any(m["data"].startswith("eval(Request") and m["offset"] > 0 for f in d["hosts"][0]["findings"] if f["path"].endswith("chopper.aspx") for m in f.get("matches", []))'
 json_check "location: pages in aspnet_client and unexpected pages in owa/auth, not logon.aspx" \
 	'(lambda L: any(p.endswith("aspnet_client/system_web/chopper.aspx") for p in L) and any(p.endswith("owa/auth/behind.aspx") for p in L) and not any(p.endswith("logon.aspx") or p.endswith("TimeoutLogout.aspx") for p in L))({f["path"] for f in d["hosts"][0]["findings"] if f["kind"] == "location"})'
+if python3 -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1]))["hosts"][0]["stats"]["logs_read"] else 1)' "$TMP/out"; then
+	json_check "logs go to the log readers: ProxyLogon SSRF found in the HttpProxy log" \
+		'any(f["kind"] == "log" and f.get("cve") == "CVE-2021-26855" for f in d["hosts"][0]["findings"])'
+else
+	json_check "logs kept from YARA (no log readers in this build)" \
+		'd["hosts"][0]["stats"]["skipped"]["log"] == 2 and not any("Logging" in f["path"] for f in d["hosts"][0]["findings"])'
+	tap_skip "logs go to the log readers" "no log readers in this build (src/logs not merged)"
+fi
 json_check "clean pages stay clean among planted ones" \
 	'not [f for f in d["hosts"][0]["findings"] if f["path"].endswith(("logon.aspx", "errorFE.aspx", "web.config", "logon.css")) and f["kind"] == "webshell"]'
 
