@@ -386,11 +386,17 @@ static int walk_tree(struct walk_ctx *ctx, int rootfd, struct exs_error *err)
 	DIR *d;
 
 	exs_buf_init(&path, MAX_PATH_BYTES);
-	if (fstat(rootfd, &st))
-		return exs_error_set(err, "cannot stat the root: %s", strerror(errno));
+	if (fstat(rootfd, &st)) {
+		exs_error_set(err, "cannot stat the root: %s", strerror(errno));
+		close(rootfd);
+		return -1;
+	}
 	d = fdopendir(rootfd);
-	if (!d)
-		return exs_error_set(err, "cannot list the root: %s", strerror(errno));
+	if (!d) {
+		exs_error_set(err, "cannot list the root: %s", strerror(errno));
+		close(rootfd);
+		return -1;
+	}
 	cap = 64;
 	stack = malloc(cap * sizeof(*stack));
 	if (!stack) {
