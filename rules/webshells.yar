@@ -238,8 +238,8 @@ rule exs_regeorg_tunnel
 rule exs_socket_tunnel
 {
 	meta:
-		score = 85
-		family = "Neo-reGeorg"
+		score = 80
+		family = "socket tunnel"
 		description = "page that connects sockets where the request says and relays bytes between them and the HTTP body (Neo-reGeorg, Tunna, suo5 style)"
 		reference = "field notes 5: socket APIs + Request.InputStream"
 	strings:
