@@ -356,7 +356,7 @@ rule exs_sql_console
 		$q5 = "sp_sproc_columns" nocase ascii wide
 		$q6 = /(password|pwd)\s*=\s*"\s*\+\s*\w+/ nocase ascii wide
 	condition:
-		exs_server_code and any of them
+		exs_server_code and (any of ($q1, $q2, $q4, $q5) or ($q3 and $q6))
 }
 
 rule exs_config_script
