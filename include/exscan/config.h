@@ -13,6 +13,7 @@
 
 #include "exscan/logs.h"
 #include "exscan/datadir.h"
+#include "exscan/walk.h"
 
 enum exs_format {
 	EXS_FORMAT_TEXT,
@@ -44,8 +45,9 @@ struct exs_config {
 	const char *cves_path;    /* --cves FILE */
 	bool color;               /* colour in text output (terminal and no NO_COLOR) */
 	enum exs_fail_on fail_on;
-	time_t now;  /* when the run started; decides end of support */
-	char **args; /* positional arguments, borrowed from argv */
+	time_t now;                   /* when the run started; decides end of support */
+	struct exs_walk_options walk; /* exscan walk (include/exscan/walk.h) */
+	char **args;                  /* positional arguments, borrowed from argv */
 	int nargs;
 	struct exs_report_options report;
 	struct exs_logs_config logs; /* log readers and artifact checks */

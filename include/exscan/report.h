@@ -13,7 +13,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "exscan/finding.h"
 #include "exscan/kb.h"
+#include "exscan/walk.h"
 
 /* A JSON string from untrusted bytes: valid UTF-8 is kept (json-c escapes
  * control characters), every invalid byte becomes the text \xNN. */
@@ -38,5 +40,12 @@ void exs_assessment_write_text(FILE *fp, const struct exs_kb *kb, const struct e
                                bool color);
 /* Days between two YYYY-MM-DD dates (b - a), or -1 if either is not a full date. */
 long exs_days_between(const char *a, const char *b);
+
+/* One finding as an object (kind-specific fields only where they apply). */
+struct json_object *exs_finding_to_json(const struct exs_finding *f);
+/* One host of `exscan walk`: host, root, layout, findings, stats. */
+struct json_object *exs_walk_host_to_json(const struct exs_walk_host *h);
+/* Human-readable report of one walked host. */
+void exs_walk_host_write_text(FILE *fp, const struct exs_walk_host *h, bool color);
 
 #endif

@@ -15,6 +15,7 @@ const struct exs_command *const exs_commands[] = {
         &exs_cmd_builds,
         &exs_cmd_report,
         &exs_cmd_logs,
+        &exs_cmd_walk,
         NULL,
 };
 

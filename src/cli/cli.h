@@ -99,6 +99,7 @@ extern const struct exs_exit_doc exs_exit_docs[]; /* ends with meaning NULL */
 extern const struct exs_command exs_cmd_builds;
 extern const struct exs_command exs_cmd_report;
 extern const struct exs_command exs_cmd_logs;
+extern const struct exs_command exs_cmd_walk;
 
 /* The commands that `exscan --help` lists, NULL-terminated. */
 extern const struct exs_command *const exs_commands[];

@@ -1,0 +1,281 @@
+/* exscan walk ROOT...: webshells, IOC files and unexpected pages on disk. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "exscan/report.h"
+#include "exscan/walk.h"
+
+enum {
+	OPT_JOBS = EXS_OPT_COMMAND_BASE,
+	OPT_RULES,
+	OPT_NO_BUILTIN,
+	OPT_IOC,
+	OPT_ALL_FILES,
+	OPT_CROSS_FS,
+	OPT_NO_LOGS,
+	OPT_EXCHANGE_DIR,
+	OPT_HOST,
+	OPT_MAX_SIZE,
+	OPT_TIMEOUT,
+	OPT_NO_CACHE,
+};
+
+static const struct exs_option walk_options[] = {
+        EXS_OPTION_FORMAT,
+        EXS_OPTION_OUTPUT,
+        EXS_OPTION_FAIL_ON,
+        {"jobs", 'j', "N", "scan with N worker threads (default: one per CPU)", OPT_JOBS},
+        {"rules", 0, "FILE|DIR", "also use these YARA rules (.yar/.yara in DIR); repeatable",
+         OPT_RULES},
+        {"no-builtin-rules", 0, NULL, "do not use exscan's built-in rules", OPT_NO_BUILTIN},
+        {"ioc", 0, "FILE", "flag files whose MD5, SHA-1 or SHA-256 is listed in FILE; repeatable",
+         OPT_IOC},
+        {"all-files", 0, NULL, "scan every regular file, not only web content", OPT_ALL_FILES},
+        {"cross-fs", 0, NULL, "descend into other mounted file systems", OPT_CROSS_FS},
+        {"no-logs", 0, NULL, "do not hand log files to the log readers; treat them as other files",
+         OPT_NO_LOGS},
+        {"exchange-dir", 0, "DIR", "the Exchange directory (V15), relative to the root",
+         OPT_EXCHANGE_DIR},
+        {"host", 0, "NAME", "name the host in the report (default: the root's name)", OPT_HOST},
+        {"max-size", 0, "SIZE", "scan at most SIZE bytes of a file (K, M, G; default 64M)",
+         OPT_MAX_SIZE},
+        {"timeout", 0, "SECONDS", "give up on a file after SECONDS in YARA (default 30)",
+         OPT_TIMEOUT},
+        {"no-rules-cache", 0, NULL, "neither read nor write the compiled-rules cache",
+         OPT_NO_CACHE},
+        EXS_OPTION_NO_COLOR,
+        EXS_OPTION_HELP,
+        EXS_OPTION_END,
+};
+
+static int parse_number(const char *arg, bool suffix, unsigned long long *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	if (!arg[0] || arg[0] == '-')
+		return -1;
+	v = strtoull(arg, &end, 10);
+	if (errno || end == arg)
+		return -1;
+	if (suffix && *end) {
+		int shift = *end == 'K' || *end == 'k'   ? 10
+		            : *end == 'M' || *end == 'm' ? 20
+		            : *end == 'G' || *end == 'g' ? 30
+		                                         : -1;
+
+		if (shift < 0 || end[1] || v > (~0ULL >> shift))
+			return -1;
+		v <<= shift;
+		end++;
+	}
+	if (*end)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int walk_set_option(struct exs_config *cfg, int id, const char *arg, struct exs_error *err)
+{
+	struct exs_walk_options *o = &cfg->walk;
+	unsigned long long v;
+
+	switch (id) {
+	case OPT_JOBS:
+		if (parse_number(arg, false, &v) || v < 1 || v > 256)
+			return exs_error_set(
+			        err, "exscan walk: --jobs '%s' is not a number from 1 to 256", arg);
+		o->jobs = (int)v;
+		return 0;
+	case OPT_RULES:
+		if (o->n_rule_paths == EXS_WALK_MAX_RULE_PATHS)
+			return exs_error_set(err,
+			                     "exscan walk: at most %d --rules; give a directory",
+			                     EXS_WALK_MAX_RULE_PATHS);
+		o->rule_paths[o->n_rule_paths++] = arg;
+		return 0;
+	case OPT_NO_BUILTIN:
+		o->no_builtin_rules = true;
+		return 0;
+	case OPT_IOC:
+		if (o->n_ioc_paths == EXS_WALK_MAX_IOC_PATHS)
+			return exs_error_set(err, "exscan walk: at most %d --ioc lists; join them",
+			                     EXS_WALK_MAX_IOC_PATHS);
+		o->ioc_paths[o->n_ioc_paths++] = arg;
+		return 0;
+	case OPT_ALL_FILES:
+		o->all_files = true;
+		return 0;
+	case OPT_CROSS_FS:
+		o->cross_fs = true;
+		return 0;
+	case OPT_NO_LOGS:
+		o->no_logs = true;
+		return 0;
+	case OPT_EXCHANGE_DIR:
+		o->exchange_dir = arg;
+		return 0;
+	case OPT_HOST:
+		o->host = arg;
+		return 0;
+	case OPT_MAX_SIZE:
+		if (parse_number(arg, true, &v) || v < 1)
+			return exs_error_set(
+			        err, "exscan walk: --max-size '%s' is not a size such as 64M", arg);
+		o->max_size = v;
+		return 0;
+	case OPT_TIMEOUT:
+		if (parse_number(arg, false, &v) || v < 1 || v > 86400)
+			return exs_error_set(
+			        err,
+			        "exscan walk: --timeout '%s' is not a number of seconds "
+			        "from 1 to 86400",
+			        arg);
+		o->timeout = (int)v;
+		return 0;
+	case OPT_NO_CACHE:
+		o->no_cache = true;
+		return 0;
+	default:
+		return exs_error_set(err, "exscan walk: option id %d has no handler (a bug)", id);
+	}
+}
+
+/* compromised: an alert-level webshell, IOC or successful-exploitation finding */
+static enum exs_fail_on level_of(const struct exs_walk_host *h)
+{
+	enum exs_fail_on level = EXS_FAIL_ON_NEVER;
+
+	for (size_t i = 0; i < h->findings.n; i++) {
+		const struct exs_finding *f = &h->findings.items[i];
+		enum exs_severity s = exs_severity_of(f->score);
+
+		if (s == EXS_SEVERITY_ALERT &&
+		    (f->kind == EXS_FINDING_WEBSHELL || f->kind == EXS_FINDING_IOC ||
+		     (f->kind == EXS_FINDING_LOG && f->success)))
+			return EXS_FAIL_ON_COMPROMISED;
+		if (f->kind != EXS_FINDING_ERROR && s >= EXS_SEVERITY_WARNING)
+			level = EXS_FAIL_ON_AT_RISK;
+	}
+	return level;
+}
+
+static bool reaches(enum exs_fail_on level, enum exs_fail_on threshold)
+{
+	static const int rank[] = {
+	        [EXS_FAIL_ON_NEVER] = 0,
+	        [EXS_FAIL_ON_AT_RISK] = 1,
+	        [EXS_FAIL_ON_VULNERABLE] = 2,
+	        [EXS_FAIL_ON_COMPROMISED] = 3,
+	};
+
+	return threshold != EXS_FAIL_ON_NEVER && level != EXS_FAIL_ON_NEVER &&
+	       rank[level] >= rank[threshold];
+}
+
+static int walk_run(struct exs_config *cfg)
+{
+	struct exs_error err = {{0}};
+	struct exs_walk_engine *engine = NULL;
+	struct json_object *root = NULL, *arr = NULL;
+	FILE *out = NULL;
+	int rc = EXS_EXIT_OK;
+	bool incomplete = false, threshold = false;
+
+	if (cfg->nargs == 0) {
+		fprintf(stderr, "exscan walk: give at least one directory to scan, e.g. /mnt/c\n");
+		return EXS_EXIT_USAGE;
+	}
+	engine = exs_walk_engine_new(&cfg->walk, &err);
+	if (!engine) {
+		fprintf(stderr, "exscan walk: %s\n", err.msg);
+		return EXS_EXIT_USAGE;
+	}
+	for (size_t i = 0; i < exs_walk_engine_problem_count(engine); i++) {
+		fprintf(stderr, "exscan walk: %s\n", exs_walk_engine_problem(engine, i));
+		incomplete = true;
+	}
+	out = exs_cli_output_open(cfg, &err);
+	if (!out) {
+		fprintf(stderr, "exscan walk: %s\n", err.msg);
+		rc = EXS_EXIT_USAGE;
+		goto out;
+	}
+	if (cfg->format == EXS_FORMAT_JSON) {
+		root = json_object_new_object();
+		arr = json_object_new_array();
+		json_object_object_add(root, "hosts", arr);
+	}
+	for (int i = 0; i < cfg->nargs; i++) {
+		struct exs_walk_host h;
+
+		exs_walk_host_init(&h);
+		if (exs_walk_run(engine, &cfg->walk, cfg->args[i], &h, &err)) {
+			fprintf(stderr, "exscan walk: %s\n", err.msg);
+			incomplete = true;
+			exs_walk_host_release(&h);
+			continue;
+		}
+		if (h.stats.errors) {
+			fprintf(stderr,
+			        "exscan walk: %llu files or directories under '%s' could not be "
+			        "scanned (see the error findings)\n",
+			        (unsigned long long)h.stats.errors, cfg->args[i]);
+			incomplete = true;
+		}
+		threshold = threshold || reaches(level_of(&h), cfg->fail_on);
+		if (arr) {
+			json_object_array_add(arr, exs_walk_host_to_json(&h));
+		} else if (cfg->format == EXS_FORMAT_JSONL) {
+			struct json_object *o = exs_walk_host_to_json(&h);
+
+			fprintf(out, "%s\n", exs_json_text(o, false));
+			json_object_put(o);
+		} else {
+			exs_walk_host_write_text(out, &h, cfg->color && out == stdout);
+		}
+		exs_walk_host_release(&h);
+	}
+	if (root)
+		fprintf(out, "%s\n", exs_json_text(root, true));
+	if (exs_cli_output_close(cfg, out, &err)) {
+		fprintf(stderr, "exscan walk: %s\n", err.msg);
+		incomplete = true;
+	}
+	out = NULL;
+	if (incomplete)
+		rc = EXS_EXIT_INCOMPLETE;
+	else if (threshold)
+		rc = EXS_EXIT_THRESHOLD;
+out:
+	if (out && out != stdout)
+		fclose(out);
+	json_object_put(root);
+	exs_walk_engine_free(engine);
+	return rc;
+}
+
+const struct exs_command exs_cmd_walk = {
+        .name = "walk",
+        .synopsis = "[OPTIONS] ROOT...",
+        .summary = "scan a system drive or mounted disk image for webshells and IOC files",
+        .description =
+                "Walks each ROOT (a mounted system drive, a disk image's mount point or any\n"
+                "directory) without following links or leaving its file system, finds the\n"
+                "Exchange layout (inetpub, Exchange Server/V15, Temporary ASP.NET Files) and\n"
+                "scans with YARA: every file under the Exchange web directories and every web\n"
+                "type (aspx ashx asmx ascx asax config js css htm html) elsewhere; --all-files\n"
+                "scans everything. Log files go to the log readers instead. Nothing in the tree\n"
+                "is written or has its access time changed (but reading where a symbolic link\n"
+                "points sets the link's own access time). Rules may use the externals\n"
+                "filename, filepath (C:\\-style), extension, filetype and owner, as Loki and\n"
+                "THOR define them. --fail-on compromised: an alert-level webshell or IOC finding.",
+        .formats = "text|json|jsonl",
+        .options = walk_options,
+        .set_option = walk_set_option,
+        .run = walk_run,
+};

@@ -1,0 +1,64 @@
+/* struct exs_finding -> JSON (shared by walk, logs and scan output). */
+#include <string.h>
+
+#include "exscan/report.h"
+
+struct json_object *exs_finding_to_json(const struct exs_finding *f)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "path", exs_json_cstr(f->path ? f->path : ""));
+	json_object_object_add(o, "kind", json_object_new_string(exs_finding_kind_name(f->kind)));
+	json_object_object_add(o, "rule", exs_json_cstr(f->rule));
+	json_object_object_add(o, "family", exs_json_cstr(f->family));
+	json_object_object_add(o, "score", json_object_new_int(f->score));
+	json_object_object_add(
+	        o, "severity",
+	        json_object_new_string(exs_severity_name(exs_severity_of(f->score))));
+	json_object_object_add(o, "description", exs_json_cstr(f->description));
+	if (f->reference)
+		json_object_object_add(o, "reference", exs_json_cstr(f->reference));
+	if (f->kind != EXS_FINDING_LOG && f->kind != EXS_FINDING_ERROR) {
+		json_object_object_add(o, "sha256",
+		                       f->sha256[0] ? json_object_new_string(f->sha256) : NULL);
+		json_object_object_add(o, "size", json_object_new_int64((int64_t)f->size));
+		json_object_object_add(o, "mtime", json_object_new_int64(f->mtime));
+		json_object_object_add(o, "filetype", exs_json_cstr(f->filetype));
+	}
+	if (f->n_matches) {
+		struct json_object *arr = json_object_new_array();
+
+		for (size_t i = 0; i < f->n_matches; i++) {
+			struct json_object *m = json_object_new_object();
+
+			json_object_object_add(
+			        m, "offset", json_object_new_int64((int64_t)f->matches[i].offset));
+			json_object_object_add(m, "identifier",
+			                       exs_json_cstr(f->matches[i].identifier));
+			json_object_object_add(
+			        m, "data",
+			        f->matches[i].data
+			                ? exs_json_str(f->matches[i].data, f->matches[i].data_len)
+			                : NULL);
+			json_object_array_add(arr, m);
+		}
+		json_object_object_add(o, "matches", arr);
+	}
+	if (f->kind == EXS_FINDING_LOG) {
+		struct json_object *cl = json_object_new_array();
+
+		json_object_object_add(o, "cve", exs_json_cstr(f->cve));
+		json_object_object_add(o, "campaign", exs_json_cstr(f->campaign));
+		json_object_object_add(o, "success", json_object_new_boolean(f->success));
+		json_object_object_add(o, "first_seen", json_object_new_int64(f->first_seen));
+		json_object_object_add(o, "last_seen", json_object_new_int64(f->last_seen));
+		json_object_object_add(o, "count", json_object_new_int64((int64_t)f->count));
+		json_object_object_add(o, "line", json_object_new_int64((int64_t)f->line));
+		for (size_t i = 0; i < f->n_clients; i++)
+			json_object_array_add(cl, exs_json_cstr(f->clients[i]));
+		json_object_object_add(o, "clients", cl);
+	}
+	if (f->excerpt)
+		json_object_object_add(o, "excerpt", exs_json_str(f->excerpt, f->excerpt_len));
+	return o;
+}

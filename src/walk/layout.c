@@ -1,0 +1,277 @@
+/* Finding the Exchange layout under a root, case-insensitively, and the scan
+ * policy that depends on paths (web extensions, location findings). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "exscan/buf.h"
+#include "exscan/walk.h"
+#include "walk_internal.h"
+
+/* openat() without changing access times where the kernel lets us. */
+static int open_dir_quietly(int dirfd, const char *name)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_NOATIME);
+
+	if (fd < 0 && errno == EPERM)
+		fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	return fd;
+}
+
+/* The entry of directory dirfd whose name equals want case-insensitively and
+ * that is a directory (not a link).  Returns a malloc'd name or NULL. */
+static char *find_dir_ci(int dirfd, const char *want)
+{
+	int fd = open_dir_quietly(dirfd, ".");
+	DIR *d;
+	struct dirent *de;
+	char *found = NULL;
+
+	if (fd < 0)
+		return NULL;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return NULL;
+	}
+	while ((de = readdir(d))) {
+		struct stat st;
+
+		if (strcasecmp(de->d_name, want) != 0)
+			continue;
+		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) || !S_ISDIR(st.st_mode))
+			continue;
+		found = strdup(de->d_name);
+		break;
+	}
+	closedir(d);
+	return found;
+}
+
+/* Resolves a '/'-separated path below rootfd case-insensitively.  Returns the
+ * path as it is spelt on disk (malloc'd) or NULL. */
+char *exs_walk_resolve_ci(int rootfd, const char *path)
+{
+	struct exs_buf out;
+	char *copy = strdup(path), *save = NULL, *comp;
+	int cur = dup(rootfd);
+	char *res = NULL;
+
+	exs_buf_init(&out, 1 << 16);
+	if (!copy || cur < 0)
+		goto out;
+	for (comp = strtok_r(copy, "/", &save); comp; comp = strtok_r(NULL, "/", &save)) {
+		char *name = find_dir_ci(cur, comp);
+		int next;
+
+		if (!name)
+			goto out;
+		next = open_dir_quietly(cur, name);
+		if (next < 0 || (out.len && exs_buf_putc(&out, '/')) || exs_buf_puts(&out, name)) {
+			free(name);
+			if (next >= 0)
+				close(next);
+			goto out;
+		}
+		free(name);
+		close(cur);
+		cur = next;
+	}
+	res = exs_buf_steal(&out);
+	if (!res)
+		res = strdup("");
+out:
+	if (cur >= 0)
+		close(cur);
+	free(copy);
+	exs_buf_release(&out);
+	return res;
+}
+
+static char *join(const char *a, const char *b)
+{
+	struct exs_buf o;
+
+	exs_buf_init(&o, 1 << 16);
+	if (a && *a && (exs_buf_puts(&o, a) || exs_buf_putc(&o, '/')))
+		goto fail;
+	if (exs_buf_puts(&o, b))
+		goto fail;
+	return exs_buf_steal(&o);
+fail:
+	exs_buf_release(&o);
+	return NULL;
+}
+
+static char *resolve_under(int rootfd, const char *base, const char *path)
+{
+	char *full = join(base, path), *r;
+
+	if (!full)
+		return NULL;
+	r = exs_walk_resolve_ci(rootfd, full);
+	free(full);
+	return r;
+}
+
+int exs_walk_layout_detect(int rootfd, const char *exchange_dir, struct exs_walk_layout *l,
+                           struct exs_error *err)
+{
+	static const char *const temp_dirs[] = {
+	        "Windows/Microsoft.NET/Framework64/v4.0.30319/Temporary ASP.NET Files",
+	        "Windows/Microsoft.NET/Framework/v4.0.30319/Temporary ASP.NET Files",
+	        "Windows/Microsoft.NET/Framework64/v2.0.50727/Temporary ASP.NET Files",
+	};
+
+	memset(l, 0, sizeof(*l));
+	if (exchange_dir) {
+		l->exchange_dir = exs_walk_resolve_ci(rootfd, exchange_dir);
+		if (!l->exchange_dir)
+			return exs_error_set(
+			        err,
+			        "--exchange-dir '%s' is not a directory under the root; "
+			        "give it relative to the root",
+			        exchange_dir);
+	} else {
+		static const char *const vers[] = {"V15", "V14"};
+
+		for (size_t i = 0; i < 2 && !l->exchange_dir; i++) {
+			char *p = join("Program Files/Microsoft/Exchange Server", vers[i]);
+
+			if (p)
+				l->exchange_dir = exs_walk_resolve_ci(rootfd, p);
+			free(p);
+		}
+		/* the root may be the V15 directory itself */
+		if (!l->exchange_dir) {
+			char *fe = exs_walk_resolve_ci(rootfd, "FrontEnd/HttpProxy");
+			char *ca = exs_walk_resolve_ci(rootfd, "ClientAccess");
+
+			if (fe || ca)
+				l->exchange_dir = strdup("");
+			free(fe);
+			free(ca);
+		}
+	}
+	if (l->exchange_dir) {
+		const char *base = strrchr(l->exchange_dir, '/');
+
+		base = base ? base + 1 : l->exchange_dir;
+		l->exchange = true;
+		if (strcasecmp(base, "V14") == 0 || strcasecmp(base, "V15") == 0) {
+			l->version = strdup(base);
+			if (l->version)
+				l->version[0] = 'V';
+		}
+		l->logging = resolve_under(rootfd, l->exchange_dir, "Logging");
+	}
+	l->inetpub = exs_walk_resolve_ci(rootfd, "inetpub");
+	for (size_t i = 0; i < sizeof(temp_dirs) / sizeof(temp_dirs[0]) && !l->temp_aspnet; i++)
+		l->temp_aspnet = exs_walk_resolve_ci(rootfd, temp_dirs[i]);
+	l->programdata = exs_walk_resolve_ci(rootfd, "ProgramData");
+	l->web_root = !l->exchange && !l->inetpub && !l->temp_aspnet;
+	return 0;
+}
+
+void exs_walk_layout_release(struct exs_walk_layout *l)
+{
+	free(l->version);
+	free(l->exchange_dir);
+	free(l->inetpub);
+	free(l->temp_aspnet);
+	free(l->programdata);
+	free(l->logging);
+	memset(l, 0, sizeof(*l));
+}
+
+static const char *extension_of(const char *name)
+{
+	const char *dot = strrchr(name, '.');
+
+	return dot && dot != name ? dot + 1 : "";
+}
+
+bool exs_walk_is_web_extension(const char *name)
+{
+	static const char *const ext[] = {"aspx",   "ashx", "asmx", "ascx", "asax", "config",
+	                                  "js",     "css",  "htm",  "html", "asp",  "master",
+	                                  "cshtml", "svc",  "soap", "rem",  "cs",   "vb"};
+	const char *e = extension_of(name);
+
+	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++)
+		if (strcasecmp(e, ext[i]) == 0)
+			return true;
+	return false;
+}
+
+static bool is_script_page(const char *name)
+{
+	static const char *const ext[] = {"aspx",   "ashx", "asmx", "ascx", "asax",  "asp",
+	                                  "cshtml", "svc",  "soap", "rem",  "master"};
+	const char *e = extension_of(name);
+
+	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++)
+		if (strcasecmp(e, ext[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Position just after the component sequence `dirs` ("/owa/auth/") in
+ * "/"+relpath, case-insensitively, or NULL. */
+static const char *after_dirs(const char *relpath, const char *dirs)
+{
+	size_t n = strlen(dirs);
+
+	/* dirs starts with '/', so also match at the very start of relpath */
+	if (strncasecmp(relpath, dirs + 1, n - 1) == 0)
+		return relpath + n - 1;
+	for (const char *p = relpath; (p = strchr(p, '/')); p++)
+		if (strncasecmp(p, dirs, n) == 0)
+			return p + n;
+	return NULL;
+}
+
+int exs_walk_location_score(const struct exs_walk_layout *l, const char *relpath, const char **why)
+{
+	/* what Exchange itself installs directly in owa/auth and ecp/auth */
+	static const char *const owa_known[] = {
+	        "errorfe.aspx",
+	        "expiredpassword.aspx",
+	        "frowny.aspx",
+	        "logoff.aspx",
+	        "logon.aspx",
+	        "outlookcn.aspx",
+	        "redirsuiteserviceproxy.aspx",
+	        "signout.aspx",
+	        "timeoutlogout.aspx",
+	        "getidtoken.htm",
+	};
+	const char *name = strrchr(relpath, '/'), *rest;
+
+	(void)l;
+	name = name ? name + 1 : relpath;
+	if (!is_script_page(name))
+		return 0;
+	if (after_dirs(relpath, "/aspnet_client/")) {
+		*why = "script page in aspnet_client, which Exchange leaves empty (HAFNIUM drop "
+		       "location)";
+		return 70;
+	}
+	rest = after_dirs(relpath, "/owa/auth/");
+	if (!rest)
+		rest = after_dirs(relpath, "/ecp/auth/");
+	if (rest) {
+		if (!strchr(rest, '/'))
+			for (size_t i = 0; i < sizeof(owa_known) / sizeof(owa_known[0]); i++)
+				if (strcasecmp(rest, owa_known[i]) == 0)
+					return 0;
+		*why = "page in owa/auth or ecp/auth that Exchange does not install there";
+		return 60;
+	}
+	return 0;
+}

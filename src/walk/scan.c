@@ -1,0 +1,469 @@
+/* One file in one worker: read (up to the size cap), hash, type, YARA,
+ * IOC lists, location policy.  Findings go into the worker's own list. */
+#include <errno.h>
+#include <stdarg.h>
+#include <magic.h>
+#include <openssl/evp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "exscan/buf.h"
+#include "walk_scan.h"
+
+#define CHUNK (1u << 20)
+#define MAX_MATCHES 8  /* matched strings kept per finding */
+#define MATCH_BYTES 96 /* bytes kept per matched string */
+#define MAGIC_BYTES 16384
+
+int exs_worker_init(struct exs_worker *w, const struct exs_walk_engine *e,
+                    const struct exs_walk_options *o, struct exs_error *err)
+{
+	memset(w, 0, sizeof(*w));
+	w->engine = e;
+	w->opts = o;
+	w->max_size = o->max_size ? o->max_size : EXS_WALK_DEFAULT_MAX_SIZE;
+	exs_findings_init(&w->findings);
+	if (yr_scanner_create(e->rules, &w->scanner) != ERROR_SUCCESS)
+		return exs_error_set(err, "cannot create a YARA scanner (out of memory?)");
+	yr_scanner_set_timeout(w->scanner, o->timeout > 0 ? o->timeout : EXS_WALK_DEFAULT_TIMEOUT);
+	yr_scanner_set_flags(w->scanner, SCAN_FLAGS_FAST_MODE);
+	w->magic = magic_open(MAGIC_NO_CHECK_COMPRESS | MAGIC_NO_CHECK_ELF | MAGIC_ERROR);
+	if (!w->magic || magic_load(w->magic, NULL) != 0)
+		return exs_error_set(err, "cannot load the libmagic database: %s",
+		                     w->magic ? magic_error(w->magic) : "out of memory");
+	w->sha256 = EVP_MD_CTX_new();
+	w->sha1 = EVP_MD_CTX_new();
+	w->md5 = EVP_MD_CTX_new();
+	w->chunk = malloc(CHUNK);
+	if (!w->sha256 || !w->sha1 || !w->md5 || !w->chunk)
+		return exs_error_set(err, "out of memory");
+	return 0;
+}
+
+void exs_worker_release(struct exs_worker *w)
+{
+	if (w->scanner)
+		yr_scanner_destroy(w->scanner);
+	if (w->magic)
+		magic_close(w->magic);
+	EVP_MD_CTX_free(w->sha256);
+	EVP_MD_CTX_free(w->sha1);
+	EVP_MD_CTX_free(w->md5);
+	free(w->chunk);
+	free(w->buf);
+	exs_findings_release(&w->findings);
+	memset(w, 0, sizeof(*w));
+}
+
+/* A finding with the file's common fields filled in. */
+static struct exs_finding *new_finding(struct exs_worker *w, enum exs_finding_kind kind)
+{
+	struct exs_finding f;
+
+	memset(&f, 0, sizeof(f));
+	f.kind = kind;
+	f.path = strdup(w->cur.relpath);
+	f.size = w->cur.size;
+	f.mtime = w->cur.mtime;
+	memcpy(f.sha256, w->cur.sha256, sizeof(f.sha256));
+	if (w->cur.filetype)
+		f.filetype = strdup(w->cur.filetype);
+	if (!f.path || exs_findings_push(&w->findings, &f))
+		return NULL;
+	return &w->findings.items[w->findings.n - 1];
+}
+
+void exs_worker_error(struct exs_worker *w, const char *relpath, const char *fmt, ...)
+{
+	struct exs_finding f;
+	va_list ap;
+	char *msg = NULL;
+
+	memset(&f, 0, sizeof(f));
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	f.kind = EXS_FINDING_ERROR;
+	f.path = strdup(relpath);
+	f.description = msg;
+	w->stats.errors++;
+	if (f.path)
+		exs_findings_push(&w->findings, &f);
+	else
+		exs_finding_release(&f);
+}
+
+static char *meta_string(const YR_RULE *rule, const char *id)
+{
+	const YR_META *m;
+
+	yr_rule_metas_foreach(rule, m)
+	{
+		if (strcmp(m->identifier, id) == 0 && m->type == META_TYPE_STRING)
+			return strdup(m->string);
+	}
+	return NULL;
+}
+
+static int score_of_string(const char *s, int dflt)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || v < 0 || v > 100)
+		return dflt;
+	return (int)v;
+}
+
+static int meta_int(const YR_RULE *rule, const char *id, int dflt)
+{
+	const YR_META *m;
+
+	yr_rule_metas_foreach(rule, m)
+	{
+		if (strcmp(m->identifier, id) != 0)
+			continue;
+		if (m->type == META_TYPE_INTEGER)
+			return (int)m->integer;
+		if (m->type == META_TYPE_STRING)
+			return score_of_string(m->string, dflt);
+	}
+	return dflt;
+}
+
+static enum exs_finding_kind kind_of(const YR_RULE *rule)
+{
+	char *k = meta_string(rule, "kind");
+	enum exs_finding_kind kind = EXS_FINDING_WEBSHELL;
+
+	if (k && strcmp(k, "artifact") == 0)
+		kind = EXS_FINDING_ARTIFACT;
+	else if (k && strcmp(k, "location") == 0)
+		kind = EXS_FINDING_LOCATION;
+	free(k);
+	return kind;
+}
+
+/* Records a match; formats and prints nothing. */
+static int yara_cb(YR_SCAN_CONTEXT *ctx, int message, void *data, void *user)
+{
+	struct exs_worker *w = user;
+	const YR_RULE *rule = data;
+	const YR_STRING *s;
+	struct exs_finding *f;
+
+	if (message != CALLBACK_MSG_RULE_MATCHING)
+		return CALLBACK_CONTINUE;
+	f = new_finding(w, kind_of(rule));
+	if (!f)
+		return CALLBACK_ERROR;
+	f->rule = strdup(rule->identifier);
+	f->family = meta_string(rule, "family");
+	f->description = meta_string(rule, "description");
+	f->reference = meta_string(rule, "reference");
+	f->score = meta_int(rule, "score", 75);
+	f->matches = calloc(MAX_MATCHES, sizeof(*f->matches));
+	if (!f->matches)
+		return CALLBACK_CONTINUE;
+	yr_rule_strings_foreach(rule, s)
+	{
+		/* libyara allocates matches unaligned: copy each before reading it */
+		const YR_MATCH *p = ctx->matches[s->idx].head;
+
+		while (p && f->n_matches < MAX_MATCHES) {
+			YR_MATCH m;
+			struct exs_match *x;
+			size_t n;
+
+			memcpy(&m, p, sizeof(m));
+			p = m.next;
+			if (m.is_private)
+				continue;
+			n = (size_t)m.data_length < MATCH_BYTES ? (size_t)m.data_length
+			                                        : MATCH_BYTES;
+			x = &f->matches[f->n_matches];
+			x->offset = (uint64_t)(m.base + m.offset);
+			x->identifier = strdup(s->identifier);
+			x->data = malloc(n + 1);
+			if (x->data) {
+				memcpy(x->data, m.data, n);
+				x->data[n] = '\0';
+				x->data_len = n;
+			}
+			f->n_matches++;
+			break; /* the first match of each string is enough */
+		}
+	}
+	return CALLBACK_CONTINUE;
+}
+
+static const char *short_type(const unsigned char *p, size_t n)
+{
+	if (n >= 2 && p[0] == 'M' && p[1] == 'Z')
+		return "EXE";
+	if (n >= 4 && memcmp(p, "PK\3\4", 4) == 0)
+		return "ZIP";
+	if (n >= 4 && memcmp(p, "!BDN", 4) == 0)
+		return "PST";
+	if (n >= 6 && (memcmp(p, "GIF89a", 6) == 0 || memcmp(p, "GIF87a", 6) == 0))
+		return "GIF";
+	if (n >= 4 && memcmp(p, "\x89PNG", 4) == 0)
+		return "PNG";
+	if (n >= 3 && memcmp(p, "\xff\xd8\xff", 3) == 0)
+		return "JPG";
+	if (n >= 4 && memcmp(p, "MDMP", 4) == 0)
+		return "MDMP";
+	return "UNKNOWN";
+}
+
+static void set_externals(struct exs_worker *w, const struct exs_walk_item *it)
+{
+	/* Windows spelling, as rules written for Loki/THOR on Windows expect */
+	struct exs_buf p;
+	const char *name = it->relpath + it->name_off;
+	const char *dot = strrchr(name, '.');
+	char ext[32] = "";
+
+	exs_buf_init(&p, 1 << 20);
+	exs_buf_puts(&p, "C:\\");
+	for (const char *c = it->relpath; *c; c++)
+		exs_buf_putc(&p, *c == '/' ? '\\' : *c);
+	if (dot && dot != name && strlen(dot) < sizeof(ext)) {
+		size_t i;
+
+		for (i = 0; dot[i]; i++)
+			ext[i] = (char)(dot[i] >= 'A' && dot[i] <= 'Z' ? dot[i] + 32 : dot[i]);
+		ext[i] = '\0';
+	}
+	if (w->owner_uid != it->st.st_uid || !w->owner_known) {
+		struct passwd pw, *res = NULL;
+		char pwbuf[1024];
+
+		if (getpwuid_r(it->st.st_uid, &pw, pwbuf, sizeof(pwbuf), &res) == 0 && res)
+			snprintf(w->owner, sizeof(w->owner), "%s", res->pw_name);
+		else
+			snprintf(w->owner, sizeof(w->owner), "%lu", (unsigned long)it->st.st_uid);
+		w->owner_uid = it->st.st_uid;
+		w->owner_known = true;
+	}
+	yr_scanner_define_string_variable(w->scanner, "filename", name);
+	yr_scanner_define_string_variable(w->scanner, "filepath", exs_buf_cstr(&p));
+	yr_scanner_define_string_variable(w->scanner, "extension", ext);
+	yr_scanner_define_string_variable(w->scanner, "filetype",
+	                                  short_type(w->buf, w->cur.scan_len));
+	yr_scanner_define_string_variable(w->scanner, "owner", w->owner);
+	exs_buf_release(&p);
+}
+
+static int ensure_buf(struct exs_worker *w, size_t need)
+{
+	unsigned char *p;
+	size_t cap;
+
+	if (need <= w->buf_cap)
+		return 0;
+	cap = w->buf_cap ? w->buf_cap : CHUNK;
+	while (cap < need)
+		cap *= 2;
+	p = realloc(w->buf, cap);
+	if (!p)
+		return -1;
+	w->buf = p;
+	w->buf_cap = cap;
+	return 0;
+}
+
+static void hex(const unsigned char *md, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+static void ioc_check(struct exs_worker *w, const struct exs_ioc_set *set, const unsigned char *md,
+                      const char *algo)
+{
+	const struct exs_ioc *hit = exs_ioc_find(set, md);
+	struct exs_finding *f;
+
+	if (!hit)
+		return;
+	f = new_finding(w, EXS_FINDING_IOC);
+	if (!f)
+		return;
+	f->score = 100;
+	if (asprintf(&f->rule, "ioc-%s", algo) < 0)
+		f->rule = NULL;
+	f->description = strdup(hit->comment ? hit->comment : "hash listed in an --ioc file");
+}
+
+/* Files larger than this and than max_size are not hashed: reading a 16 GB
+ * pagefile.sys through SHA-256 would dominate a scan for nothing. */
+#define HASH_LIMIT (1ull << 30)
+
+/* Reads the file: the first max_size bytes into w->buf (what YARA sees), all
+ * of it through the hashes.  Returns 0, or -1 after recording an error. */
+static int read_file(struct exs_worker *w, struct exs_walk_item *it, bool want_md5_sha1)
+{
+	uint64_t total = 0, size = (uint64_t)it->st.st_size, want = size;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	bool hash = true;
+
+	w->cur.scan_len = 0;
+	w->cur.hashed = false;
+	if (size > HASH_LIMIT && size > w->max_size) {
+		hash = false;
+		want = w->max_size;
+		want_md5_sha1 = false;
+	}
+	EVP_DigestInit_ex(w->sha256, EVP_sha256(), NULL);
+	if (want_md5_sha1) {
+		EVP_DigestInit_ex(w->sha1, EVP_sha1(), NULL);
+		EVP_DigestInit_ex(w->md5, EVP_md5(), NULL);
+	}
+	if (ensure_buf(w, (size_t)(want < w->max_size ? want : w->max_size) + 1)) {
+		exs_worker_error(w, it->relpath, "out of memory reading %llu bytes",
+		                 (unsigned long long)want);
+		return -1;
+	}
+	/* never past the size seen at open: a growing file is read as it was */
+	while (total < want) {
+		unsigned char *dst;
+		size_t room;
+		ssize_t n;
+
+		if (total < w->max_size) {
+			dst = w->buf + total;
+			room = (size_t)(w->max_size - total);
+		} else {
+			dst = w->chunk;
+			room = CHUNK;
+		}
+		if (room > CHUNK)
+			room = CHUNK;
+		if (room > want - total)
+			room = (size_t)(want - total);
+		n = read(it->fd, dst, room);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			exs_worker_error(w, it->relpath, "cannot read: %s", strerror(errno));
+			return -1;
+		}
+		if (n == 0)
+			break; /* shrank while read */
+		if (hash)
+			EVP_DigestUpdate(w->sha256, dst, (size_t)n);
+		if (want_md5_sha1) {
+			EVP_DigestUpdate(w->sha1, dst, (size_t)n);
+			EVP_DigestUpdate(w->md5, dst, (size_t)n);
+		}
+		total += (uint64_t)n;
+	}
+	w->cur.scan_len = (size_t)(total < w->max_size ? total : w->max_size);
+	EVP_DigestFinal_ex(w->sha256, md, NULL);
+	if (hash) {
+		w->stats.bytes_hashed += total;
+		w->cur.hashed = true;
+		memcpy(w->cur.sha256_raw, md, 32);
+		hex(md, 32, w->cur.sha256);
+	}
+	if (want_md5_sha1) {
+		EVP_DigestFinal_ex(w->sha1, w->cur.sha1_raw, NULL);
+		EVP_DigestFinal_ex(w->md5, w->cur.md5_raw, NULL);
+	}
+	if (total != want)
+		w->cur.changed = true;
+	if (size > w->max_size)
+		w->stats.truncated++;
+	return 0;
+}
+
+void exs_worker_scan(struct exs_worker *w, struct exs_walk_item *it,
+                     const struct exs_walk_layout *l)
+{
+	const struct exs_walk_engine *e = w->engine;
+	bool want_md5_sha1 = e->md5.n || e->sha1.n;
+	struct stat after;
+	const char *why = NULL;
+	size_t first;
+	int loc, yr;
+
+	memset(&w->cur, 0, sizeof(w->cur));
+	w->cur.relpath = it->relpath;
+	if (fstat(it->fd, &it->st) != 0) {
+		exs_worker_error(w, it->relpath, "cannot stat: %s", strerror(errno));
+		return;
+	}
+	if (!S_ISREG(it->st.st_mode)) {
+		/* swapped for something else after it was listed */
+		w->stats.skipped[EXS_SKIP_SPECIAL]++;
+		return;
+	}
+	w->cur.size = (uint64_t)it->st.st_size;
+	w->cur.mtime = (int64_t)it->st.st_mtime;
+	if (read_file(w, it, want_md5_sha1))
+		return;
+	w->buf[w->cur.scan_len] = '\0';
+	if (fstat(it->fd, &after) == 0 &&
+	    (after.st_size != it->st.st_size || after.st_mtim.tv_sec != it->st.st_mtim.tv_sec ||
+	     after.st_mtim.tv_nsec != it->st.st_mtim.tv_nsec))
+		w->cur.changed = true;
+	if (w->cur.changed)
+		w->stats.changed++;
+	first = w->findings.n;
+	loc = exs_walk_location_score(l, it->relpath, &why);
+	if (loc) {
+		struct exs_finding *f = new_finding(w, EXS_FINDING_LOCATION);
+
+		if (f) {
+			f->score = loc;
+			f->rule = strdup("unexpected-page-location");
+			f->description = strdup(why);
+		}
+	}
+	if (e->sha256.n && w->cur.hashed)
+		ioc_check(w, &e->sha256, w->cur.sha256_raw, "sha256");
+	if (e->sha1.n && w->cur.hashed)
+		ioc_check(w, &e->sha1, w->cur.sha1_raw, "sha1");
+	if (e->md5.n && w->cur.hashed)
+		ioc_check(w, &e->md5, w->cur.md5_raw, "md5");
+	if (w->cur.scan_len == 0) {
+		w->stats.skipped[EXS_SKIP_EMPTY]++;
+		goto out;
+	}
+	set_externals(w, it);
+	yr_scanner_set_callback(w->scanner, yara_cb, w);
+	yr = yr_scanner_scan_mem(w->scanner, w->buf, w->cur.scan_len);
+	w->stats.files_scanned++;
+	w->stats.bytes_scanned += w->cur.scan_len;
+	if (yr == ERROR_SCAN_TIMEOUT) {
+		w->stats.timeouts++;
+		exs_worker_error(w, it->relpath,
+		                 "YARA timed out after %d s; raise --timeout or lower --max-size",
+		                 w->opts->timeout > 0 ? w->opts->timeout
+		                                      : EXS_WALK_DEFAULT_TIMEOUT);
+	} else if (yr != ERROR_SUCCESS) {
+		exs_worker_error(w, it->relpath, "YARA could not scan it (libyara error %d)", yr);
+	}
+out:
+	/* libmagic costs more than YARA on small text files: its description is
+	 * only worked out for files with findings (the filetype external comes
+	 * from the header check in short_type()) */
+	if (w->findings.n > first && w->cur.scan_len) {
+		const char *t =
+		        magic_buffer(w->magic, w->buf,
+		                     w->cur.scan_len < MAGIC_BYTES ? w->cur.scan_len : MAGIC_BYTES);
+
+		for (size_t i = first; t && i < w->findings.n; i++)
+			if (!w->findings.items[i].filetype)
+				w->findings.items[i].filetype = strdup(t);
+	}
+}

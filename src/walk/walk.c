@@ -1,0 +1,765 @@
+/* The walker: an iterative, read-only, no-follow traversal of one root that
+ * feeds a bounded queue drained by a pool of scan workers. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "exscan/buf.h"
+#include "walk_scan.h"
+
+#define MAX_WORKERS 256
+#define MAX_PATH_BYTES (1u << 20)
+
+struct queue {
+	pthread_mutex_t mu;
+	pthread_cond_t not_empty, not_full;
+	struct exs_walk_item *items;
+	size_t cap, head, n;
+	bool closed;
+};
+
+struct frame {
+	DIR *dir;
+	size_t path_len; /* length of this directory's relpath in the path buffer */
+	bool web;
+	dev_t dev;
+	ino_t ino;
+};
+
+struct walk_ctx {
+	const struct exs_walk_engine *engine;
+	const struct exs_walk_options *opts;
+	struct exs_walk_host *host;
+	struct queue q;
+	struct exs_worker *workers;
+	size_t n_workers;
+	void *log_state;
+	/* walker-side results */
+	struct exs_findings findings;
+	struct exs_walk_stats stats;
+	char **web_dirs; /* relpaths below which every file is scanned */
+	size_t n_web_dirs;
+	bool noatime; /* O_NOATIME still permitted */
+	dev_t root_dev;
+};
+
+const char *exs_walk_skip_name(enum exs_walk_skip s)
+{
+	static const char *const names[] = {
+	        [EXS_SKIP_POLICY] = "policy",     [EXS_SKIP_LOG] = "log",
+	        [EXS_SKIP_SPECIAL] = "special",   [EXS_SKIP_SYMLINK] = "symlink",
+	        [EXS_SKIP_OTHER_FS] = "other_fs", [EXS_SKIP_VANISHED] = "vanished",
+	        [EXS_SKIP_EMPTY] = "empty",
+	};
+
+	return (unsigned)s < EXS_SKIP__N ? names[s] : "?";
+}
+
+static void item_release(struct exs_walk_item *it)
+{
+	if (it->fd >= 0)
+		close(it->fd);
+	free(it->relpath);
+	it->fd = -1;
+	it->relpath = NULL;
+}
+
+/* ---- bounded queue ---- */
+
+static int queue_init(struct queue *q, size_t cap)
+{
+	memset(q, 0, sizeof(*q));
+	q->items = calloc(cap, sizeof(*q->items));
+	if (!q->items)
+		return -1;
+	q->cap = cap;
+	pthread_mutex_init(&q->mu, NULL);
+	pthread_cond_init(&q->not_empty, NULL);
+	pthread_cond_init(&q->not_full, NULL);
+	return 0;
+}
+
+static void queue_release(struct queue *q)
+{
+	pthread_mutex_destroy(&q->mu);
+	pthread_cond_destroy(&q->not_empty);
+	pthread_cond_destroy(&q->not_full);
+	free(q->items);
+}
+
+static void queue_push(struct queue *q, struct exs_walk_item *it)
+{
+	pthread_mutex_lock(&q->mu);
+	while (q->n == q->cap)
+		pthread_cond_wait(&q->not_full, &q->mu);
+	q->items[(q->head + q->n) % q->cap] = *it;
+	q->n++;
+	pthread_cond_signal(&q->not_empty);
+	pthread_mutex_unlock(&q->mu);
+}
+
+/* Returns false when the queue is closed and empty. */
+static bool queue_pop(struct queue *q, struct exs_walk_item *it)
+{
+	pthread_mutex_lock(&q->mu);
+	while (q->n == 0 && !q->closed)
+		pthread_cond_wait(&q->not_empty, &q->mu);
+	if (q->n == 0) {
+		pthread_mutex_unlock(&q->mu);
+		return false;
+	}
+	*it = q->items[q->head];
+	q->head = (q->head + 1) % q->cap;
+	q->n--;
+	pthread_cond_signal(&q->not_full);
+	pthread_mutex_unlock(&q->mu);
+	return true;
+}
+
+static void queue_close(struct queue *q)
+{
+	pthread_mutex_lock(&q->mu);
+	q->closed = true;
+	pthread_cond_broadcast(&q->not_empty);
+	pthread_mutex_unlock(&q->mu);
+}
+
+/* ---- workers ---- */
+
+struct worker_slot {
+	struct exs_worker w;
+	struct walk_ctx *ctx;
+	pthread_t tid;
+	bool started;
+};
+
+static void *slot_main(void *p)
+{
+	struct worker_slot *s = p;
+	struct walk_ctx *ctx = s->ctx;
+	struct exs_walk_item it;
+	struct exs_error err = {{0}};
+
+	s->w.ok = exs_worker_init(&s->w, ctx->engine, ctx->opts, &err) == 0;
+	if (!s->w.ok)
+		s->w.init_err = err;
+	while (queue_pop(&ctx->q, &it)) {
+		if (!s->w.ok) {
+			exs_worker_error(&s->w, it.relpath, "not scanned: %s", s->w.init_err.msg);
+		} else if (it.kind == EXS_ITEM_LOG || it.kind == EXS_ITEM_ARTIFACT) {
+			struct exs_walk_log_call c = {.op = EXS_WALK_LOG_SCAN,
+			                              .relpath = it.relpath,
+			                              .fd = it.fd,
+			                              .st = &it.st,
+			                              .kind = it.log_kind,
+			                              .artifact = it.artifact,
+			                              .state = ctx->log_state,
+			                              .err = &err};
+			int r = exs_walk_log_hook(&c);
+
+			if (r == 0 && it.kind == EXS_ITEM_LOG)
+				s->w.stats.logs++;
+			else if (r == 0)
+				s->w.stats.artifacts++;
+			else if (r == 1 && it.kind == EXS_ITEM_LOG)
+				s->w.stats.skipped[EXS_SKIP_LOG]++;
+			else if (r < 0)
+				exs_worker_error(&s->w, it.relpath, "%s not read: %s",
+				                 it.kind == EXS_ITEM_LOG ? "log" : "artifact",
+				                 err.msg);
+			if (it.kind == EXS_ITEM_ARTIFACT && it.also_scan &&
+			    lseek(it.fd, 0, SEEK_SET) == 0)
+				exs_worker_scan(&s->w, &it, &ctx->host->layout);
+		} else {
+			exs_worker_scan(&s->w, &it, &ctx->host->layout);
+		}
+		item_release(&it);
+	}
+	return NULL;
+}
+
+/* ---- walker ---- */
+
+static void walk_error(struct walk_ctx *ctx, const char *relpath, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+static void walk_error(struct walk_ctx *ctx, const char *relpath, const char *fmt, ...)
+{
+	struct exs_finding f;
+	va_list ap;
+	char *msg = NULL;
+
+	memset(&f, 0, sizeof(f));
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	f.kind = EXS_FINDING_ERROR;
+	f.path = strdup(*relpath ? relpath : ".");
+	f.description = msg;
+	ctx->stats.errors++;
+	exs_findings_push(&ctx->findings, &f);
+}
+
+static bool is_web_dir(const struct walk_ctx *ctx, const char *relpath)
+{
+	for (size_t i = 0; i < ctx->n_web_dirs; i++)
+		if (strcasecmp(relpath, ctx->web_dirs[i]) == 0)
+			return true;
+	return false;
+}
+
+static void add_web_dir(struct walk_ctx *ctx, const char *base, const char *sub)
+{
+	char *p = NULL, **arr;
+
+	if (!base)
+		return;
+	if (!sub)
+		p = strdup(base);
+	else if (asprintf(&p, "%s%s%s", base, *base ? "/" : "", sub) < 0)
+		p = NULL;
+	if (!p)
+		return;
+	arr = realloc(ctx->web_dirs, (ctx->n_web_dirs + 1) * sizeof(*arr));
+	if (!arr) {
+		free(p);
+		return;
+	}
+	ctx->web_dirs = arr;
+	ctx->web_dirs[ctx->n_web_dirs++] = p;
+}
+
+static int open_noatime(struct walk_ctx *ctx, int dirfd, const char *name, int flags)
+{
+	int fd;
+
+	flags |= O_NOFOLLOW | O_CLOEXEC | O_RDONLY;
+	if (ctx->noatime) {
+		fd = openat(dirfd, name, flags | O_NOATIME);
+		if (fd >= 0 || errno != EPERM)
+			return fd;
+		ctx->noatime = false; /* not the owner and not privileged: plain reads */
+	}
+	return openat(dirfd, name, flags);
+}
+
+/* Whether a symlink's target leaves the root (absolute, or too many ".."). */
+static bool link_leaves_root(const char *dir_relpath, const char *target)
+{
+	long depth = 0;
+	const char *p;
+
+	if (target[0] == '/')
+		return true;
+	if (*dir_relpath) {
+		depth = 1;
+		for (p = dir_relpath; *p; p++)
+			depth += *p == '/';
+	}
+	p = target;
+	while (*p) {
+		size_t n = strcspn(p, "/");
+
+		if (n == 2 && p[0] == '.' && p[1] == '.') {
+			if (--depth < 0)
+				return true;
+		} else if (n && !(n == 1 && p[0] == '.')) {
+			depth++;
+		}
+		p += n;
+		while (*p == '/')
+			p++;
+	}
+	return false;
+}
+
+static void note_symlink(struct walk_ctx *ctx, int dirfd, const char *name, const char *relpath,
+                         size_t dir_len)
+{
+	char target[4096];
+	ssize_t n = readlinkat(dirfd, name, target, sizeof(target) - 1);
+	char *dir;
+	struct exs_finding f;
+
+	ctx->stats.skipped[EXS_SKIP_SYMLINK]++;
+	if (n < 0)
+		return;
+	target[n] = '\0';
+	dir = strndup(relpath, dir_len);
+	if (!dir)
+		return;
+	if (link_leaves_root(dir, target)) {
+		ctx->stats.symlinks_outside++;
+		memset(&f, 0, sizeof(f));
+		f.kind = EXS_FINDING_LOCATION;
+		f.path = strdup(relpath);
+		f.rule = strdup("symlink-outside-root");
+		f.score = 10;
+		f.excerpt = strdup(target);
+		f.excerpt_len = f.excerpt ? (size_t)n : 0;
+		f.description = strdup("symbolic link whose target is outside the scanned root; "
+		                       "not followed");
+		exs_findings_push(&ctx->findings, &f);
+	}
+	free(dir);
+}
+
+static void handle_file(struct walk_ctx *ctx, const struct frame *top, const char *name,
+                        const char *relpath, size_t name_off, const struct stat *st)
+{
+	struct exs_walk_item it;
+	bool scan;
+	int fd;
+
+	memset(&it, 0, sizeof(it));
+	it.kind = EXS_ITEM_SCAN;
+	if (!ctx->opts->no_logs) {
+		struct exs_walk_log_call c = {.op = EXS_WALK_LOG_CLASSIFY, .relpath = relpath};
+
+		exs_walk_log_hook(&c);
+		if (c.kind) {
+			it.kind = EXS_ITEM_LOG;
+			it.log_kind = c.kind;
+		} else if (c.artifact) {
+			it.kind = EXS_ITEM_ARTIFACT;
+			it.artifact = c.artifact;
+		}
+	}
+	scan = ctx->opts->all_files || top->web || exs_walk_is_web_extension(name);
+	it.also_scan = it.kind == EXS_ITEM_ARTIFACT && scan;
+	if (!scan && it.kind == EXS_ITEM_SCAN) {
+		ctx->stats.skipped[EXS_SKIP_POLICY]++;
+		return;
+	}
+	/* O_NONBLOCK: if a FIFO was swapped in after fstatat, open must not hang */
+	fd = open_noatime(ctx, dirfd(top->dir), name, O_NONBLOCK);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			ctx->stats.skipped[EXS_SKIP_VANISHED]++;
+		else if (errno == ELOOP)
+			ctx->stats.skipped[EXS_SKIP_SYMLINK]++; /* became a link */
+		else
+			walk_error(ctx, relpath, "cannot open: %s", strerror(errno));
+		return;
+	}
+	/* O_NONBLOCK stays: it does not change reads of regular files, and the
+	 * worker scans nothing else */
+	it.fd = fd;
+	it.relpath = strdup(relpath);
+	it.name_off = name_off;
+	it.st = *st;
+	if (!it.relpath) {
+		close(fd);
+		walk_error(ctx, relpath, "out of memory");
+		return;
+	}
+	queue_push(&ctx->q, &it);
+}
+
+static bool on_stack(const struct frame *stack, size_t n, dev_t dev, ino_t ino)
+{
+	for (size_t i = 0; i < n; i++)
+		if (stack[i].dev == dev && stack[i].ino == ino)
+			return true;
+	return false;
+}
+
+static int walk_tree(struct walk_ctx *ctx, int rootfd, struct exs_error *err)
+{
+	struct frame *stack = NULL;
+	size_t depth = 0, cap = 0;
+	struct exs_buf path;
+	struct stat st;
+	int rc = -1;
+	DIR *d;
+
+	exs_buf_init(&path, MAX_PATH_BYTES);
+	if (fstat(rootfd, &st)) {
+		exs_error_set(err, "cannot stat the root: %s", strerror(errno));
+		close(rootfd);
+		return -1;
+	}
+	d = fdopendir(rootfd);
+	if (!d) {
+		exs_error_set(err, "cannot list the root: %s", strerror(errno));
+		close(rootfd);
+		return -1;
+	}
+	cap = 64;
+	stack = malloc(cap * sizeof(*stack));
+	if (!stack) {
+		closedir(d);
+		return exs_error_set(err, "out of memory");
+	}
+	stack[0] = (struct frame){.dir = d,
+	                          .path_len = 0,
+	                          .web = ctx->host->layout.web_root || is_web_dir(ctx, ""),
+	                          .dev = st.st_dev,
+	                          .ino = st.st_ino};
+	depth = 1;
+	ctx->stats.dirs = 1;
+	while (depth) {
+		struct frame *top = &stack[depth - 1];
+		struct dirent *de;
+		const char *name;
+		size_t name_off;
+
+		errno = 0;
+		de = readdir(top->dir);
+		if (!de) {
+			if (errno)
+				walk_error(ctx, exs_buf_cstr(&path), "cannot list directory: %s",
+				           strerror(errno));
+			closedir(top->dir);
+			depth--;
+			if (depth) {
+				path.len = stack[depth - 1].path_len;
+				if (path.data)
+					path.data[path.len] = '\0';
+			}
+			continue;
+		}
+		name = de->d_name;
+		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+			continue;
+		path.len = top->path_len;
+		if (path.data)
+			path.data[path.len] = '\0';
+		if ((path.len && exs_buf_putc(&path, '/')) || exs_buf_puts(&path, name)) {
+			walk_error(ctx, exs_buf_cstr(&path),
+			           "path longer than %u bytes; not scanned", MAX_PATH_BYTES);
+			continue;
+		}
+		name_off = path.len - strlen(name);
+		if (fstatat(dirfd(top->dir), name, &st, AT_SYMLINK_NOFOLLOW)) {
+			if (errno == ENOENT)
+				ctx->stats.skipped[EXS_SKIP_VANISHED]++;
+			else
+				walk_error(ctx, path.data, "cannot stat: %s", strerror(errno));
+			continue;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			int fd;
+			DIR *sub;
+
+			if (st.st_dev != ctx->root_dev && !ctx->opts->cross_fs) {
+				ctx->stats.skipped[EXS_SKIP_OTHER_FS]++;
+				continue;
+			}
+			if (on_stack(stack, depth, st.st_dev, st.st_ino)) {
+				walk_error(ctx, path.data,
+				           "directory loop (bind mount?); not entered");
+				continue;
+			}
+			fd = open_noatime(ctx, dirfd(top->dir), name, O_DIRECTORY);
+			if (fd < 0) {
+				if (errno == ENOENT)
+					ctx->stats.skipped[EXS_SKIP_VANISHED]++;
+				else
+					walk_error(ctx, path.data, "cannot open directory: %s%s",
+					           strerror(errno),
+					           errno == EACCES ? " (run as root or with "
+					                             "CAP_DAC_READ_SEARCH)"
+					                           : "");
+				continue;
+			}
+			sub = fdopendir(fd);
+			if (!sub) {
+				close(fd);
+				walk_error(ctx, path.data, "cannot list directory: %s",
+				           strerror(errno));
+				continue;
+			}
+			if (depth == cap) {
+				struct frame *ns = realloc(stack, cap * 2 * sizeof(*ns));
+
+				if (!ns) {
+					closedir(sub);
+					walk_error(ctx, path.data, "out of memory; not entered");
+					continue;
+				}
+				stack = ns;
+				cap *= 2;
+				top = &stack[depth - 1];
+			}
+			ctx->stats.dirs++;
+			stack[depth] = (struct frame){.dir = sub,
+			                              .path_len = path.len,
+			                              .web = top->web || is_web_dir(ctx, path.data),
+			                              .dev = st.st_dev,
+			                              .ino = st.st_ino};
+			depth++;
+			continue;
+		}
+		ctx->stats.files_seen++;
+		if (S_ISLNK(st.st_mode))
+			note_symlink(ctx, dirfd(top->dir), name, path.data, top->path_len);
+		else if (!S_ISREG(st.st_mode))
+			ctx->stats.skipped[EXS_SKIP_SPECIAL]++; /* never opened */
+		else
+			handle_file(ctx, top, name, path.data, name_off, &st);
+	}
+	rc = 0;
+	free(stack);
+	exs_buf_release(&path);
+	return rc;
+}
+
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static void stats_add(struct exs_walk_stats *a, const struct exs_walk_stats *b)
+{
+	a->files_seen += b->files_seen;
+	a->files_scanned += b->files_scanned;
+	a->dirs += b->dirs;
+	a->bytes_scanned += b->bytes_scanned;
+	a->bytes_hashed += b->bytes_hashed;
+	for (int i = 0; i < EXS_SKIP__N; i++)
+		a->skipped[i] += b->skipped[i];
+	a->errors += b->errors;
+	a->truncated += b->truncated;
+	a->changed += b->changed;
+	a->timeouts += b->timeouts;
+	a->symlinks_outside += b->symlinks_outside;
+	a->logs += b->logs;
+	a->artifacts += b->artifacts;
+}
+
+static int move_findings(struct exs_findings *dst, struct exs_findings *src)
+{
+	for (size_t i = 0; i < src->n; i++)
+		if (exs_findings_push(dst, &src->items[i]))
+			return -1;
+	src->n = 0;
+	return 0;
+}
+
+static int cmp_str0(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "");
+}
+
+static int finding_cmp(const void *pa, const void *pb)
+{
+	const struct exs_finding *a = pa, *b = pb;
+	int c = cmp_str0(a->path, b->path);
+
+	if (c)
+		return c;
+	if (a->score != b->score)
+		return b->score - a->score;
+	return cmp_str0(a->rule, b->rule);
+}
+
+static char *host_name(const struct exs_walk_options *o, const char *root)
+{
+	char *copy, *base, *r;
+
+	if (o->host)
+		return strdup(o->host);
+	copy = realpath(root, NULL);
+	if (!copy)
+		copy = strdup(root);
+	if (!copy)
+		return NULL;
+	base = basename(copy);
+	r = strdup(*base && strcmp(base, "/") != 0 ? base : "localhost");
+	free(copy);
+	return r;
+}
+
+void exs_walk_host_init(struct exs_walk_host *h)
+{
+	memset(h, 0, sizeof(*h));
+	exs_findings_init(&h->findings);
+}
+
+void exs_walk_host_release(struct exs_walk_host *h)
+{
+	free(h->host);
+	free(h->root);
+	exs_walk_layout_release(&h->layout);
+	exs_findings_release(&h->findings);
+	memset(h, 0, sizeof(*h));
+}
+
+int exs_walk_run(struct exs_walk_engine *e, const struct exs_walk_options *o, const char *root,
+                 struct exs_walk_host *out, struct exs_error *err)
+{
+	struct walk_ctx ctx;
+	struct worker_slot *slots = NULL;
+	struct timespec t0, t1;
+	struct stat st;
+	long ncpu;
+	size_t nw;
+	int rootfd = -1, rc = -1;
+
+	memset(&ctx, 0, sizeof(ctx));
+	exs_findings_init(&ctx.findings);
+	ctx.engine = e;
+	ctx.opts = o;
+	ctx.host = out;
+	ctx.noatime = true;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	raise_fd_limit();
+	out->root = strdup(root);
+	out->host = host_name(o, root);
+	if (!out->root || !out->host) {
+		exs_error_set(err, "out of memory");
+		goto out;
+	}
+	rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOATIME);
+	if (rootfd < 0 && errno == EPERM)
+		rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0 || fstat(rootfd, &st)) {
+		exs_error_set(err, "cannot open root '%s': %s", root, strerror(errno));
+		goto out;
+	}
+	ctx.root_dev = st.st_dev;
+	if (exs_walk_layout_detect(rootfd, o->exchange_dir, &out->layout, err))
+		goto out;
+	if (out->layout.exchange) {
+		add_web_dir(&ctx, out->layout.exchange_dir, "FrontEnd/HttpProxy");
+		add_web_dir(&ctx, out->layout.exchange_dir, "ClientAccess");
+	}
+	add_web_dir(&ctx, out->layout.inetpub, NULL);
+	add_web_dir(&ctx, out->layout.temp_aspnet, NULL);
+	/* the web directories as spelt on disk */
+	for (size_t i = 0; i < ctx.n_web_dirs; i++) {
+		char *real = exs_walk_resolve_ci(rootfd, ctx.web_dirs[i]);
+
+		if (real) {
+			free(ctx.web_dirs[i]);
+			ctx.web_dirs[i] = real;
+		}
+	}
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	nw = o->jobs > 0 ? (size_t)o->jobs : ncpu > 0 ? (size_t)ncpu : 1;
+	if (nw > MAX_WORKERS)
+		nw = MAX_WORKERS;
+	if (queue_init(&ctx.q, nw * 8 + 32)) {
+		exs_error_set(err, "out of memory");
+		goto out;
+	}
+	if (!o->no_logs) {
+		struct exs_walk_log_call c = {.op = EXS_WALK_LOG_BEGIN, .err = err};
+
+		if (exs_walk_log_hook(&c))
+			goto out_queue;
+		ctx.log_state = c.state;
+	}
+	slots = calloc(nw, sizeof(*slots));
+	if (!slots) {
+		exs_error_set(err, "out of memory");
+		goto out_queue;
+	}
+	for (size_t i = 0; i < nw; i++) {
+		slots[i].ctx = &ctx;
+		if (pthread_create(&slots[i].tid, NULL, slot_main, &slots[i]) == 0)
+			slots[i].started = true;
+	}
+	if (!slots[0].started) {
+		exs_error_set(err, "cannot start a scan thread");
+		queue_close(&ctx.q);
+		goto out_join;
+	}
+	{
+		int dfd = dup(rootfd);
+
+		if (dfd < 0 || walk_tree(&ctx, dfd, err)) {
+			if (dfd < 0)
+				exs_error_set(err, "cannot open root '%s': %s", root,
+				              strerror(errno));
+			queue_close(&ctx.q);
+			goto out_join;
+		}
+	}
+	queue_close(&ctx.q);
+	rc = 0;
+out_join:
+	for (size_t i = 0; i < nw; i++) {
+		if (!slots[i].started)
+			continue;
+		pthread_join(slots[i].tid, NULL);
+		stats_add(&ctx.stats, &slots[i].w.stats);
+		move_findings(&ctx.findings, &slots[i].w.findings);
+		exs_worker_release(&slots[i].w);
+	}
+	if (!o->no_logs) {
+		struct exs_walk_log_call ind = {.op = EXS_WALK_LOG_INDICATOR,
+		                                .state = ctx.log_state};
+
+		/* archives under ProgramData count only next to another indicator */
+		for (size_t i = 0; i < ctx.findings.n; i++) {
+			const struct exs_finding *f = &ctx.findings.items[i];
+
+			if ((f->kind == EXS_FINDING_WEBSHELL || f->kind == EXS_FINDING_IOC) &&
+			    exs_severity_of(f->score) >= EXS_SEVERITY_WARNING) {
+				exs_walk_log_hook(&ind);
+				break;
+			}
+		}
+	}
+	if (!o->no_logs) {
+		struct exs_error lerr = {{0}};
+		struct exs_walk_log_call c = {.op = EXS_WALK_LOG_FINISH,
+		                              .state = ctx.log_state,
+		                              .out = &ctx.findings,
+		                              .err = &lerr};
+
+		if (exs_walk_log_hook(&c))
+			walk_error(&ctx, "", "log findings lost: %s", lerr.msg);
+		ctx.log_state = NULL;
+	}
+out_queue:
+	if (ctx.log_state) { /* stopped before the workers ran */
+		struct exs_walk_log_call c = {.op = EXS_WALK_LOG_FINISH, .state = ctx.log_state};
+
+		exs_walk_log_hook(&c);
+	}
+	/* items left when the walk stopped early */
+	while (ctx.q.n) {
+		struct exs_walk_item it;
+
+		if (!queue_pop(&ctx.q, &it))
+			break;
+		item_release(&it);
+	}
+	queue_release(&ctx.q);
+out:
+	free(slots);
+	if (rootfd >= 0)
+		close(rootfd);
+	if (ctx.findings.n)
+		qsort(ctx.findings.items, ctx.findings.n, sizeof(struct exs_finding), finding_cmp);
+	move_findings(&out->findings, &ctx.findings);
+	exs_findings_release(&ctx.findings);
+	for (size_t i = 0; i < ctx.n_web_dirs; i++)
+		free(ctx.web_dirs[i]);
+	free(ctx.web_dirs);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ctx.stats.seconds =
+	        (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	out->stats = ctx.stats;
+	return rc;
+}

@@ -1,0 +1,75 @@
+/* Scan workers of src/walk (internal).
+ *
+ * Ownership: a worker owns its scanner, libmagic handle, buffers and the
+ * findings it produced until the walk merges them.  An item owns its fd
+ * and relpath until exs_walk_item_release().
+ */
+#ifndef EXSCAN_WALK_SCAN_H
+#define EXSCAN_WALK_SCAN_H
+
+#include <magic.h>
+#include <openssl/evp.h>
+#include <stdbool.h>
+#include <sys/stat.h>
+
+#include "walk_internal.h"
+
+enum exs_walk_item_kind {
+	EXS_ITEM_SCAN,
+	EXS_ITEM_LOG,      /* to the log readers only */
+	EXS_ITEM_ARTIFACT, /* to the artifact checks, then YARA if also_scan */
+};
+
+struct exs_walk_item {
+	enum exs_walk_item_kind kind;
+	int fd;
+	int log_kind;
+	int artifact;
+	bool also_scan;
+	char *relpath;   /* raw bytes, '/' separators */
+	size_t name_off; /* the file name starts at relpath + name_off */
+	struct stat st;  /* as listed (fstatat) */
+};
+
+struct exs_worker_file {
+	const char *relpath;
+	uint64_t size;
+	int64_t mtime;
+	size_t scan_len;
+	bool changed;
+	bool hashed; /* false for files over 1 GiB and over max_size */
+	char *filetype;
+	char sha256[65];
+	unsigned char sha256_raw[32], sha1_raw[20], md5_raw[16];
+};
+
+struct exs_worker {
+	const struct exs_walk_engine *engine;
+	const struct exs_walk_options *opts;
+	uint64_t max_size;
+	YR_SCANNER *scanner;
+	magic_t magic;
+	EVP_MD_CTX *sha256, *sha1, *md5;
+	unsigned char *buf; /* up to max_size + 1 bytes */
+	size_t buf_cap;
+	unsigned char *chunk; /* bytes past max_size go through here to the hashes */
+	struct exs_worker_file cur;
+	uid_t owner_uid;
+	bool owner_known;
+	char owner[64];
+	struct exs_findings findings;
+	struct exs_walk_stats stats;
+	bool ok; /* init succeeded */
+	struct exs_error init_err;
+};
+
+int exs_worker_init(struct exs_worker *w, const struct exs_walk_engine *e,
+                    const struct exs_walk_options *o, struct exs_error *err);
+void exs_worker_release(struct exs_worker *w);
+void exs_worker_scan(struct exs_worker *w, struct exs_walk_item *it,
+                     const struct exs_walk_layout *l);
+/* Records an error finding for relpath (counted in stats.errors). */
+void exs_worker_error(struct exs_worker *w, const char *relpath, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+#endif
