@@ -50,7 +50,6 @@ enum exs_artifact_kind {
 
 /* Options (a member of struct exs_config). */
 struct exs_logs_config {
-	bool disabled;          /* walk --no-logs: neither logs nor artifacts are read */
 	enum exs_log_kind kind; /* exscan logs --kind: reader for files outside known places */
 };
 

@@ -21,6 +21,8 @@
  * control characters), every invalid byte becomes the text \xNN. */
 struct json_object *exs_json_str(const char *s, size_t n);
 struct json_object *exs_json_cstr(const char *s); /* NULL gives JSON null */
+/* Seconds since the epoch as "YYYY-MM-DDTHH:MM:SSZ"; 0 gives JSON null. */
+struct json_object *exs_json_time(int64_t t);
 /* Serialises compactly (jsonl) or pretty (json), without escaping '/'. */
 const char *exs_json_text(struct json_object *o, bool pretty);
 

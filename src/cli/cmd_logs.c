@@ -228,47 +228,6 @@ static void iso_time(int64_t t, char *out, size_t n)
 	strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static struct json_object *time_json(int64_t t)
-{
-	char b[40];
-
-	if (!t)
-		return NULL;
-	iso_time(t, b, sizeof(b));
-	return json_object_new_string(b);
-}
-
-static struct json_object *finding_json(const struct exs_finding *f)
-{
-	struct json_object *o = json_object_new_object(), *cl = json_object_new_array();
-
-	json_object_object_add(o, "kind", json_object_new_string(exs_finding_kind_name(f->kind)));
-	json_object_object_add(o, "path", exs_json_cstr(f->path ? f->path : ""));
-	json_object_object_add(o, "rule", exs_json_cstr(f->rule));
-	json_object_object_add(o, "description", exs_json_cstr(f->description));
-	json_object_object_add(o, "cve", exs_json_cstr(f->cve));
-	json_object_object_add(o, "campaign", exs_json_cstr(f->campaign));
-	json_object_object_add(o, "success", json_object_new_boolean(f->success));
-	json_object_object_add(o, "score", json_object_new_int(f->score));
-	json_object_object_add(
-	        o, "severity",
-	        json_object_new_string(exs_severity_name(exs_severity_of(f->score))));
-	json_object_object_add(o, "first_seen", time_json(f->first_seen));
-	json_object_object_add(o, "last_seen", time_json(f->last_seen));
-	json_object_object_add(o, "count", json_object_new_int64((int64_t)f->count));
-	for (size_t i = 0; i < f->n_clients; i++)
-		json_object_array_add(cl, exs_json_cstr(f->clients[i]));
-	json_object_object_add(o, "clients", cl);
-	json_object_object_add(o, "line", f->line ? json_object_new_int64((int64_t)f->line) : NULL);
-	json_object_object_add(o, "excerpt",
-	                       f->excerpt_len ? exs_json_str(f->excerpt, f->excerpt_len) : NULL);
-	if (f->kind == EXS_FINDING_ARTIFACT) {
-		json_object_object_add(o, "size", json_object_new_int64((int64_t)f->size));
-		json_object_object_add(o, "mtime", time_json(f->mtime));
-	}
-	return o;
-}
-
 static void finding_text(FILE *out, const struct exs_finding *f, bool color)
 {
 	static const char *const col[] = {"", "\033[36m", "\033[33m", "\033[1;31m"};
@@ -380,7 +339,7 @@ static int logs_run(struct exs_config *cfg)
 
 			json_object_object_add(ho, "host", exs_json_cstr(cfg->args[i]));
 			for (size_t k = 0; k < fs.n; k++)
-				json_object_array_add(arr, finding_json(&fs.items[k]));
+				json_object_array_add(arr, exs_finding_to_json(&fs.items[k]));
 			json_object_object_add(ho, "findings", arr);
 			json_object_object_add(ho, "timeline", exs_log_timeline_to_json(h.st));
 			so = json_object_new_object();

@@ -22,7 +22,7 @@ struct json_object *exs_finding_to_json(const struct exs_finding *f)
 		json_object_object_add(o, "sha256",
 		                       f->sha256[0] ? json_object_new_string(f->sha256) : NULL);
 		json_object_object_add(o, "size", json_object_new_int64((int64_t)f->size));
-		json_object_object_add(o, "mtime", json_object_new_int64(f->mtime));
+		json_object_object_add(o, "mtime", exs_json_time(f->mtime));
 		json_object_object_add(o, "filetype", exs_json_cstr(f->filetype));
 	}
 	if (f->n_matches) {
@@ -44,16 +44,17 @@ struct json_object *exs_finding_to_json(const struct exs_finding *f)
 		}
 		json_object_object_add(o, "matches", arr);
 	}
-	if (f->kind == EXS_FINDING_LOG) {
+	if (f->kind == EXS_FINDING_LOG || f->kind == EXS_FINDING_ARTIFACT) {
 		struct json_object *cl = json_object_new_array();
 
 		json_object_object_add(o, "cve", exs_json_cstr(f->cve));
 		json_object_object_add(o, "campaign", exs_json_cstr(f->campaign));
 		json_object_object_add(o, "success", json_object_new_boolean(f->success));
-		json_object_object_add(o, "first_seen", json_object_new_int64(f->first_seen));
-		json_object_object_add(o, "last_seen", json_object_new_int64(f->last_seen));
+		json_object_object_add(o, "first_seen", exs_json_time(f->first_seen));
+		json_object_object_add(o, "last_seen", exs_json_time(f->last_seen));
 		json_object_object_add(o, "count", json_object_new_int64((int64_t)f->count));
-		json_object_object_add(o, "line", json_object_new_int64((int64_t)f->line));
+		json_object_object_add(o, "line",
+		                       f->line ? json_object_new_int64((int64_t)f->line) : NULL);
 		for (size_t i = 0; i < f->n_clients; i++)
 			json_object_array_add(cl, exs_json_cstr(f->clients[i]));
 		json_object_object_add(o, "clients", cl);

@@ -1,4 +1,5 @@
 #include <string.h>
+#include <time.h>
 
 #include "exscan/buf.h"
 #include "exscan/escape.h"
@@ -85,4 +86,16 @@ int64_t exs_json_get_int(struct json_object *o, const char *path, int64_t def)
 	    (json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)))
 		return json_object_get_int64(v);
 	return def;
+}
+
+struct json_object *exs_json_time(int64_t t)
+{
+	char b[40];
+	struct tm tm;
+	time_t tt = (time_t)t;
+
+	if (!t || !gmtime_r(&tt, &tm))
+		return NULL;
+	strftime(b, sizeof(b), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return json_object_new_string(b);
 }
