@@ -21,6 +21,9 @@
  * control characters), every invalid byte becomes the text \xNN. */
 struct json_object *exs_json_str(const char *s, size_t n);
 struct json_object *exs_json_cstr(const char *s); /* NULL gives JSON null */
+/* A check's evidence as one line of text ("HTTP 302: detail"): probe writes
+ * {status, detail}, older inputs a string. Returns buf. Raw: escape on output. */
+const char *exs_check_evidence(struct json_object *check, char *buf, size_t n);
 /* Seconds since the epoch as "YYYY-MM-DDTHH:MM:SSZ"; 0 gives JSON null. */
 struct json_object *exs_json_time(int64_t t);
 /* Serialises compactly (jsonl) or pretty (json), without escaping '/'. */

@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -98,4 +99,25 @@ struct json_object *exs_json_time(int64_t t)
 		return NULL;
 	strftime(b, sizeof(b), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	return json_object_new_string(b);
+}
+
+const char *exs_check_evidence(struct json_object *check, char *buf, size_t n)
+{
+	struct json_object *ev = exs_json_get(check, "evidence");
+
+	if (!ev) {
+		snprintf(buf, n, "no evidence recorded");
+	} else if (json_object_is_type(ev, json_type_string)) {
+		snprintf(buf, n, "%s", json_object_get_string(ev));
+	} else {
+		int64_t status = exs_json_get_int(ev, "status", 0);
+		const char *detail = exs_json_get_str(ev, "detail", "");
+
+		if (status)
+			snprintf(buf, n, "HTTP %lld%s%s", (long long)status, *detail ? ": " : "",
+			         detail);
+		else
+			snprintf(buf, n, "%s", *detail ? detail : "no evidence recorded");
+	}
+	return buf;
 }

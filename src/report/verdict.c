@@ -242,8 +242,11 @@ static void judge_probe(struct judge *j, struct json_object *probe, const struct
 
 			if (strcmp(exs_json_get_str(c, "result", ""), "vulnerable") != 0)
 				continue;
-			snprintf(text, sizeof(text), "active check %s answered vulnerable (%s)", id,
-			         exs_json_get_str(c, "evidence", "no evidence recorded"));
+			char ev[300];
+
+			snprintf(text, sizeof(text), "%s check %s answered vulnerable (%s)",
+			         exs_json_get_str(c, "method", "active"), id,
+			         exs_check_evidence(c, ev, sizeof(ev)));
 			reason(j, EXS_VERDICT_VULNERABLE, text, "check",
 			       json_object_new_string(id));
 		}

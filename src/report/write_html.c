@@ -127,11 +127,12 @@ static void write_card(FILE *fp, struct json_object *host, struct exs_buf *b)
 		            "<th>evidence</th></tr>\n");
 		for (size_t i = 0; i < json_object_array_length(checks); i++) {
 			struct json_object *c = json_object_array_get_idx(checks, i);
+			char ev[600];
 
 			fprintf(fp, "<tr><td>%s</td>", h(b, exs_json_get_str(c, "id", "")));
 			fprintf(fp, "<td>%s</td>", h(b, exs_json_get_str(c, "result", "")));
 			fprintf(fp, "<td>%s</td></tr>\n",
-			        h(b, exs_json_get_str(c, "evidence", "")));
+			        h(b, exs_check_evidence(c, ev, sizeof(ev))));
 		}
 		fprintf(fp, "</table>\n");
 	}

@@ -58,20 +58,20 @@ int exs_write_junit(FILE *fp, struct json_object *hosts, const struct exs_report
 		for (size_t c = 0; c < nchecks; c++) {
 			struct json_object *ck = json_object_array_get_idx(checks, c);
 			const char *res = exs_json_get_str(ck, "result", "unknown");
+			char ev[600];
 
 			exs_buf_printf(&cases,
 			               "    <testcase classname=\"exscan.%s\" name=\"check %s\">",
 			               x(&a, exs_json_get_str(h, "host", "?")),
 			               x(&b, exs_json_get_str(ck, "id", "?")));
 			if (strcmp(res, "vulnerable") == 0) {
-				exs_buf_printf(
-				        &cases, "<failure type=\"vulnerable\" message=\"%s\"/>",
-				        x(&b, exs_json_get_str(ck, "evidence", "vulnerable")));
+				exs_buf_printf(&cases,
+				               "<failure type=\"vulnerable\" message=\"%s\"/>",
+				               x(&b, exs_check_evidence(ck, ev, sizeof(ev))));
 				hfail++;
 			} else if (strcmp(res, "not-vulnerable") != 0) {
-				exs_buf_printf(
-				        &cases, "<skipped message=\"%s\"/>",
-				        x(&b, exs_json_get_str(ck, "evidence", "undecided")));
+				exs_buf_printf(&cases, "<skipped message=\"%s\"/>",
+				               x(&b, exs_check_evidence(ck, ev, sizeof(ev))));
 				hskip++;
 			}
 			exs_buf_puts(&cases, "</testcase>\n");

@@ -191,13 +191,14 @@ int exs_write_sarif(FILE *fp, struct json_object *hosts, const struct exs_report
 		for (size_t k = 0; checks && k < json_object_array_length(checks); k++) {
 			struct json_object *c = json_object_array_get_idx(checks, k), *props;
 			const char *res = exs_json_get_str(c, "result", "");
+			char ev[600];
 			char id[200], text[800];
 
 			if (strcmp(res, "vulnerable") != 0)
 				continue;
 			snprintf(id, sizeof(id), "check/%s", exs_json_get_str(c, "id", "?"));
 			snprintf(text, sizeof(text), "%s: active check says vulnerable (%s)", host,
-			         exs_json_get_str(c, "evidence", ""));
+			         exs_check_evidence(c, ev, sizeof(ev)));
 			props = json_object_new_object();
 			json_object_object_add(props, "host", exs_json_cstr(host));
 			add_result(results, rules, id, "safe active check", "error", text,
