@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <time.h>
 
+#include "exscan/probe.h"
+
 enum exs_format {
 	EXS_FORMAT_TEXT,
 	EXS_FORMAT_JSON,
@@ -34,8 +36,9 @@ struct exs_config {
 	const char *cves_path;    /* --cves FILE */
 	bool color;               /* colour in text output (terminal and no NO_COLOR) */
 	enum exs_fail_on fail_on;
-	time_t now;  /* when the run started; decides end of support */
-	char **args; /* positional arguments, borrowed from argv */
+	time_t now;                     /* when the run started; decides end of support */
+	struct exs_probe_options probe; /* exscan probe */
+	char **args;                    /* positional arguments, borrowed from argv */
 	int nargs;
 };
 

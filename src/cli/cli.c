@@ -13,6 +13,7 @@
 
 const struct exs_command *const exs_commands[] = {
         &exs_cmd_builds,
+        &exs_cmd_probe,
         NULL,
 };
 

@@ -82,6 +82,7 @@ struct exs_command {
 };
 
 extern const struct exs_command exs_cmd_builds;
+extern const struct exs_command exs_cmd_probe;
 
 /* The commands that `exscan --help` lists, NULL-terminated. */
 extern const struct exs_command *const exs_commands[];
