@@ -16,6 +16,43 @@ if [ -z "$P" ]; then
 	exit 1
 fi
 
+# Batched JSON checks (one python run for many assertions on $TMP/out):
+# batch DESCRIPTION EXPR ... then batch_run.
+B_DESC=()
+B_EXPR=()
+batch() {
+	B_DESC+=("$1")
+	B_EXPR+=("$2")
+}
+batch_run() {
+	local i=0 st
+	python3 - "$TMP/out" "${B_EXPR[@]}" >"$TMP/batch" 2>&1 <<'PY'
+import json, sys
+try:
+    d = json.load(open(sys.argv[1]))
+except Exception as e:
+    d = None
+    err = f"output is not JSON: {e}"
+for i, expr in enumerate(sys.argv[2:]):
+    try:
+        ok = d is not None and eval(expr)
+        msg = "" if ok else ("expression false: " + expr if d is not None else err)
+    except Exception as e:
+        ok, msg = False, f"{type(e).__name__}: {e}"
+    print(f"{i}\t{0 if ok else 1}\t{msg[:1500]!r}")
+PY
+	for desc in "${B_DESC[@]}"; do
+		line=$(grep -P "^$i\t" "$TMP/batch")
+		st=${line#*$'\t'}
+		st=${st%%$'\t'*}
+		[ -z "$line" ] && st=1
+		tap_ok "$st" "$desc" "$(printf '%s' "${line##*$'\t'}" | head -c 1500; [ -z "$line" ] && cat "$TMP/batch")"
+		i=$((i + 1))
+	done
+	B_DESC=()
+	B_EXPR=()
+}
+
 host() { # python expression: the host object for address $1
 	echo "next(h for h in d['hosts'] if h['host'] == '$1')"
 }
@@ -26,46 +63,47 @@ check() { # python expression: result of check $2 on host $1
 run "$EXSCAN" probe --format json --no-progress --fail-on never -o "$TMP/out" \
 	127.0.1.1:$P 127.0.1.2:$P 127.0.1.3:$P 127.0.1.4:$P 127.0.1.5:$P 127.0.1.6:$P 127.0.1.7:$P
 expect_rc 0 "the seven profiles scan without errors"
-json_check "summary counts 7 hosts, 6 Exchange, no errors" \
+batch "summary counts 7 hosts, 6 Exchange, no errors" \
 	"d['summary']['hosts'] == 7 and d['summary']['exchange'] == 6 and d['summary']['errors'] == 0"
-json_check "2013 before March 2021: CU-only from the asset path, both checks vulnerable" \
+batch "2013 before March 2021: CU-only from the asset path, both checks vulnerable" \
 	"((lambda p: p['is_exchange'] and p['build'] == '15.0.1497' and p['build_precision'] == 'cu'
 	  and p['build_source'] == 'owa-asset-path' and p['product'] == 'Exchange Server 2013'
 	  and p['cu'] == 'CU23' and p['update'] is None)($(host 127.0.1.1)['probe'])
 	 and $(check 127.0.1.1 CVE-2021-26855) == 'vulnerable' and $(check 127.0.1.1 CVE-2021-34473) == 'vulnerable'
 	 and $(check 127.0.1.1 CVE-2022-41040) == 'unknown')"
-json_check "2016 CU19 unpatched: 15.1.2176.2 exact from the manifest, ProxyLogon and ProxyShell vulnerable" \
+batch "2016 CU19 unpatched: 15.1.2176.2 exact from the manifest, ProxyLogon and ProxyShell vulnerable" \
 	"((lambda p: p['build'] == '15.1.2176.2' and p['build_precision'] == 'exact'
 	  and p['build_source'] == 'exporttool-manifest' and p['cu'] == 'CU19' and p['update'] is None
 	  and any(c['id'] == 'CVE-2021-26855' and c['certain'] for c in p['open_cves']))($(host 127.0.1.2)['probe'])
 	 and $(check 127.0.1.2 CVE-2021-26855) == 'vulnerable' and $(check 127.0.1.2 CVE-2021-34473) == 'vulnerable')"
-json_check "2016 CU19 Mar21SU: 15.1.2176.9, ProxyLogon not vulnerable, ProxyShell vulnerable" \
+batch "2016 CU19 Mar21SU: 15.1.2176.9, ProxyLogon not vulnerable, ProxyShell vulnerable" \
 	"((lambda p: p['build'] == '15.1.2176.9' and p['update'] == 'Mar21SU'
 	  and p['build_source'] == 'exporttool-manifest'
 	  and not any(c['id'] == 'CVE-2021-26855' for c in p['open_cves']))($(host 127.0.1.3)['probe'])
 	 and $(check 127.0.1.3 CVE-2021-26855) == 'not-vulnerable' and $(check 127.0.1.3 CVE-2021-34473) == 'vulnerable')"
-json_check "2019 CU11 Nov22SU: X-OWA-Version wins over the manifest, checks not vulnerable" \
+batch "2019 CU11 Nov22SU: X-OWA-Version wins over the manifest, checks not vulnerable" \
 	"((lambda p: p['build'] == '15.2.986.36' and p['build_source'] == 'x-owa-version'
 	  and p['cu'] == 'CU11' and p['update'] == 'Nov22SU')($(host 127.0.1.4)['probe'])
 	 and $(check 127.0.1.4 CVE-2021-26855) == 'not-vulnerable' and $(check 127.0.1.4 CVE-2021-34473) == 'not-vulnerable'
 	 and $(check 127.0.1.4 CVE-2022-41082) == 'not-vulnerable' and $(check 127.0.1.4 CVE-2024-21410) == 'unknown')"
-json_check "2019 CU15 latest: 15.2.1748.49 Aug26SU, nothing certainly open" \
+batch "2019 CU15 latest: 15.2.1748.49 Aug26SU, nothing certainly open" \
 	"((lambda p: p['build'] == '15.2.1748.49' and p['update'] == 'Aug26SU' and p['build_precision'] == 'exact'
 	  and not any(c['certain'] for c in p['open_cves']))($(host 127.0.1.5)['probe']))"
-json_check "SE: 15.2.2562.46 is Exchange Server SE" \
+batch "SE: 15.2.2562.46 is Exchange Server SE" \
 	"((lambda p: p['build'] == '15.2.2562.46' and p['product'] == 'Exchange Server SE'
 	  and p['build_source'] == 'x-owa-version')($(host 127.0.1.6)['probe']))"
-json_check "the plain web server is not Exchange and gets no checks" \
+batch "the plain web server is not Exchange and gets no checks" \
 	"((lambda p: not p['is_exchange'] and p['build'] is None and p['build_precision'] == 'none'
 	  and p['checks'] == [] and p['open_cves'] == [])($(host 127.0.1.7)['probe']))"
-json_check "NTLM decoded: names and Windows version of the 2016 server" \
+batch "NTLM decoded: names and Windows version of the 2016 server" \
 	"((lambda n: n['netbios_computer'] == 'EX2016A' and n['netbios_domain'] == 'LAB'
 	  and n['dns_computer'] == 'ex2016a.lab.example' and n['os_version'] == '10.0.14393'
 	  and n['os_name'] == 'Windows Server 2016')($(host 127.0.1.2)['probe']['ntlm']))"
-json_check "TLS facts: protocol, self-signed RSA 2048, SANs, sha256" \
+batch "TLS facts: protocol, self-signed RSA 2048, SANs, sha256" \
 	"((lambda t: t['protocol'].startswith('TLSv1.') and t['self_signed'] and t['key_type'] == 'RSA'
 	  and t['key_bits'] == 2048 and 'DNS:mail.lab.example' in t['sans'] and len(t['sha256']) == 64
 	  and not t['expired'])($(host 127.0.1.4)['probe']['tls']))"
+batch_run
 if [ -f "$EXSCAN_SRCDIR/../shared/tools/check-output-contract.py" ]; then
 	msg=$(python3 "$EXSCAN_SRCDIR/../shared/tools/check-output-contract.py" probe "$TMP/out" 2>&1)
 	tap_ok $? "probe JSON passes the output contract check" "$msg"
@@ -100,51 +138,58 @@ run "$EXSCAN" probe --format json --no-progress --timeout 2 --connect-timeout 2 
 	127.0.2.5:$P 127.0.1.4:$P 'not a target!'
 end=$(date +%s.%N)
 expect_rc 3 "hostile hosts make the scan incomplete (exit 3)"
-json_check "refused connection: error says it cannot connect" \
+batch "refused connection: error says it cannot connect" \
 	"'cannot connect' in $(host 127.0.0.1)['error'] and $(host 127.0.0.1)['probe'] is None"
-json_check "accept-and-never-answer: gives up in time" \
+batch "accept-and-never-answer: gives up in time" \
 	"'no answer in time' in $(host 127.0.2.1)['error']"
-json_check "failed TLS handshake: says so" \
+batch "failed TLS handshake: says so" \
 	"'tls handshake failed' in $(host 127.0.2.2)['error']"
-json_check "huge headers: refused past 64 KiB" \
+batch "huge headers: refused past 64 KiB" \
 	"'exceed 64 KiB' in $(host 127.0.2.3)['error']"
-json_check "redirect loop: gives up after 5 redirects" \
+batch "redirect loop: gives up after 5 redirects" \
 	"'redirect loop' in $(host 127.0.2.4)['error']"
-json_check "garbage NTLM: error names the bad challenge, the build is still reported" \
+batch "garbage NTLM: error names the bad challenge, the build is still reported" \
 	"('bad NTLM challenge' in $(host 127.0.2.5)['error'] and $(host 127.0.2.5)['probe']['build'] == '15.2.986.36'
 	 and $(host 127.0.2.5)['probe']['ntlm'] is None)"
-json_check "the good host among them is scanned completely" \
+batch "the good host among them is scanned completely" \
 	"$(host 127.0.1.4)['error'] is None and $(host 127.0.1.4)['probe']['build'] == '15.2.986.36'"
-json_check "summary: 7 hosts, 6 errors, 1 invalid target" \
+batch "summary: 7 hosts, 6 errors, 1 invalid target" \
 	"d['summary']['hosts'] == 7 and d['summary']['errors'] == 6 and d['summary']['invalid_targets'] == 1"
+batch_run
 grep -q "'not a target!' is not a target" "$TMP/err"
 tap_ok $? "the invalid target gets one line on stderr" "$(cat "$TMP/err")"
 awk -v s="$start" -v e="$end" 'BEGIN { exit !(e - s < 6.5) }'
 tap_ok $? "hostile hosts do not hold the scan back (took $(awk -v s="$start" -v e="$end" 'BEGIN{printf "%.1f", e-s}') s)"
 
 run "$EXSCAN" probe --format json --no-progress --fail-on never 127.0.2.6:$P
-json_check "invalid certificate: expired and for another name, reported in tls" \
+batch "invalid certificate: expired and for another name, reported in tls" \
 	"(lambda t: t['expired'] and not t['name_match'] and 'old.example.net' in t['subject'])($(host 127.0.2.6)['probe']['tls'])"
+batch_run
 run "$EXSCAN" probe --format json --no-progress --tls-verify 127.0.2.6:$P
 expect_rc 3 "invalid certificate with --tls-verify: the host is incomplete"
-json_check "invalid certificate with --tls-verify: a clear certificate error" \
+batch "invalid certificate with --tls-verify: a clear certificate error" \
 	"'certificate' in $(host 127.0.2.6)['error'] or 'tls handshake failed' in $(host 127.0.2.6)['error']"
 
 # Addressing: --sni, IPv6, CIDR, target files, https:// URLs.
+batch_run
 run "$EXSCAN" probe --format json --no-progress --fail-on never --sni mail.lab.example 127.0.1.4:$P
-json_check "--sni sets SNI and Host: the certificate matches and the redirect is followed" \
+batch "--sni sets SNI and Host: the certificate matches and the redirect is followed" \
 	"((lambda h: h['sni'] == 'mail.lab.example' and h['probe']['tls']['name_match']
 	  and h['probe']['build'] == '15.2.986.36')($(host 127.0.1.4)))"
+batch_run
 run "$EXSCAN" probe --format json --no-progress --fail-on never "[::1]:$P"
-json_check "IPv6 literal [::1]:port" "$(host ::1)['probe']['build'] == '15.2.986.36'"
+batch "IPv6 literal [::1]:port" "$(host ::1)['probe']['build'] == '15.2.986.36'"
+batch_run
 run "$EXSCAN" probe --format json --no-progress --fail-on never --resolve "mail.lab.example:$P:127.0.1.5" "https://mail.lab.example:$P/owa/"
-json_check "https:// URL with --resolve pinning" \
+batch "https:// URL with --resolve pinning" \
 	"$(host mail.lab.example)['probe']['build'] == '15.2.1748.49' and $(host mail.lab.example)['address'] == '127.0.1.5'"
+batch_run
 printf '# lab\n127.0.1.0/29:%s\n\n' "$P" >"$TMP/targets"
 run "$EXSCAN" probe --format json --no-progress --fail-on never -i "$TMP/targets"
-json_check "CIDR from a target file: 8 addresses walked (127.0.1.0 answers as 2013), 7 Exchange" \
+batch "CIDR from a target file: 8 addresses walked (127.0.1.0 answers as 2013), 7 Exchange" \
 	"(len(d['hosts']) == 8 and d['summary']['exchange'] == 7
 	 and sorted(h['host'] for h in d['hosts'])[0] == '127.0.1.0')"
+batch_run
 printf '127.0.1.4:%s\n' "$P" | "$EXSCAN" probe --format jsonl --no-progress --fail-on never -i - >"$TMP/out" 2>"$TMP/err"
 grep -q '"build":"15.2.986.36"' "$TMP/out"
 tap_ok $? "targets from standard input (-i -)" "$(cat "$TMP/err")"
@@ -157,3 +202,4 @@ tap_ok $? "text output names build, source and check results" "$(cat "$TMP/out")
 run "$EXSCAN" probe --concurrency 0 127.0.1.1
 expect_rc 2 "--concurrency 0 is a usage error"
 tap_done
+
