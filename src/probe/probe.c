@@ -315,6 +315,9 @@ static int host_setup(struct engine *e, struct host *h, const struct exs_target 
 		curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
 	}
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+	/* each host resolves once and keeps its connection: a DNS cache of every
+	 * host seen would only grow, and libcurl walks it on each new connection */
+	curl_easy_setopt(c, CURLOPT_DNS_CACHE_TIMEOUT, 0L);
 	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)16 * 1024 * 1024);
 	if (o->proxy)
 		curl_easy_setopt(c, CURLOPT_PROXY, o->proxy);
@@ -434,6 +437,14 @@ static void process_response(struct engine *e, struct host *h)
 	case STEP_OWA:
 	case STEP_FOLLOW:
 		take_owa_version(h);
+		if (h->r.precision == EXS_PRECISION_EXACT && h->step == STEP_OWA &&
+		    h->status >= 300 && h->status < 400) {
+			/* X-OWA-Version already gave the exact build: the logon page could
+			 * only add a CU-level build, so it is not fetched */
+			decide_exchange(h);
+			h->step = next_step(e, h, h->step);
+			return;
+		}
 		if (h->status >= 300 && h->status < 400 && h->location[0]) {
 			char path[1024];
 

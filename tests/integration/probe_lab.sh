@@ -199,6 +199,12 @@ grep -q "Exchange Server 2016 CU19, build 15.1.2176.2 (exact, from exporttool-ma
 	grep -q "CVE-2021-26855 *ProxyLogon *vulnerable" "$TMP/out"
 tap_ok $? "text output names build, source and check results" "$(cat "$TMP/out")"
 
+start=$(date +%s.%N)
+run "$EXSCAN" probe --format jsonl --no-progress --fail-on never --no-active-checks --rate 10 "127.0.1.0/29:$P"
+end=$(date +%s.%N)
+awk -v s="$start" -v e="$end" 'BEGIN { exit !(e - s >= 0.65) }' && [ "$(wc -l <"$TMP/out")" -eq 8 ]
+tap_ok $? "--rate 10 spreads 8 hosts over at least 0.7 s (took $(awk -v s="$start" -v e="$end" 'BEGIN{printf "%.2f", e-s}') s)"
+
 run "$EXSCAN" probe --concurrency 0 127.0.1.1
 expect_rc 2 "--concurrency 0 is a usage error"
 tap_done
