@@ -685,11 +685,12 @@ static bool transfer_done(struct engine *e, struct host *h, CURLcode code)
 	} else {
 		if (h->step == STEP_OWA && !h->r.probed && connect_failure(code) &&
 		    h->attempt < e->o->retries) {
-			double t = 0;
+			long local_port = 0;
 
-			/* retry connect failures (not a server that accepted and then stalled) */
-			curl_easy_getinfo(h->easy, CURLINFO_APPCONNECT_TIME, &t);
-			if (t == 0) {
+			/* retry failed TCP connects, not a server that accepted and then
+			 * stalled (a TCP connection had a local port) */
+			curl_easy_getinfo(h->easy, CURLINFO_LOCAL_PORT, &local_port);
+			if (local_port == 0) {
 				h->attempt++;
 				h->r.requests--;
 				return issue(e, h) != 0;
