@@ -247,6 +247,13 @@ static int issue(struct engine *e, struct host *h)
 	default: /* STEP_FOLLOW: h->path set by the caller */
 		break;
 	}
+	/* the host's last request closes its connection: idle connections of
+	 * finished hosts would otherwise sit in the cache (memory, server sockets) */
+	curl_easy_setopt(
+	        h->easy, CURLOPT_FORBID_REUSE,
+	        (h->step == STEP_PROXYSHELL || (h->step == STEP_NTLM && !e->o->active_checks))
+	                ? 1L
+	                : 0L);
 	snprintf(url, sizeof(url), "%s%s", h->base, h->path);
 	curl_easy_setopt(h->easy, CURLOPT_URL, url);
 	curl_easy_setopt(h->easy, CURLOPT_HTTPHEADER, h->req_headers);
@@ -747,7 +754,8 @@ int exs_probe_run(const struct exs_probe_options *o, const struct exs_kb *kb, ti
 		exs_error_set(err, "cannot start libcurl's multi interface");
 		goto out;
 	}
-	curl_multi_setopt(e.multi, CURLMOPT_MAXCONNECTS, (long)conc * 2);
+	/* one idle connection per host in flight, and a few more */
+	curl_multi_setopt(e.multi, CURLMOPT_MAXCONNECTS, (long)conc + 16);
 	for (int i = 0; i < o->n_resolve; i++)
 		e.resolve = curl_slist_append(e.resolve, o->resolve[i]);
 	pool = calloc((size_t)conc, sizeof(*pool));
