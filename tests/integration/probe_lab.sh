@@ -205,6 +205,23 @@ end=$(date +%s.%N)
 awk -v s="$start" -v e="$end" 'BEGIN { exit !(e - s >= 0.65) }' && [ "$(wc -l <"$TMP/out")" -eq 8 ]
 tap_ok $? "--rate 10 spreads 8 hosts over at least 0.7 s (took $(awk -v s="$start" -v e="$end" 'BEGIN{printf "%.2f", e-s}') s)"
 
+# IPv6 CIDR and --proxy (a CONNECT proxy on loopback, tests/lab/connect_proxy.py).
+run "$EXSCAN" probe --format jsonl --no-progress --fail-on never --no-active-checks "[::1/128]:$P"
+grep -q '"host":"::1".*"build":"15.2.986.36"' "$TMP/out"
+tap_ok $? "IPv6 CIDR [::1/128]:port" "$(cat "$TMP/out" "$TMP/err")"
+python3 "$EXSCAN_SRCDIR/tests/lab/connect_proxy.py" "$TMP/proxy" &
+PROXY_PID=$!
+trap 'kill $LAB_PID $PROXY_PID 2>/dev/null; wait $LAB_PID $PROXY_PID 2>/dev/null; rm -rf "$TMP"' EXIT
+for _ in $(seq 100); do [ -s "$TMP/proxy" ] && break; sleep 0.05; done
+run "$EXSCAN" probe --format jsonl --no-progress --fail-on never --proxy "http://127.0.0.1:$(cat "$TMP/proxy")" \
+	127.0.1.3:$P 127.0.1.5:$P
+grep -q '"build":"15.1.2176.9"' "$TMP/out" && grep -q '"build":"15.2.1748.49"' "$TMP/out" &&
+	[ "$(cat "$TMP/proxy.count" 2>/dev/null)" = 2 ]
+tap_ok $? "--proxy: both hosts scanned through 2 CONNECT tunnels (proxy saw $(cat "$TMP/proxy.count" 2>/dev/null))" "$(cat "$TMP/err")"
+https_proxy="http://127.0.0.1:$(cat "$TMP/proxy")" run "$EXSCAN" probe --format jsonl --no-progress --fail-on never 127.0.1.6:$P
+grep -q '"build":"15.2.2562.46"' "$TMP/out" && [ "$(cat "$TMP/proxy.count" 2>/dev/null)" = 3 ]
+tap_ok $? "https_proxy from the environment is used" "$(cat "$TMP/err")"
+
 # An unreadable target list (as nobody: root reads anything).
 printf '127.0.1.4:%s\n' "$P" >"$TMP/secret"
 chmod 000 "$TMP/secret"
