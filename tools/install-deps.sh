@@ -25,6 +25,7 @@ PACKAGES=(
 	util-linux
 	nginx-light
 	nmap
+	time
 )
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q

@@ -222,6 +222,18 @@ https_proxy="http://127.0.0.1:$(cat "$TMP/proxy")" run "$EXSCAN" probe --format 
 grep -q '"build":"15.2.2562.46"' "$TMP/out" && [ "$(cat "$TMP/proxy.count" 2>/dev/null)" = 3 ]
 tap_ok $? "https_proxy from the environment is used" "$(cat "$TMP/err")"
 
+# The progress line appears on a terminal only (script(1) provides one).
+if command -v script >/dev/null; then
+	script -qec "$EXSCAN probe --format jsonl -o $TMP/pty.jsonl --rate 8 127.0.1.0/29:$P" /dev/null >"$TMP/pty" 2>&1
+	grep -q "probe: [0-9]*/8 hosts, [0-9]*/s" "$TMP/pty" && [ "$(wc -l <"$TMP/pty.jsonl")" -eq 8 ]
+	tap_ok $? "a progress line on a terminal (done/total, rate)" "$(head -c 500 "$TMP/pty" | od -c | head -8)"
+	run "$EXSCAN" probe --format jsonl --fail-on never 127.0.1.4:$P
+	! grep -q "probe:" "$TMP/err"
+	tap_ok $? "no progress line when stderr is not a terminal"
+else
+	tap_skip "a progress line on a terminal" "script(1) not installed"
+fi
+
 # An unreadable target list (as nobody: root reads anything).
 printf '127.0.1.4:%s\n' "$P" >"$TMP/secret"
 chmod 000 "$TMP/secret"
