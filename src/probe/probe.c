@@ -336,24 +336,20 @@ static int host_setup(struct engine *e, struct host *h, const struct exs_target 
 }
 
 /* Path of a Location value when it stays on the same server, else "". */
+/* The path of a Location value, followed on the same connection.  A redirect
+ * to another host name (an address scanned while the server redirects to its
+ * canonical name) is followed on the same address too: what matters is the
+ * page this server serves, and nothing is sent anywhere else. */
 static void same_server_path(const struct host *h, const char *loc, char *out, size_t cap)
 {
 	const char *p = loc;
 
+	(void)h;
 	out[0] = '\0';
 	if (strncasecmp(p, "https://", 8) == 0) {
 		const char *slash = strchr(p + 8, '/');
-		const char *want = h->base + 8;
-		size_t wl = strlen(want), hl;
 
-		if (!slash)
-			slash = p + strlen(p);
-		hl = (size_t)(slash - (p + 8));
-		/* same authority (with or without the default port) */
-		if (!((hl == wl && strncasecmp(p + 8, want, wl) == 0) ||
-		      (h->r.port == 443 && hl + 4 == wl && strncasecmp(p + 8, want, hl) == 0)))
-			return;
-		p = *slash ? slash : "/";
+		p = slash ? slash : "/";
 	} else if (p[0] != '/' || p[1] == '/') {
 		return;
 	}

@@ -205,6 +205,10 @@ end=$(date +%s.%N)
 awk -v s="$start" -v e="$end" 'BEGIN { exit !(e - s >= 0.65) }' && [ "$(wc -l <"$TMP/out")" -eq 8 ]
 tap_ok $? "--rate 10 spreads 8 hosts over at least 0.7 s (took $(awk -v s="$start" -v e="$end" 'BEGIN{printf "%.2f", e-s}') s)"
 
+run "$EXSCAN" probe --format jsonl --no-progress --fail-on never --no-active-checks 127.0.2.8:$P
+grep -q '"build":"15.0.1497","build_precision":"cu","build_source":"owa-asset-path"' "$TMP/out"
+tap_ok $? "a redirect to the canonical host name is followed on the scanned address" "$(cat "$TMP/out" "$TMP/err")"
+
 # IPv6 CIDR and --proxy (a CONNECT proxy on loopback, tests/lab/connect_proxy.py).
 run "$EXSCAN" probe --format jsonl --no-progress --fail-on never --no-active-checks "[::1/128]:$P"
 grep -q '"host":"::1".*"build":"15.2.986.36"' "$TMP/out"

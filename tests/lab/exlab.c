@@ -17,6 +17,7 @@
  *   127.0.2.5  garbage NTLM challenge (otherwise 2019 CU11)
  *   127.0.2.6  expired certificate for another name (otherwise 2019 CU11)
  *   127.0.2.7  answers each response after a 1.5 s delay (otherwise 2019 CU15)
+ *   127.0.2.8  2013 CU23 redirecting /owa/ to its canonical name mail.lab.example
  *   ::1        like 127.0.1.4
  *   any other 127.a.b.c: the Exchange profiles 1-6 in turn by c % 6
  *
@@ -56,6 +57,7 @@ enum behaviour {
 	B_GARBAGE_NTLM,
 	B_BAD_CERT,
 	B_SLOW,
+	B_CANONICAL,
 };
 
 struct profile {
@@ -97,6 +99,8 @@ static const struct profile profiles[] = {
                 10, 0, 17763, B_BAD_CERT},
         [14] = {"slow", true, "15.2.1748", "15.2.1748.49", NULL, false, false, "EXSLOW", 10, 0,
                 20348, B_SLOW},
+        [15] = {"canonical-redirect", true, "15.0.1497", NULL, NULL, true, true, "EXCANON", 6, 3,
+                9600, B_CANONICAL},
 };
 
 static SSL_CTX *good_ctx, *bad_ctx;
@@ -115,7 +119,7 @@ static const struct profile *profile_for(const struct sockaddr_storage *ss)
 
 	if (b1 == 0 && b2 == 1 && b3 >= 1 && b3 <= 7)
 		return &profiles[b3];
-	if (b1 == 0 && b2 == 2 && b3 >= 1 && b3 <= 7)
+	if (b1 == 0 && b2 == 2 && b3 >= 1 && b3 <= 8)
 		return &profiles[7 + b3];
 	return &profiles[1 + b3 % 6];
 }
@@ -436,7 +440,7 @@ static int serve_exchange(SSL *ssl, const struct profile *pr, const struct req *
 		        hdr + n, sizeof(hdr) - (size_t)n,
 		        "Location: https://%s/owa/auth/logon.aspx?url=https%%3a%%2f%%2f%s%%2fowa%%2f"
 		        "&reason=0\r\nSet-Cookie: ClientId=0B4C6B2E; path=/; secure\r\n",
-		        r->host, r->host);
+		        pr->behaviour == B_CANONICAL ? "mail.lab.example" : r->host, r->host);
 		return respond(ssl, 302, "Found", hdr, NULL, r);
 	}
 	if (path_is(r->path, "/owa/auth/logon.aspx")) {
