@@ -325,6 +325,8 @@ static int host_setup(struct engine *e, struct host *h, const struct exs_target 
 	/* each host resolves once and keeps its connection: a DNS cache of every
 	 * host seen would only grow, and libcurl walks it on each new connection */
 	curl_easy_setopt(c, CURLOPT_DNS_CACHE_TIMEOUT, 0L);
+	/* one connection per host: TLS sessions would never be resumed */
+	curl_easy_setopt(c, CURLOPT_SSL_SESSIONID_CACHE, 0L);
 	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)16 * 1024 * 1024);
 	if (o->proxy)
 		curl_easy_setopt(c, CURLOPT_PROXY, o->proxy);
