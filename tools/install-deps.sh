@@ -36,6 +36,7 @@ PACKAGES=(
 	groff-base
 	mandoc
 	zsh
+	time
 )
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q

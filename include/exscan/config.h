@@ -14,6 +14,7 @@
 #include "exscan/logs.h"
 #include "exscan/datadir.h"
 #include "exscan/walk.h"
+#include "exscan/probe.h"
 
 enum exs_format {
 	EXS_FORMAT_TEXT,
@@ -47,6 +48,7 @@ struct exs_config {
 	enum exs_fail_on fail_on;
 	time_t now;                   /* when the run started; decides end of support */
 	struct exs_walk_options walk; /* exscan walk (include/exscan/walk.h) */
+	struct exs_probe_options probe; /* exscan probe */
 	char **args;                  /* positional arguments, borrowed from argv */
 	int nargs;
 	struct exs_report_options report;

@@ -15,6 +15,7 @@ void exs_config_init(struct exs_config *cfg)
 	cfg->formats_allowed = 1u << EXS_FORMAT_TEXT;
 	cfg->fail_on = EXS_FAIL_ON_VULNERABLE;
 	cfg->now = time(NULL);
+	exs_probe_options_init(&cfg->probe);
 }
 
 void exs_config_release(struct exs_config *cfg)

@@ -1,0 +1,256 @@
+#!/usr/bin/env bash
+# exscan probe against the emulated Exchange server (tests/lab/exlab) on
+# loopback: every profile's build, precision, source and check results, and
+# every hostile case ending in a clear per-host error while the scan goes on.
+. "$(dirname "$0")/tap.sh"
+
+LAB=${EXSCAN_LAB:?EXSCAN_LAB must name the exlab binary}
+"$LAB" -f "$TMP/port" 2>"$TMP/lab.err" &
+LAB_PID=$!
+trap 'kill $LAB_PID 2>/dev/null; wait $LAB_PID 2>/dev/null; rm -rf "$TMP"' EXIT
+for _ in $(seq 100); do [ -s "$TMP/port" ] && break; sleep 0.05; done
+P=$(cat "$TMP/port" 2>/dev/null)
+if [ -z "$P" ]; then
+	tap_ok 1 "the lab server starts" "$(cat "$TMP/lab.err")"
+	tap_done
+	exit 1
+fi
+
+# Batched JSON checks (one python run for many assertions on $TMP/out):
+# batch DESCRIPTION EXPR ... then batch_run.
+B_DESC=()
+B_EXPR=()
+batch() {
+	B_DESC+=("$1")
+	B_EXPR+=("$2")
+}
+batch_run() {
+	local i=0 st
+	python3 - "$TMP/out" "${B_EXPR[@]}" >"$TMP/batch" 2>&1 <<'PY'
+import json, sys
+try:
+    d = json.load(open(sys.argv[1]))
+except Exception as e:
+    d = None
+    err = f"output is not JSON: {e}"
+for i, expr in enumerate(sys.argv[2:]):
+    try:
+        ok = d is not None and eval(expr)
+        msg = "" if ok else ("expression false: " + expr if d is not None else err)
+    except Exception as e:
+        ok, msg = False, f"{type(e).__name__}: {e}"
+    print(f"{i}\t{0 if ok else 1}\t{msg[:1500]!r}")
+PY
+	for desc in "${B_DESC[@]}"; do
+		line=$(grep -P "^$i\t" "$TMP/batch")
+		st=${line#*$'\t'}
+		st=${st%%$'\t'*}
+		[ -z "$line" ] && st=1
+		tap_ok "$st" "$desc" "$(printf '%s' "${line##*$'\t'}" | head -c 1500; [ -z "$line" ] && cat "$TMP/batch")"
+		i=$((i + 1))
+	done
+	B_DESC=()
+	B_EXPR=()
+}
+
+host() { # python expression: the host object for address $1
+	echo "next(h for h in d['hosts'] if h['host'] == '$1')"
+}
+check() { # python expression: result of check $2 on host $1
+	echo "next(c['result'] for c in $(host "$1")['probe']['checks'] if c['id'] == '$2')"
+}
+
+run "$EXSCAN" probe --format json --no-progress --fail-on never -o "$TMP/out" \
+	127.0.1.1:$P 127.0.1.2:$P 127.0.1.3:$P 127.0.1.4:$P 127.0.1.5:$P 127.0.1.6:$P 127.0.1.7:$P
+expect_rc 0 "the seven profiles scan without errors"
+batch "summary counts 7 hosts, 6 Exchange, no errors" \
+	"d['summary']['hosts'] == 7 and d['summary']['exchange'] == 6 and d['summary']['errors'] == 0"
+batch "2013 before March 2021: CU-only from the asset path, both checks vulnerable" \
+	"((lambda p: p['is_exchange'] and p['build'] == '15.0.1497' and p['build_precision'] == 'cu'
+	  and p['build_source'] == 'owa-asset-path' and p['product'] == 'Exchange Server 2013'
+	  and p['cu'] == 'CU23' and p['update'] is None)($(host 127.0.1.1)['probe'])
+	 and $(check 127.0.1.1 CVE-2021-26855) == 'vulnerable' and $(check 127.0.1.1 CVE-2021-34473) == 'vulnerable'
+	 and $(check 127.0.1.1 CVE-2022-41040) == 'unknown')"
+batch "2016 CU19 unpatched: 15.1.2176.2 exact from the manifest, ProxyLogon and ProxyShell vulnerable" \
+	"((lambda p: p['build'] == '15.1.2176.2' and p['build_precision'] == 'exact'
+	  and p['build_source'] == 'exporttool-manifest' and p['cu'] == 'CU19' and p['update'] is None
+	  and any(c['id'] == 'CVE-2021-26855' and c['certain'] for c in p['open_cves']))($(host 127.0.1.2)['probe'])
+	 and $(check 127.0.1.2 CVE-2021-26855) == 'vulnerable' and $(check 127.0.1.2 CVE-2021-34473) == 'vulnerable')"
+batch "2016 CU19 Mar21SU: 15.1.2176.9, ProxyLogon not vulnerable, ProxyShell vulnerable" \
+	"((lambda p: p['build'] == '15.1.2176.9' and p['update'] == 'Mar21SU'
+	  and p['build_source'] == 'exporttool-manifest'
+	  and not any(c['id'] == 'CVE-2021-26855' for c in p['open_cves']))($(host 127.0.1.3)['probe'])
+	 and $(check 127.0.1.3 CVE-2021-26855) == 'not-vulnerable' and $(check 127.0.1.3 CVE-2021-34473) == 'vulnerable')"
+batch "2019 CU11 Nov22SU: X-OWA-Version wins over the manifest, checks not vulnerable" \
+	"((lambda p: p['build'] == '15.2.986.36' and p['build_source'] == 'x-owa-version'
+	  and p['cu'] == 'CU11' and p['update'] == 'Nov22SU')($(host 127.0.1.4)['probe'])
+	 and $(check 127.0.1.4 CVE-2021-26855) == 'not-vulnerable' and $(check 127.0.1.4 CVE-2021-34473) == 'not-vulnerable'
+	 and $(check 127.0.1.4 CVE-2022-41082) == 'not-vulnerable' and $(check 127.0.1.4 CVE-2024-21410) == 'unknown')"
+batch "2019 CU15 latest: 15.2.1748.49 Aug26SU, nothing certainly open" \
+	"((lambda p: p['build'] == '15.2.1748.49' and p['update'] == 'Aug26SU' and p['build_precision'] == 'exact'
+	  and not any(c['certain'] for c in p['open_cves']))($(host 127.0.1.5)['probe']))"
+batch "SE: 15.2.2562.46 is Exchange Server SE" \
+	"((lambda p: p['build'] == '15.2.2562.46' and p['product'] == 'Exchange Server SE'
+	  and p['build_source'] == 'x-owa-version')($(host 127.0.1.6)['probe']))"
+batch "the plain web server is not Exchange and gets no checks" \
+	"((lambda p: not p['is_exchange'] and p['build'] is None and p['build_precision'] == 'none'
+	  and p['checks'] == [] and p['open_cves'] == [])($(host 127.0.1.7)['probe']))"
+batch "NTLM decoded: names and Windows version of the 2016 server" \
+	"((lambda n: n['netbios_computer'] == 'EX2016A' and n['netbios_domain'] == 'LAB'
+	  and n['dns_computer'] == 'ex2016a.lab.example' and n['os_version'] == '10.0.14393'
+	  and n['os_name'] == 'Windows Server 2016')($(host 127.0.1.2)['probe']['ntlm']))"
+batch "TLS facts: protocol, self-signed RSA 2048, SANs, sha256" \
+	"((lambda t: t['protocol'].startswith('TLSv1.') and t['self_signed'] and t['key_type'] == 'RSA'
+	  and t['key_bits'] == 2048 and 'DNS:mail.lab.example' in t['sans'] and len(t['sha256']) == 64
+	  and not t['expired'])($(host 127.0.1.4)['probe']['tls']))"
+batch_run
+if [ -f "$EXSCAN_SRCDIR/../shared/tools/check-output-contract.py" ]; then
+	msg=$(python3 "$EXSCAN_SRCDIR/../shared/tools/check-output-contract.py" probe "$TMP/out" 2>&1)
+	tap_ok $? "probe JSON passes the output contract check" "$msg"
+else
+	tap_skip "probe JSON passes the output contract check" "../shared/tools not present"
+fi
+
+run "$EXSCAN" probe --format json --no-progress 127.0.1.2:$P
+expect_rc 1 "a vulnerable host reaches the default --fail-on vulnerable"
+run "$EXSCAN" probe --format json --no-progress --fail-on at-risk 127.0.1.6:$P
+expect_rc 1 "SE with a configuration-dependent CVE open is at-risk"
+run "$EXSCAN" probe --format json --no-progress 127.0.1.5:$P
+expect_rc 0 "the latest 2019 CU15 build is not vulnerable"
+
+run "$EXSCAN" probe --format jsonl --no-progress --no-active-checks 127.0.1.2:$P 127.0.1.4:$P
+lines=$(wc -l <"$TMP/out")
+python3 -c "
+import json,sys
+hs=[json.loads(l) for l in open('$TMP/out')]
+assert len(hs)==2
+for h in hs:
+    assert all(c['method']=='build' for c in h['probe']['checks']), h
+    assert h['probe']['requests'] <= 4, h
+" 2>"$TMP/py"
+tap_ok $? "--no-active-checks with jsonl: one line per host, checks by build only" "$(cat "$TMP/py")"
+
+# Hostile cases: each ends with a per-host error, the others still get scanned.
+CLOSED=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+start=$(date +%s.%N)
+run "$EXSCAN" probe --format json --no-progress --timeout 2 --connect-timeout 2 --host-timeout 6 \
+	--retries 1 127.0.0.1:$CLOSED 127.0.2.1:$P 127.0.2.2:$P 127.0.2.3:$P 127.0.2.4:$P \
+	127.0.2.5:$P 127.0.1.4:$P 'not a target!'
+end=$(date +%s.%N)
+expect_rc 3 "hostile hosts make the scan incomplete (exit 3)"
+batch "refused connection: error says it cannot connect" \
+	"'cannot connect' in $(host 127.0.0.1)['error'] and $(host 127.0.0.1)['probe'] is None"
+batch "accept-and-never-answer: gives up in time" \
+	"'no answer in time' in $(host 127.0.2.1)['error']"
+batch "failed TLS handshake: says so" \
+	"'tls handshake failed' in $(host 127.0.2.2)['error']"
+batch "huge headers: refused past 64 KiB" \
+	"'exceed 64 KiB' in $(host 127.0.2.3)['error']"
+batch "redirect loop: gives up after 5 redirects" \
+	"'redirect loop' in $(host 127.0.2.4)['error']"
+batch "garbage NTLM: error names the bad challenge, the build is still reported" \
+	"('bad NTLM challenge' in $(host 127.0.2.5)['error'] and $(host 127.0.2.5)['probe']['build'] == '15.2.986.36'
+	 and $(host 127.0.2.5)['probe']['ntlm'] is None)"
+batch "the good host among them is scanned completely" \
+	"$(host 127.0.1.4)['error'] is None and $(host 127.0.1.4)['probe']['build'] == '15.2.986.36'"
+batch "summary: 7 hosts, 6 errors, 1 invalid target" \
+	"d['summary']['hosts'] == 7 and d['summary']['errors'] == 6 and d['summary']['invalid_targets'] == 1"
+batch_run
+grep -q "'not a target!' is not a target" "$TMP/err"
+tap_ok $? "the invalid target gets one line on stderr" "$(cat "$TMP/err")"
+awk -v s="$start" -v e="$end" 'BEGIN { exit !(e - s < 4.5) }'
+tap_ok $? "hostile hosts do not hold the scan back (took $(awk -v s="$start" -v e="$end" 'BEGIN{printf "%.1f", e-s}') s)"
+
+run "$EXSCAN" probe --format json --no-progress --fail-on never 127.0.2.6:$P
+batch "invalid certificate: expired and for another name, reported in tls" \
+	"(lambda t: t['expired'] and not t['name_match'] and 'old.example.net' in t['subject'])($(host 127.0.2.6)['probe']['tls'])"
+batch_run
+run "$EXSCAN" probe --format json --no-progress --tls-verify 127.0.2.6:$P
+expect_rc 3 "invalid certificate with --tls-verify: the host is incomplete"
+batch "invalid certificate with --tls-verify: a clear certificate error" \
+	"'certificate' in $(host 127.0.2.6)['error'] or 'tls handshake failed' in $(host 127.0.2.6)['error']"
+
+# Addressing: --sni, IPv6, CIDR, target files, https:// URLs.
+batch_run
+run "$EXSCAN" probe --format json --no-progress --fail-on never --sni mail.lab.example 127.0.1.4:$P
+batch "--sni sets SNI and Host: the certificate matches and the redirect is followed" \
+	"((lambda h: h['sni'] == 'mail.lab.example' and h['probe']['tls']['name_match']
+	  and h['probe']['build'] == '15.2.986.36')($(host 127.0.1.4)))"
+batch_run
+run "$EXSCAN" probe --format json --no-progress --fail-on never "[::1]:$P"
+batch "IPv6 literal [::1]:port" "$(host ::1)['probe']['build'] == '15.2.986.36'"
+batch_run
+run "$EXSCAN" probe --format json --no-progress --fail-on never --resolve "mail.lab.example:$P:127.0.1.5" "https://mail.lab.example:$P/owa/"
+batch "https:// URL with --resolve pinning" \
+	"$(host mail.lab.example)['probe']['build'] == '15.2.1748.49' and $(host mail.lab.example)['address'] == '127.0.1.5'"
+batch_run
+printf '# lab\n127.0.1.0/29:%s\n\n' "$P" >"$TMP/targets"
+run "$EXSCAN" probe --format json --no-progress --fail-on never -i "$TMP/targets"
+batch "CIDR from a target file: 8 addresses walked (127.0.1.0 answers as 2013), 7 Exchange" \
+	"(len(d['hosts']) == 8 and d['summary']['exchange'] == 7
+	 and sorted(h['host'] for h in d['hosts'])[0] == '127.0.1.0')"
+batch_run
+printf '127.0.1.4:%s\n' "$P" | "$EXSCAN" probe --format jsonl --no-progress --fail-on never -i - >"$TMP/out" 2>"$TMP/err"
+grep -q '"build":"15.2.986.36"' "$TMP/out"
+tap_ok $? "targets from standard input (-i -)" "$(cat "$TMP/err")"
+
+run "$EXSCAN" probe --format text --no-progress --fail-on never 127.0.1.2:$P
+grep -q "Exchange Server 2016 CU19, build 15.1.2176.2 (exact, from exporttool-manifest)" "$TMP/out" &&
+	grep -q "CVE-2021-26855 *ProxyLogon *vulnerable" "$TMP/out"
+tap_ok $? "text output names build, source and check results" "$(cat "$TMP/out")"
+
+start=$(date +%s.%N)
+run "$EXSCAN" probe --format jsonl --no-progress --fail-on never --no-active-checks --rate 10 "127.0.1.0/29:$P"
+end=$(date +%s.%N)
+awk -v s="$start" -v e="$end" 'BEGIN { exit !(e - s >= 0.65) }' && [ "$(wc -l <"$TMP/out")" -eq 8 ]
+tap_ok $? "--rate 10 spreads 8 hosts over at least 0.7 s (took $(awk -v s="$start" -v e="$end" 'BEGIN{printf "%.2f", e-s}') s)"
+
+run "$EXSCAN" probe --format jsonl --no-progress --fail-on never --no-active-checks 127.0.2.8:$P
+grep -q '"build":"15.0.1497","build_precision":"cu","build_source":"owa-asset-path"' "$TMP/out"
+tap_ok $? "a redirect to the canonical host name is followed on the scanned address" "$(cat "$TMP/out" "$TMP/err")"
+
+# IPv6 CIDR and --proxy (a CONNECT proxy on loopback, tests/lab/connect_proxy.py).
+run "$EXSCAN" probe --format jsonl --no-progress --fail-on never --no-active-checks "[::1/128]:$P"
+grep -q '"host":"::1".*"build":"15.2.986.36"' "$TMP/out"
+tap_ok $? "IPv6 CIDR [::1/128]:port" "$(cat "$TMP/out" "$TMP/err")"
+python3 "$EXSCAN_SRCDIR/tests/lab/connect_proxy.py" "$TMP/proxy" &
+PROXY_PID=$!
+trap 'kill $LAB_PID $PROXY_PID 2>/dev/null; wait $LAB_PID $PROXY_PID 2>/dev/null; rm -rf "$TMP"' EXIT
+for _ in $(seq 100); do [ -s "$TMP/proxy" ] && break; sleep 0.05; done
+run "$EXSCAN" probe --format jsonl --no-progress --fail-on never --proxy "http://127.0.0.1:$(cat "$TMP/proxy")" \
+	127.0.1.3:$P 127.0.1.5:$P
+grep -q '"build":"15.1.2176.9"' "$TMP/out" && grep -q '"build":"15.2.1748.49"' "$TMP/out" &&
+	[ "$(cat "$TMP/proxy.count" 2>/dev/null)" = 2 ]
+tap_ok $? "--proxy: both hosts scanned through 2 CONNECT tunnels (proxy saw $(cat "$TMP/proxy.count" 2>/dev/null))" "$(cat "$TMP/err")"
+https_proxy="http://127.0.0.1:$(cat "$TMP/proxy")" run "$EXSCAN" probe --format jsonl --no-progress --fail-on never 127.0.1.6:$P
+grep -q '"build":"15.2.2562.46"' "$TMP/out" && [ "$(cat "$TMP/proxy.count" 2>/dev/null)" = 3 ]
+tap_ok $? "https_proxy from the environment is used" "$(cat "$TMP/err")"
+
+# The progress line appears on a terminal only (script(1) provides one).
+if command -v script >/dev/null; then
+	script -qec "$EXSCAN probe --format jsonl -o $TMP/pty.jsonl --rate 8 127.0.1.0/29:$P" /dev/null >"$TMP/pty" 2>&1
+	grep -q "probe: [0-9]*/8 hosts, [0-9]*/s" "$TMP/pty" && [ "$(wc -l <"$TMP/pty.jsonl")" -eq 8 ]
+	tap_ok $? "a progress line on a terminal (done/total, rate)" "$(head -c 500 "$TMP/pty" | od -c | head -8)"
+	run "$EXSCAN" probe --format jsonl --fail-on never 127.0.1.4:$P
+	! grep -q "probe:" "$TMP/err"
+	tap_ok $? "no progress line when stderr is not a terminal"
+else
+	tap_skip "a progress line on a terminal" "script(1) not installed"
+fi
+
+# An unreadable target list (as nobody: root reads anything).
+printf '127.0.1.4:%s\n' "$P" >"$TMP/secret"
+chmod 000 "$TMP/secret"
+chmod 755 "$TMP"
+if setpriv --reuid=nobody --regid=nogroup --clear-groups "$EXSCAN" --version >/dev/null 2>&1; then
+	run setpriv --reuid=nobody --regid=nogroup --clear-groups "$EXSCAN" probe --no-progress -i "$TMP/secret"
+	grep -q "cannot open target list '$TMP/secret': Permission denied" "$TMP/err"
+	tap_ok $(( $? + (RC != 2) )) "an unreadable target list is a one-line usage error (exit $RC)" "$(cat "$TMP/err")"
+else
+	tap_skip "an unreadable target list is a one-line usage error" "nobody cannot run $EXSCAN here"
+fi
+
+run "$EXSCAN" probe --concurrency 0 127.0.1.1
+expect_rc 2 "--concurrency 0 is a usage error"
+tap_done
+
