@@ -38,6 +38,15 @@ struct exs_report_options {
 	size_t n_aliases;
 };
 
+/* exscan scan */
+struct exs_scan_options {
+	const char **targets; /* --target HOST[=ROOT], borrowed from argv */
+	size_t n_targets;
+	const char **fs_roots; /* --fs ROOT */
+	const char **fs_names; /* --host NAME of each --fs (NULL: the root's name) */
+	size_t n_fs, n_fs_names;
+};
+
 struct exs_config {
 	enum exs_format format;
 	unsigned formats_allowed; /* bit per enum exs_format, set by the command */
@@ -46,13 +55,14 @@ struct exs_config {
 	const char *cves_path;    /* --cves FILE */
 	bool color;               /* colour in text output (terminal and no NO_COLOR) */
 	enum exs_fail_on fail_on;
-	time_t now;                   /* when the run started; decides end of support */
-	struct exs_walk_options walk; /* exscan walk (include/exscan/walk.h) */
+	time_t now;                     /* when the run started; decides end of support */
+	struct exs_walk_options walk;   /* exscan walk (include/exscan/walk.h) */
 	struct exs_probe_options probe; /* exscan probe */
-	char **args;                  /* positional arguments, borrowed from argv */
+	char **args;                    /* positional arguments, borrowed from argv */
 	int nargs;
 	struct exs_report_options report;
-	struct exs_logs_config logs; /* log readers and artifact checks */
+	struct exs_scan_options scan;
+	struct exs_logs_config logs;  /* log readers and artifact checks */
 	struct exs_data_options data; /* installed tables used by default */
 };
 

@@ -17,6 +17,7 @@ const struct exs_command *const exs_commands[] = {
         &exs_cmd_logs,
         &exs_cmd_walk,
         &exs_cmd_probe,
+        &exs_cmd_scan,
         NULL,
 };
 

@@ -101,6 +101,7 @@ extern const struct exs_command exs_cmd_report;
 extern const struct exs_command exs_cmd_logs;
 extern const struct exs_command exs_cmd_walk;
 extern const struct exs_command exs_cmd_probe;
+extern const struct exs_command exs_cmd_scan;
 
 /* The commands that `exscan --help` lists, NULL-terminated. */
 extern const struct exs_command *const exs_commands[];

@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "exscan/merge.h"
+#include "exscan/report.h"
 #include "exscan/verdict.h"
 #include "exscan/writer.h"
 #include "version_info.h"
@@ -36,6 +37,21 @@ static int report_set_option(struct exs_config *cfg, int id, const char *arg, st
 	return 0;
 }
 
+/* Strongest verdict first, then by name: stable, readable output whatever
+ * order the hosts finished in. */
+static int cmp_hosts(const void *a, const void *b)
+{
+	struct json_object *x = *(struct json_object *const *)a;
+	struct json_object *y = *(struct json_object *const *)b;
+	enum exs_verdict vx = EXS_VERDICT_UNKNOWN, vy = EXS_VERDICT_UNKNOWN;
+
+	exs_verdict_parse(exs_json_get_str(x, "verdict", "unknown"), &vx);
+	exs_verdict_parse(exs_json_get_str(y, "verdict", "unknown"), &vy);
+	if (vx != vy)
+		return vx > vy ? -1 : 1;
+	return strcmp(exs_json_get_str(x, "host", ""), exs_json_get_str(y, "host", ""));
+}
+
 int exs_cli_judge_and_write(struct exs_config *cfg, const struct exs_kb *kb,
                             struct json_object *hosts, bool incomplete, const char *cmd)
 {
@@ -57,6 +73,7 @@ int exs_cli_judge_and_write(struct exs_config *cfg, const struct exs_kb *kb,
 		threshold = threshold || exs_verdict_reaches(v, cfg->fail_on);
 		incomplete = incomplete || inc;
 	}
+	json_object_array_sort(hosts, cmp_hosts);
 	out = exs_cli_output_open(cfg, &err);
 	if (!out) {
 		fprintf(stderr, "exscan %s: %s\n", cmd, err.msg);

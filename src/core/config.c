@@ -23,6 +23,10 @@ void exs_config_release(struct exs_config *cfg)
 	free((void *)cfg->report.aliases);
 	cfg->report.aliases = NULL;
 	cfg->report.n_aliases = 0;
+	free((void *)cfg->scan.targets);
+	free((void *)cfg->scan.fs_roots);
+	free((void *)cfg->scan.fs_names);
+	memset(&cfg->scan, 0, sizeof(cfg->scan));
 	free(cfg->data.builds_path);
 	free(cfg->data.cves_path);
 	cfg->data.builds_path = NULL;

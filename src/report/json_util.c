@@ -113,7 +113,7 @@ const char *exs_check_evidence(struct json_object *check, char *buf, size_t n)
 		int64_t status = exs_json_get_int(ev, "status", 0);
 		const char *detail = exs_json_get_str(ev, "detail", "");
 
-		if (status)
+		if (status && strncmp(detail, "HTTP ", 5) != 0)
 			snprintf(buf, n, "HTTP %lld%s%s", (long long)status, *detail ? ": " : "",
 			         detail);
 		else

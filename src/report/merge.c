@@ -1,7 +1,7 @@
 /* Merging results: the same host may come from a probe run (named by
  * address or DNS name) and a walk run (named by --host), on different
  * machines.  Hosts are matched by name, by the names the probe learned
- * (NTLM DNS/NetBIOS computer name, TLS certificate subject) and by
+ * (NTLM DNS and NetBIOS computer names) and by
  * explicit aliases. */
 #include <ctype.h>
 #include <errno.h>
@@ -92,41 +92,23 @@ static const char *resolve_alias(const struct exs_merge *m, const char *name)
 	return name;
 }
 
-/* The CN of an RFC 2253 subject ("CN=mail.lab.local,O=Lab"), into out. */
-static const char *subject_cn(const char *subject, char *out, size_t n)
-{
-	const char *p = subject ? strstr(subject, "CN=") : NULL;
-	size_t len;
-
-	if (!p || (p != subject && p[-1] != ',' && p[-1] != ' '))
-		return NULL;
-	p += 3;
-	len = strcspn(p, ",+");
-	if (len == 0 || len >= n)
-		return NULL;
-	memcpy(out, p, len);
-	out[len] = '\0';
-	return out;
-}
-
-/* Lowercased identity keys of a host object: its name, and the names the
- * probe learned (NTLM computer names, the certificate's CN). */
+/* Lowercased identity keys of a host object: its name and the computer
+ * names the probe learned over NTLM.  Certificate names are not used: servers
+ * behind one load balancer share a certificate (mail.example.com) and would
+ * be merged into one host; --alias covers what NTLM cannot. */
 static size_t host_keys(const struct exs_merge *m, struct json_object *h, char **keys)
 {
 	static const char *const paths[] = {
 	        "host",
 	        "probe.ntlm.dns_computer",
 	        "probe.ntlm.netbios_computer",
-	        "probe.tls.subject",
 	};
 	size_t n = 0;
 
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]) && n < MAX_KEYS; i++) {
 		const char *v = exs_json_get_str(h, paths[i], NULL);
-		char cn[256], *k;
+		char *k;
 
-		if (v && strcmp(paths[i], "probe.tls.subject") == 0)
-			v = subject_cn(v, cn, sizeof(cn));
 		if (!v || !*v)
 			continue;
 		k = lower_dup(resolve_alias(m, v));

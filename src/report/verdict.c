@@ -87,6 +87,16 @@ static void remedy(struct judge *j, const char *text)
 	json_object_array_add(j->remedies, json_object_new_string(text));
 }
 
+/* Adds a path to the evidence list once. */
+static void add_evidence(struct json_object *evidence, const char *path)
+{
+	for (size_t i = 0; i < json_object_array_length(evidence); i++)
+		if (strcmp(json_object_get_string(json_object_array_get_idx(evidence, i)), path) ==
+		    0)
+			return;
+	json_object_array_add(evidence, json_object_new_string(path));
+}
+
 static int severity_rank(struct json_object *f)
 {
 	const char *sev = exs_json_get_str(f, "severity", NULL);
@@ -147,7 +157,7 @@ static void judge_findings(struct judge *j, struct json_object *host, bool *inco
 				       json_object_new_int64((int64_t)i));
 				attempts = true;
 			}
-			json_object_array_add(evidence, json_object_new_string(path));
+			add_evidence(evidence, path);
 			continue;
 		}
 		snprintf(text, sizeof(text), "%s%s%s at %s (score %lld)", kind, *what ? ": " : "",
@@ -159,11 +169,11 @@ static void judge_findings(struct judge *j, struct json_object *host, bool *inco
 			       json_object_new_int64((int64_t)i));
 			rebuild = rebuild || strcmp(kind, "webshell") == 0 ||
 			          strcmp(kind, "ioc") == 0;
-			json_object_array_add(evidence, json_object_new_string(path));
+			add_evidence(evidence, path);
 		} else if (sev >= EXS_SEVERITY_NOTICE) {
 			reason(j, EXS_VERDICT_AT_RISK, text, "finding",
 			       json_object_new_int64((int64_t)i));
-			json_object_array_add(evidence, json_object_new_string(path));
+			add_evidence(evidence, path);
 		}
 	}
 	if (exs_json_get_int(host, "stats.errors", 0) > 0)
@@ -240,7 +250,9 @@ static void judge_probe(struct judge *j, struct json_object *probe, const struct
 			struct json_object *c = json_object_array_get_idx(checks, i);
 			const char *id = exs_json_get_str(c, "id", "?");
 
-			if (strcmp(exs_json_get_str(c, "result", ""), "vulnerable") != 0)
+			/* "build" checks restate open_cves, judged below */
+			if (strcmp(exs_json_get_str(c, "result", ""), "vulnerable") != 0 ||
+			    strcmp(exs_json_get_str(c, "method", "active"), "build") == 0)
 				continue;
 			char ev[300];
 
@@ -381,7 +393,8 @@ enum exs_verdict exs_verdict_judge(struct json_object *host, const struct exs_kb
 	if (j.verdict == EXS_VERDICT_UNKNOWN) {
 		/* nothing against the host: clean only if we know it is Exchange and
 		 * looked at it; otherwise say why we cannot judge */
-		bool walked = has_walk && exs_json_get_int(host, "stats.files_scanned", 1) > 0;
+		bool walked = has_walk && !exs_json_get_str(host, "walk_error", NULL) &&
+		              exs_json_get_int(host, "stats.files_scanned", 1) > 0;
 
 		if (is_exchange || (walked && !has_probe)) {
 			j.verdict = EXS_VERDICT_CLEAN;

@@ -85,12 +85,16 @@ int exs_write_text(FILE *fp, struct json_object *hosts, const struct exs_report_
 		if (exs_json_get_str(h, "error", NULL))
 			fprintf(fp, "  error: %s\n",
 			        safe(&b, exs_json_get_str(h, "error", ""), 300));
-		for (size_t r = 0; reasons && r < json_object_array_length(reasons); r++) {
+		for (size_t r = 0; reasons && r < json_object_array_length(reasons) && r < 12;
+		     r++) {
 			struct json_object *o = json_object_array_get_idx(reasons, r);
 
 			fprintf(fp, "  - [%s] %s\n", exs_json_get_str(o, "level", "?"),
 			        safe(&b, exs_json_get_str(o, "text", ""), 400));
 		}
+		if (reasons && json_object_array_length(reasons) > 12)
+			fprintf(fp, "  - ... %zu more reasons in the json and html reports\n",
+			        json_object_array_length(reasons) - 12);
 		for (size_t r = 0; ev && r < json_object_array_length(ev) && r < 20; r++)
 			fprintf(fp, "  evidence: %s\n",
 			        safe(&b, json_object_get_string(json_object_array_get_idx(ev, r)),
