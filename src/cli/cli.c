@@ -12,13 +12,8 @@
 #include "version_info.h"
 
 const struct exs_command *const exs_commands[] = {
-        &exs_cmd_builds,
-        &exs_cmd_report,
-        &exs_cmd_logs,
-        &exs_cmd_walk,
-        &exs_cmd_probe,
-        &exs_cmd_scan,
-        NULL,
+        &exs_cmd_probe,  &exs_cmd_walk, &exs_cmd_scan, &exs_cmd_report,
+        &exs_cmd_builds, &exs_cmd_logs, NULL,
 };
 
 const struct exs_option exs_global_options[] = {
@@ -38,7 +33,7 @@ const struct exs_exit_doc exs_exit_docs[] = {
         {0, "ok: nothing reached the --fail-on threshold"},
         {1, "a result reached the --fail-on threshold"},
         {2, "usage or configuration error"},
-        {3, "incomplete: something could not be scanned"},
+        {3, "incomplete: something could not be scanned (1 wins when both hold)"},
         {0, NULL},
 };
 

@@ -386,10 +386,8 @@ static int logs_run(struct exs_config *cfg)
 		fprintf(stderr, "exscan logs: %s\n", err.msg);
 		incomplete = true;
 	}
-	if (incomplete)
-		rc = EXS_EXIT_INCOMPLETE;
-	else if (rc == EXS_EXIT_OK && any && cfg->fail_on != EXS_FAIL_ON_NEVER)
-		rc = EXS_EXIT_THRESHOLD;
+	if (rc == EXS_EXIT_OK)
+		rc = exs_cli_exit_code(any && cfg->fail_on != EXS_FAIL_ON_NEVER, incomplete);
 	json_object_put(root);
 	return rc;
 }

@@ -315,10 +315,7 @@ static int probe_run(struct exs_config *cfg)
 		fprintf(stderr, "exscan probe: %s\n", err.msg);
 		rc = EXS_EXIT_INCOMPLETE;
 	}
-	if (rc == EXS_EXIT_OK && stats.errors > 0)
-		rc = EXS_EXIT_INCOMPLETE;
-	else if (rc == EXS_EXIT_OK && run.threshold)
-		rc = EXS_EXIT_THRESHOLD;
+	rc = exs_cli_exit_code(run.threshold, rc != EXS_EXIT_OK || stats.errors > 0);
 out:
 	exs_target_gen_free(gen);
 	exs_kb_free(kb);

@@ -90,12 +90,14 @@ int exs_cli_judge_and_write(struct exs_config *cfg, const struct exs_kb *kb,
 	}
 	if (cfg->output && rc == EXS_EXIT_OK)
 		fprintf(stderr, "exscan %s: report written to %s\n", cmd, cfg->output);
-	/* a host at the threshold is the more important news than an incomplete scan */
+	return exs_cli_exit_code(threshold, incomplete || rc);
+}
+
+int exs_cli_exit_code(bool threshold, bool incomplete)
+{
 	if (threshold)
 		return EXS_EXIT_THRESHOLD;
-	if (incomplete || rc)
-		return EXS_EXIT_INCOMPLETE;
-	return EXS_EXIT_OK;
+	return incomplete ? EXS_EXIT_INCOMPLETE : EXS_EXIT_OK;
 }
 
 static int report_run(struct exs_config *cfg)

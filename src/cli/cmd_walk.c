@@ -247,10 +247,7 @@ static int walk_run(struct exs_config *cfg)
 		incomplete = true;
 	}
 	out = NULL;
-	if (incomplete)
-		rc = EXS_EXIT_INCOMPLETE;
-	else if (threshold)
-		rc = EXS_EXIT_THRESHOLD;
+	rc = exs_cli_exit_code(threshold, incomplete);
 out:
 	if (out && out != stdout)
 		fclose(out);

@@ -371,12 +371,15 @@ static void zsh_option_specs(FILE *fp, const struct exs_command *cmd, const stru
 		const char *values = option_values(cmd, o);
 		bool stop = o->id == EXS_OPT_HELP || o->id == EXS_OPT_VERSION;
 
+		bool repeatable = strstr(o->help, "repeatable") != NULL;
+
 		fputs(indent, fp);
-		if (strstr(o->help, "repeatable"))
+		if (repeatable)
 			fputs("'*'", fp); /* quoted: never a glob */
 		if (stop)
 			fputs("'(- *)'", fp);
-		else if (o->short_name)
+		else if (o->short_name &&
+		         !repeatable) /* an exclusion list would forbid repeating */
 			fprintf(fp, "'(-%c --%s)'", o->short_name, o->name);
 		if (o->short_name)
 			fprintf(fp, "{-%c%s,--%s%s}'", o->short_name, o->arg ? "+" : "", o->name,

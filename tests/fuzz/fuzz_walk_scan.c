@@ -1,7 +1,6 @@
 /* libFuzzer target: one file's scan (read, hash, built-in YARA rules, match
  * recording, location policy) on arbitrary bytes, as the walker hands a
  * file in aspnet_client to a worker. */
-#define _GNU_SOURCE
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
