@@ -62,5 +62,5 @@ fi
 "$EXSCAN" report --fail-on never --format html -o "$OUT/report.html" "$OUT/scan.json" 2>/dev/null
 "$EXSCAN" report --fail-on never "$OUT/scan.json" || true
 echo
-echo "HTML report: $(cd "$OUT" && pwd)/report.html"
 echo "JSON result: $(cd "$OUT" && pwd)/scan.json"
+echo "HTML report: $(cd "$OUT" && pwd)/report.html"
