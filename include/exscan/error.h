@@ -26,7 +26,7 @@ enum exs_exit {
 int exs_error_set(struct exs_error *err, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
 int exs_error_setv(struct exs_error *err, const char *fmt, va_list ap)
-	__attribute__((format(printf, 2, 0)));
+        __attribute__((format(printf, 2, 0)));
 void exs_error_clear(struct exs_error *err);
 
 #endif
