@@ -150,6 +150,10 @@ char *exs_cli_data_file(const char *name);
  * installed tables, when present; otherwise the built-in copies stay. */
 int exs_cli_default_tables(struct exs_config *cfg, struct exs_error *err);
 
+/* Whether a result at `level` reaches the --fail-on threshold (order of
+ * severity: compromised > vulnerable > at-risk; never reaches nothing). */
+bool exs_cli_reaches(enum exs_fail_on level, enum exs_fail_on threshold);
+
 /* Exit code of a scan: a --fail-on hit (1) is the more important news and wins
  * over an incomplete scan (3); otherwise 0. */
 int exs_cli_exit_code(bool threshold, bool incomplete);

@@ -24,20 +24,6 @@ static enum exs_fail_on level_of(const struct exs_assessment *a)
 	return any ? EXS_FAIL_ON_AT_RISK : EXS_FAIL_ON_NEVER;
 }
 
-static bool reaches(enum exs_fail_on level, enum exs_fail_on threshold)
-{
-	/* order of severity: compromised > vulnerable > at-risk */
-	static const int rank[] = {
-	        [EXS_FAIL_ON_NEVER] = 0,
-	        [EXS_FAIL_ON_AT_RISK] = 1,
-	        [EXS_FAIL_ON_VULNERABLE] = 2,
-	        [EXS_FAIL_ON_COMPROMISED] = 3,
-	};
-
-	return threshold != EXS_FAIL_ON_NEVER && level != EXS_FAIL_ON_NEVER &&
-	       rank[level] >= rank[threshold];
-}
-
 static int builds_run(struct exs_config *cfg)
 {
 	struct exs_error err = {{0}};
@@ -92,7 +78,7 @@ static int builds_run(struct exs_config *cfg)
 			rc = EXS_EXIT_INCOMPLETE;
 			continue;
 		}
-		threshold = threshold || reaches(level_of(&a), cfg->fail_on);
+		threshold = threshold || exs_cli_reaches(level_of(&a), cfg->fail_on);
 		if (arr)
 			json_object_array_add(arr, exs_assessment_to_json(kb, &a));
 		else

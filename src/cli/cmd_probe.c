@@ -182,19 +182,6 @@ static enum exs_fail_on level_of(const struct exs_probe_result *r)
 	return EXS_FAIL_ON_NEVER;
 }
 
-static bool reaches(enum exs_fail_on level, enum exs_fail_on threshold)
-{
-	static const int rank[] = {
-	        [EXS_FAIL_ON_NEVER] = 0,
-	        [EXS_FAIL_ON_AT_RISK] = 1,
-	        [EXS_FAIL_ON_VULNERABLE] = 2,
-	        [EXS_FAIL_ON_COMPROMISED] = 3,
-	};
-
-	return threshold != EXS_FAIL_ON_NEVER && level != EXS_FAIL_ON_NEVER &&
-	       rank[level] >= rank[threshold];
-}
-
 static void clear_progress(struct run *run)
 {
 	if (run->progress_shown) {
@@ -215,7 +202,7 @@ static int on_host(const struct exs_probe_result *r, void *ud)
 		run->bad_targets++;
 		return 0;
 	}
-	run->threshold = run->threshold || reaches(level_of(r), run->cfg->fail_on);
+	run->threshold = run->threshold || exs_cli_reaches(level_of(r), run->cfg->fail_on);
 	switch (run->cfg->format) {
 	case EXS_FORMAT_JSON:
 		o = exs_probe_result_to_json(r);

@@ -164,19 +164,6 @@ static enum exs_fail_on level_of(const struct exs_walk_host *h)
 	return level;
 }
 
-static bool reaches(enum exs_fail_on level, enum exs_fail_on threshold)
-{
-	static const int rank[] = {
-	        [EXS_FAIL_ON_NEVER] = 0,
-	        [EXS_FAIL_ON_AT_RISK] = 1,
-	        [EXS_FAIL_ON_VULNERABLE] = 2,
-	        [EXS_FAIL_ON_COMPROMISED] = 3,
-	};
-
-	return threshold != EXS_FAIL_ON_NEVER && level != EXS_FAIL_ON_NEVER &&
-	       rank[level] >= rank[threshold];
-}
-
 static int walk_run(struct exs_config *cfg)
 {
 	struct exs_error err = {{0}};
@@ -227,7 +214,7 @@ static int walk_run(struct exs_config *cfg)
 			        (unsigned long long)h.stats.errors, cfg->args[i]);
 			incomplete = true;
 		}
-		threshold = threshold || reaches(level_of(&h), cfg->fail_on);
+		threshold = threshold || exs_cli_reaches(level_of(&h), cfg->fail_on);
 		if (arr) {
 			json_object_array_add(arr, exs_walk_host_to_json(&h));
 		} else if (cfg->format == EXS_FORMAT_JSONL) {

@@ -204,3 +204,16 @@ int exs_cli_output_close(const struct exs_config *cfg, FILE *fp, struct exs_erro
 		                     strerror(errno));
 	return 0;
 }
+
+bool exs_cli_reaches(enum exs_fail_on level, enum exs_fail_on threshold)
+{
+	static const int rank[] = {
+	        [EXS_FAIL_ON_NEVER] = 0,
+	        [EXS_FAIL_ON_AT_RISK] = 1,
+	        [EXS_FAIL_ON_VULNERABLE] = 2,
+	        [EXS_FAIL_ON_COMPROMISED] = 3,
+	};
+
+	return threshold != EXS_FAIL_ON_NEVER && level != EXS_FAIL_ON_NEVER &&
+	       rank[level] >= rank[threshold];
+}

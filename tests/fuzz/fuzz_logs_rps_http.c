@@ -1,26 +1,3 @@
-/* libFuzzer target: the rps_http log reader over arbitrary bytes, then the
- * findings and the timeline built from whatever it recorded. */
-#include <json-c/json.h>
-#include <stddef.h>
-#include <stdint.h>
-
-#include "exscan/logs.h"
-#include "logs/logs_internal.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-	struct exs_log_state *st = exs_log_state_new();
-	struct exs_findings fs;
-
-	if (!st)
-		return 0;
-	exs_findings_init(&fs);
-	exs_logs_scan_mem((const char *)data, size, "fuzz.log", EXS_LOG_RPS_HTTP, st, NULL);
-	exs_logs_finish(st, &fs, NULL);
-	json_object_put(exs_log_timeline_to_json(st));
-	exs_findings_release(&fs);
-	exs_log_state_free(st);
-	return 0;
-}
+/* libFuzzer target: the rps_http log reader (fuzz_logs_reader.h). */
+#define FUZZ_LOG_KIND EXS_LOG_RPS_HTTP
+#include "fuzz_logs_reader.h"
