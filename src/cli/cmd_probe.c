@@ -52,8 +52,8 @@ static const struct exs_option probe_options[] = {
          OPT_TLS_VERIFY},
         {"no-progress", 0, NULL, "no progress line on a terminal", OPT_NO_PROGRESS},
         {"shard", 0, "K/N",
-         "probe only part K of N of the targets: the i-th address (CIDRs expanded, -i lines "
-         "counted, from 0) when i mod N = K-1",
+         "probe only part K of N of the targets: target i (from 0, each address of a CIDR and "
+         "each -i line but comments counting as one) when i mod N = K-1",
          OPT_SHARD},
         EXS_OPTION_FORMAT,
         EXS_OPTION_OUTPUT,
