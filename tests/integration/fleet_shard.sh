@@ -7,10 +7,11 @@
 
 # ---- usage errors
 for bad in 0/3 4/3 1/0 3 a/b 1/65537 "1/2 " -1/2; do
-	for cmd in probe walk scan; do
-		run "$EXSCAN" "$cmd" --shard "$bad" --fs /nonexistent 127.0.0.1
+	for cmd in "probe 127.0.0.1:1" "walk /nonexistent" "scan --fs /nonexistent"; do
+		# shellcheck disable=SC2086 # the command and its one argument
+		run "$EXSCAN" ${cmd%% *} --shard "$bad" ${cmd#* }
 		[ "$RC" -eq 2 ] && [ "$(wc -l <"$TMP/err")" -eq 1 ] && grep -q -- "--shard" "$TMP/err"
-		tap_ok $? "$cmd --shard '$bad' is a one-line usage error (exit $RC)" "$(cat "$TMP/err")"
+		tap_ok $? "${cmd%% *} --shard '$bad' is a one-line usage error (exit $RC)" "$(cat "$TMP/err")"
 	done
 done
 
