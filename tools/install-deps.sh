@@ -13,6 +13,8 @@ PACKAGES=(
 	pkg-config
 	python3
 	python3-jsonschema
+	python3-yaml
+	ansible-core
 	libssl-dev
 	openssl
 	libcurl4-openssl-dev

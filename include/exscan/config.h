@@ -45,6 +45,10 @@ struct exs_scan_options {
 	const char **fs_roots; /* --fs ROOT */
 	const char **fs_names; /* --host NAME of each --fs (NULL: the root's name) */
 	size_t n_fs, n_fs_names;
+	/* place of each --target and --fs among all of them, in command-line
+	 * order (what --shard partitions) */
+	size_t *target_ord, *fs_ord;
+	size_t n_hosts;
 };
 
 struct exs_config {
@@ -64,6 +68,7 @@ struct exs_config {
 	struct exs_scan_options scan;
 	struct exs_logs_config logs;  /* log readers and artifact checks */
 	struct exs_data_options data; /* installed tables used by default */
+	struct exs_shard shard;       /* --shard K/N of walk (roots) and scan (hosts) */
 };
 
 void exs_config_init(struct exs_config *cfg);

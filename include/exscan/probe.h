@@ -22,6 +22,7 @@
 
 #include "exscan/error.h"
 #include "exscan/kb.h"
+#include "exscan/shard.h"
 #include "exscan/version.h"
 
 #define EXS_PROBE_MAX_RESOLVE 16
@@ -41,6 +42,7 @@ struct exs_probe_options {
 	const char *resolve[EXS_PROBE_MAX_RESOLVE]; /* HOST:PORT:ADDRESS */
 	int n_resolve;
 	bool progress; /* show a progress line (set by the CLI when stderr is a terminal) */
+	struct exs_shard shard; /* --shard K/N: this machine's part of the targets */
 };
 
 void exs_probe_options_init(struct exs_probe_options *o);
@@ -86,8 +88,15 @@ void exs_target_gen_free(struct exs_target_gen *g);
 /* 1: *t filled; 0: no more targets; -1: a bad target (err names it; call again
  * to go on with the next one). CIDR blocks are walked, never expanded. */
 int exs_target_gen_next(struct exs_target_gen *g, struct exs_target *t, struct exs_error *err);
-/* Total number of targets when known in advance (arguments only), else 0. */
+/* Total number of targets when known in advance (arguments only), else 0;
+ * with a shard set, the number of targets in the shard. */
 uint64_t exs_target_gen_total(const struct exs_target_gen *g);
+/* Restricts the stream to one shard: the i-th target (0-based, counting every
+ * address of every CIDR block and every target line of the input; comments
+ * and blank lines do not count) is returned only when it belongs to s (see
+ * exscan/shard.h).  A bad target is reported by the shard it falls in.  Call
+ * before the first exs_target_gen_next(). */
+void exs_target_gen_set_shard(struct exs_target_gen *g, const struct exs_shard *s);
 
 /* ---- parsers of server data (fuzzed) ---- */
 

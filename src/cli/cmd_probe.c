@@ -26,6 +26,7 @@ enum {
 	OPT_PROXY,
 	OPT_TLS_VERIFY,
 	OPT_NO_PROGRESS,
+	OPT_SHARD,
 };
 
 static const struct exs_option probe_options[] = {
@@ -50,6 +51,10 @@ static const struct exs_option probe_options[] = {
         {"tls-verify", 0, NULL, "treat an invalid or untrusted certificate as an error",
          OPT_TLS_VERIFY},
         {"no-progress", 0, NULL, "no progress line on a terminal", OPT_NO_PROGRESS},
+        {"shard", 0, "K/N",
+         "probe only part K of N of the targets: target i (from 0, each address of a CIDR and "
+         "each -i line but comments counting as one) when i mod N = K-1",
+         OPT_SHARD},
         EXS_OPTION_FORMAT,
         EXS_OPTION_OUTPUT,
         EXS_OPTION_FAIL_ON,
@@ -152,6 +157,13 @@ static int probe_set_option(struct exs_config *cfg, int id, const char *arg, str
 	case OPT_NO_PROGRESS:
 		o->progress = false;
 		return 0;
+	case OPT_SHARD: {
+		struct exs_error e = {{0}};
+
+		if (exs_shard_parse(arg, &o->shard, &e))
+			return exs_error_set(err, "exscan probe: %s", e.msg);
+		return 0;
+	}
 	default:
 		return exs_error_set(err, "exscan probe: option id %d has no handler (a bug)", id);
 	}
@@ -264,6 +276,7 @@ static int probe_run(struct exs_config *cfg)
 		rc = EXS_EXIT_USAGE;
 		goto out;
 	}
+	exs_target_gen_set_shard(gen, &cfg->probe.shard);
 	run.out = exs_cli_output_open(cfg, &err);
 	if (!run.out) {
 		fprintf(stderr, "exscan probe: %s\n", err.msg);

@@ -42,6 +42,7 @@ enum {
 	OPT_B_MAX_SIZE,
 	OPT_B_FILE_TIMEOUT,
 	OPT_B_NO_RULES_CACHE,
+	OPT_SHARD,
 };
 
 /* Options of probe and walk that scan takes, under the same names except
@@ -55,6 +56,10 @@ static const struct exs_option scan_options[] = {
         {"host", 0, "NAME", "name of the host of the last --fs ROOT (default: the root's name)",
          OPT_HOST},
         {"alias", 0, "A=B", "results for host A belong to host B (repeatable)", OPT_ALIAS},
+        {"shard", 0, "K/N",
+         "scan only part K of N of the hosts: the i-th --target or --fs (from 0, in "
+         "command-line order) when i mod N = K-1",
+         OPT_SHARD},
         {"concurrency", 'c', "N", "probe: hosts scanned at once (default 256)", OPT_B_CONCURRENCY},
         {"rate", 0, "HOSTS_PER_S", "probe: start at most this many hosts a second", OPT_B_RATE},
         {"timeout", 0, "SECONDS", "probe: time limit of one request (default 5)", OPT_B_TIMEOUT},
@@ -126,6 +131,18 @@ static int push(const char ***arr, size_t *n, const char *v, struct exs_error *e
 	return 0;
 }
 
+/* Records the place of the next --target or --fs among all of them. */
+static int push_ord(size_t **arr, size_t n, size_t ord, struct exs_error *err)
+{
+	size_t *a = realloc(*arr, (n + 1) * sizeof(*a));
+
+	if (!a)
+		return exs_error_set(err, "out of memory");
+	a[n] = ord;
+	*arr = a;
+	return 0;
+}
+
 static int scan_set_option(struct exs_config *cfg, int id, const char *arg, struct exs_error *err)
 {
 	struct exs_scan_options *s = &cfg->scan;
@@ -134,11 +151,22 @@ static int scan_set_option(struct exs_config *cfg, int id, const char *arg, stru
 	case OPT_TARGET:
 		if (!arg[0] || arg[0] == '=')
 			return exs_error_set(err, "exscan scan: --target '%s' names no host", arg);
+		if (push_ord(&s->target_ord, s->n_targets, s->n_hosts++, err))
+			return -1;
 		return push(&s->targets, &s->n_targets, arg, err);
 	case OPT_FS:
+		if (push_ord(&s->fs_ord, s->n_fs, s->n_hosts++, err))
+			return -1;
 		if (push(&s->fs_roots, &s->n_fs, arg, err))
 			return -1;
 		return push(&s->fs_names, &s->n_fs_names, NULL, err);
+	case OPT_SHARD: {
+		struct exs_error e = {{0}};
+
+		if (exs_shard_parse(arg, &cfg->shard, &e))
+			return exs_error_set(err, "exscan scan: %s", e.msg);
+		return 0;
+	}
 	case OPT_HOST:
 		if (s->n_fs == 0)
 			return exs_error_set(err,
@@ -274,15 +302,49 @@ add:
 	exs_walk_host_release(&h);
 }
 
+/* Keeps only the hosts of this --shard (in place, order kept). */
+static void keep_shard(struct exs_config *cfg)
+{
+	struct exs_scan_options *s = &cfg->scan;
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->n_targets; i++)
+		if (exs_shard_owns(&cfg->shard, s->target_ord[i]))
+			s->targets[n++] = s->targets[i];
+	s->n_targets = n;
+	n = 0;
+	for (size_t i = 0; i < s->n_fs; i++) {
+		if (exs_shard_owns(&cfg->shard, s->fs_ord[i])) {
+			s->fs_roots[n] = s->fs_roots[i];
+			s->fs_names[n++] = s->fs_names[i];
+		}
+	}
+	s->n_fs = s->n_fs_names = n;
+}
+
 static int scan_run(struct exs_config *cfg)
 {
 	struct exs_error err = {{0}};
 	struct scan_run run = {0};
 	struct exs_kb *kb = NULL;
 	struct exs_walk_engine *engine = NULL;
-	bool any_root = cfg->scan.n_fs > 0;
+	bool any_root;
 	int rc = EXS_EXIT_OK;
 
+	if (cfg->nargs == 0 && cfg->scan.n_hosts > 0 && exs_shard_active(&cfg->shard)) {
+		keep_shard(cfg);
+		if (cfg->scan.n_targets == 0 && cfg->scan.n_fs == 0) {
+			/* no host in this shard: nothing to say (an empty -o FILE) */
+			FILE *out = exs_cli_output_open(cfg, &err);
+
+			if (!out || exs_cli_output_close(cfg, out, &err)) {
+				fprintf(stderr, "exscan scan: %s\n", err.msg);
+				return EXS_EXIT_USAGE;
+			}
+			return EXS_EXIT_OK;
+		}
+	}
+	any_root = cfg->scan.n_fs > 0;
 	for (size_t i = 0; i < cfg->scan.n_targets; i++)
 		any_root = any_root || strchr(cfg->scan.targets[i], '=');
 	if (cfg->nargs > 0) {
@@ -362,7 +424,10 @@ const struct exs_command exs_cmd_scan = {
                        "logs, artifacts), merges what belongs to the same host and gives each\n"
                        "host a verdict with reasons and remediation, exactly as `exscan report`\n"
                        "does with separate probe and walk results: compromised > vulnerable >\n"
-                       "at-risk > clean > unknown.",
+                       "at-risk > clean > unknown. --shard K/N partitions the hosts (each\n"
+                       "--target and each --fs is one) across a fleet; `exscan report` merges\n"
+                       "the shards' JSONL into the same verdicts as one run; a shard without a\n"
+                       "host prints nothing and exits 0.",
         .formats = "text|json|jsonl|sarif|junit|html",
         .options = scan_options,
         .set_option = scan_set_option,

@@ -21,6 +21,7 @@ enum {
 	OPT_MAX_SIZE,
 	OPT_TIMEOUT,
 	OPT_NO_CACHE,
+	OPT_SHARD,
 };
 
 static const struct exs_option walk_options[] = {
@@ -46,6 +47,9 @@ static const struct exs_option walk_options[] = {
          OPT_TIMEOUT},
         {"no-rules-cache", 0, NULL, "neither read nor write the compiled-rules cache",
          OPT_NO_CACHE},
+        {"shard", 0, "K/N",
+         "walk only part K of N of the roots: the i-th ROOT given (from 0) when i mod N = K-1",
+         OPT_SHARD},
         EXS_OPTION_NO_COLOR,
         EXS_OPTION_HELP,
         EXS_OPTION_END,
@@ -85,6 +89,13 @@ static int walk_set_option(struct exs_config *cfg, int id, const char *arg, stru
 	unsigned long long v;
 
 	switch (id) {
+	case OPT_SHARD: {
+		struct exs_error e = {{0}};
+
+		if (exs_shard_parse(arg, &cfg->shard, &e))
+			return exs_error_set(err, "exscan walk: %s", e.msg);
+		return 0;
+	}
 	case OPT_JOBS:
 		if (parse_number(arg, false, &v) || v < 1 || v > 256)
 			return exs_error_set(
@@ -171,11 +182,23 @@ static int walk_run(struct exs_config *cfg)
 	struct json_object *root = NULL, *arr = NULL;
 	FILE *out = NULL;
 	int rc = EXS_EXIT_OK;
-	bool incomplete = false, threshold = false;
+	bool incomplete = false, threshold = false, any = false;
 
 	if (cfg->nargs == 0) {
 		fprintf(stderr, "exscan walk: give at least one directory to scan, e.g. /mnt/c\n");
 		return EXS_EXIT_USAGE;
+	}
+	for (int i = 0; i < cfg->nargs; i++)
+		any = any || exs_shard_owns(&cfg->shard, (uint64_t)i);
+	if (!any) {
+		/* no root in this shard: nothing to say (an empty -o FILE, so that
+		 * collecting every shard's file works the same) */
+		out = exs_cli_output_open(cfg, &err);
+		if (!out || exs_cli_output_close(cfg, out, &err)) {
+			fprintf(stderr, "exscan walk: %s\n", err.msg);
+			return EXS_EXIT_USAGE;
+		}
+		return EXS_EXIT_OK;
 	}
 	engine = exs_walk_engine_new(&cfg->walk, &err);
 	if (!engine) {
@@ -200,6 +223,8 @@ static int walk_run(struct exs_config *cfg)
 	for (int i = 0; i < cfg->nargs; i++) {
 		struct exs_walk_host h;
 
+		if (!exs_shard_owns(&cfg->shard, (uint64_t)i))
+			continue;
 		exs_walk_host_init(&h);
 		if (exs_walk_run(engine, &cfg->walk, cfg->args[i], &h, &err)) {
 			fprintf(stderr, "exscan walk: %s\n", err.msg);
@@ -257,7 +282,9 @@ const struct exs_command exs_cmd_walk = {
                 "is written or has its access time changed (but reading where a symbolic link\n"
                 "points sets the link's own access time). Rules may use the externals\n"
                 "filename, filepath (C:\\-style), extension, filetype and owner, as Loki and\n"
-                "THOR define them. --fail-on compromised: an alert-level webshell or IOC finding.",
+                "THOR define them. --fail-on compromised: an alert-level webshell or IOC finding.\n"
+                "--shard K/N partitions the ROOTs given (not the files under them) across a\n"
+                "fleet; a shard without a root prints nothing and exits 0.",
         .formats = "text|json|jsonl",
         .options = walk_options,
         .set_option = walk_set_option,

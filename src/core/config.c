@@ -26,6 +26,8 @@ void exs_config_release(struct exs_config *cfg)
 	free((void *)cfg->scan.targets);
 	free((void *)cfg->scan.fs_roots);
 	free((void *)cfg->scan.fs_names);
+	free(cfg->scan.target_ord);
+	free(cfg->scan.fs_ord);
 	memset(&cfg->scan, 0, sizeof(cfg->scan));
 	free(cfg->data.builds_path);
 	free(cfg->data.cves_path);

@@ -9,6 +9,7 @@
 #include "exscan/buf.h"
 #include "exscan/escape.h"
 #include "exscan/probe.h"
+#include "exscan/shard.h"
 
 #define DEFAULT_PORT 443
 
@@ -196,6 +197,9 @@ struct exs_target_gen {
 	struct exs_target_spec cur;
 	unsigned char addr[16];
 	bool last; /* addr is the last address of the block */
+	/* --shard K/N: index (mod N) of the next target in the whole stream */
+	struct exs_shard shard;
+	unsigned pos;
 };
 
 struct exs_target_gen *exs_target_gen_new(char **args, int nargs, const char *input,
@@ -209,6 +213,7 @@ struct exs_target_gen *exs_target_gen_new(char **args, int nargs, const char *in
 	}
 	g->args = args;
 	g->nargs = nargs;
+	exs_shard_init(&g->shard);
 	g->input_name = input;
 	if (input && strcmp(input, "-") == 0) {
 		g->in = stdin;
@@ -235,9 +240,15 @@ void exs_target_gen_free(struct exs_target_gen *g)
 	free(g);
 }
 
+void exs_target_gen_set_shard(struct exs_target_gen *g, const struct exs_shard *s)
+{
+	g->shard = *s;
+	g->pos = 0;
+}
+
 uint64_t exs_target_gen_total(const struct exs_target_gen *g)
 {
-	uint64_t total = 0;
+	uint64_t total = 0, index = 0;
 
 	if (g->in)
 		return 0;
@@ -245,12 +256,15 @@ uint64_t exs_target_gen_total(const struct exs_target_gen *g)
 		struct exs_target_spec s;
 		uint64_t c;
 
-		if (exs_target_spec_parse(g->args[i], strlen(g->args[i]), &s, NULL))
+		if (exs_target_spec_parse(g->args[i], strlen(g->args[i]), &s, NULL)) {
+			index++; /* a bad target takes its place in the stream */
 			continue;
+		}
 		c = exs_target_spec_count(&s);
-		if (c == UINT64_MAX || total > UINT64_MAX - c)
+		if (c == UINT64_MAX || index > UINT64_MAX - c)
 			return 0;
-		total += c;
+		total += exs_shard_count(&g->shard, index, c);
+		index += c;
 	}
 	return total;
 }
@@ -291,16 +305,9 @@ static void emit_addr(struct exs_target_gen *g, struct exs_target *t)
 		addr_inc(g->addr, v6 ? 16 : 4);
 }
 
-static int start_spec(struct exs_target_gen *g, const struct exs_target_spec *s,
-                      struct exs_target *t)
+/* Fills t from a single-host spec (a name or an address). */
+static int start_spec(const struct exs_target_spec *s, struct exs_target *t)
 {
-	if (s->kind == EXS_TARGET_CIDR4 || s->kind == EXS_TARGET_CIDR6) {
-		g->cur = *s;
-		memcpy(g->addr, s->addr, sizeof(g->addr));
-		g->walking = true;
-		emit_addr(g, t);
-		return 1;
-	}
 	memset(t, 0, sizeof(*t));
 	snprintf(t->host, sizeof(t->host), "%s", s->host);
 	t->port = s->port;
@@ -309,20 +316,34 @@ static int start_spec(struct exs_target_gen *g, const struct exs_target_spec *s,
 	return 1;
 }
 
-int exs_target_gen_next(struct exs_target_gen *g, struct exs_target *t, struct exs_error *err)
+/* Moves past the current address of the block being walked without
+ * formatting it (a target of another shard). */
+static void skip_addr(struct exs_target_gen *g)
 {
-	struct exs_target_spec s;
+	if (addr_is_last(g->addr, &g->cur))
+		g->walking = false;
+	else
+		addr_inc(g->addr, g->cur.kind == EXS_TARGET_CIDR6 ? 16 : 4);
+}
 
-	if (g->walking) {
-		emit_addr(g, t);
-		return 1;
-	}
+/* True when the next target of the stream is ours; counts it either way. */
+static bool take(struct exs_target_gen *g)
+{
+	bool mine = g->shard.n == 0 || g->pos == g->shard.k - 1;
+
+	if (g->shard.n > 0)
+		g->pos = (g->pos + 1) % g->shard.n;
+	return mine;
+}
+
+/* The next spec of the arguments, then of the input: 1, 0 at the end, -1 on
+ * a bad spec (err set). */
+static int next_spec(struct exs_target_gen *g, struct exs_target_spec *s, struct exs_error *err)
+{
 	if (g->next_arg < g->nargs) {
 		const char *a = g->args[g->next_arg++];
 
-		if (exs_target_spec_parse(a, strlen(a), &s, err))
-			return -1;
-		return start_spec(g, &s, t);
+		return exs_target_spec_parse(a, strlen(a), s, err) ? -1 : 1;
 	}
 	while (g->in) {
 		ssize_t n = getline(&g->line, &g->line_cap, g->in);
@@ -336,7 +357,7 @@ int exs_target_gen_next(struct exs_target_gen *g, struct exs_target *t, struct e
 				if (g->own_in)
 					fclose(g->in);
 				g->in = NULL;
-				return -1;
+				return -2;
 			}
 			return 0;
 		}
@@ -351,7 +372,7 @@ int exs_target_gen_next(struct exs_target_gen *g, struct exs_target *t, struct e
 		}
 		if (len == 0 || *p == '#')
 			continue;
-		if (exs_target_spec_parse(p, len, &s, err)) {
+		if (exs_target_spec_parse(p, len, s, err)) {
 			struct exs_error e2;
 
 			exs_error_set(&e2, "%s:%lu: %s", g->input_name, g->lineno,
@@ -360,7 +381,42 @@ int exs_target_gen_next(struct exs_target_gen *g, struct exs_target *t, struct e
 				*err = e2;
 			return -1;
 		}
-		return start_spec(g, &s, t);
+		return 1;
 	}
 	return 0;
+}
+
+int exs_target_gen_next(struct exs_target_gen *g, struct exs_target *t, struct exs_error *err)
+{
+	struct exs_target_spec s;
+	int rc;
+
+	for (;;) {
+		if (g->walking) {
+			if (take(g)) {
+				emit_addr(g, t);
+				return 1;
+			}
+			skip_addr(g);
+			continue;
+		}
+		rc = next_spec(g, &s, err);
+		if (rc == 0)
+			return 0;
+		if (rc == -2)
+			return -1; /* a read error is every shard's problem */
+		if (rc < 0) {
+			if (take(g))
+				return -1;
+			continue; /* another shard reports it */
+		}
+		if (s.kind == EXS_TARGET_CIDR4 || s.kind == EXS_TARGET_CIDR6) {
+			g->cur = s;
+			memcpy(g->addr, s.addr, sizeof(g->addr));
+			g->walking = true;
+			continue;
+		}
+		if (take(g))
+			return start_spec(&s, t);
+	}
 }
