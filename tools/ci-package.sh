@@ -32,6 +32,20 @@ for t in exchange-builds.tsv exchange-cves.tsv; do
 	echo "$v" | grep -q "table: /usr/share/exscan/$t, " ||
 		{ bad=1; say "--version does not name /usr/share/exscan/$t"; }
 done
+for r in webshells.yar exchange.yar; do
+	echo "$v" | grep -qx "rules: /usr/share/exscan/$r" ||
+		{ bad=1; say "--version does not name /usr/share/exscan/$r"; }
+done
+# a lab scan with the installed binary, rules and tables: a patched but
+# compromised image and a clean one
+tests/lab/make-lab.sh "$out/lab" >/dev/null
+/usr/bin/exscan scan --no-rules-cache --format json -o "$out/lab.json" \
+	--fs "$out/lab/patched-pwned" --host pwned --fs "$out/lab/clean-se" --host clean 2>"$out/lab.err"
+rc=$?
+[ $rc -eq 1 ] || { bad=1; say "installed exscan scan of the lab exited $rc, want 1"; cat "$out/lab.err"; }
+python3 -c 'import json,sys; v={h["host"]: h["verdict"] for h in json.load(open(sys.argv[1]))["hosts"]}; sys.exit(v != {"pwned": "compromised", "clean": "clean"})' \
+	"$out/lab.json" || { bad=1; say "installed exscan scan gave the wrong lab verdicts"; }
+say "installed exscan scan of the lab: pwned compromised, clean clean"
 /usr/bin/exscan builds 15.1.2176.2 >"$out/builds.txt" 2>&1
 rc=$?
 sed 's/^/  /' "$out/builds.txt" | head -12

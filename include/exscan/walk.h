@@ -34,6 +34,8 @@ struct exs_walk_options {
 	bool cross_fs;            /* descend into other file systems */
 	bool no_logs;             /* do not hand log files to the log readers */
 	bool no_builtin_rules;    /* only --rules */
+	const char *builtin_dir;  /* read webshells.yar/exchange.yar here (installed copies);
+	                           * NULL or a missing file: the copies built into the binary */
 	bool no_cache;            /* neither read nor write the compiled-rules cache */
 	const char *exchange_dir; /* --exchange-dir, relative to the root or absolute */
 	const char *host;         /* --host NAME */

@@ -71,6 +71,7 @@ void exs_cli_print_help(FILE *fp)
 
 int exs_cli_print_version(FILE *fp, const struct exs_config *cfg)
 {
+	static const char *const rule_files[] = {"webshells.yar", "exchange.yar"};
 	struct exs_error err = {{0}};
 	const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
 	int mv = magic_version();
@@ -89,6 +90,15 @@ int exs_cli_print_version(FILE *fp, const struct exs_config *cfg)
 	fprintf(fp, "build table: %s, %zu builds, newest release %s\n", exs_kb_builds_source(kb),
 	        exs_kb_build_count(kb), exs_kb_newest_date(kb));
 	fprintf(fp, "cve table: %s, %zu CVEs\n", exs_kb_cves_source(kb), exs_kb_cve_count(kb));
+	for (size_t i = 0; i < sizeof(rule_files) / sizeof(rule_files[0]); i++) {
+		char *path = cfg->walk.builtin_dir ? exs_cli_data_file(rule_files[i]) : NULL;
+
+		if (path)
+			fprintf(fp, "rules: %s\n", path);
+		else
+			fprintf(fp, "rules: built-in %s\n", rule_files[i]);
+		free(path);
+	}
 	exs_kb_free(kb);
 	return EXS_EXIT_OK;
 }

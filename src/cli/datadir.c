@@ -42,5 +42,8 @@ int exs_cli_default_tables(struct exs_config *cfg, struct exs_error *err)
 		cfg->data.cves_path = exs_cli_data_file("exchange-cves.tsv");
 		cfg->cves_path = cfg->data.cves_path;
 	}
+	/* the YARA rules: the engine reads each installed file that exists and
+	 * falls back to the built-in copy of the others */
+	cfg->walk.builtin_dir = exs_cli_datadir();
 	return 0;
 }

@@ -340,8 +340,27 @@ static int compile_rules(struct exs_walk_engine *e, const struct exs_walk_option
 
 	if (!o->no_builtin_rules) {
 		for (size_t i = 0; i < sizeof(builtin_rules) / sizeof(builtin_rules[0]); i++) {
-			char *t = strdup(builtin_rules[i].text);
+			char path[4096];
+			size_t len = 0;
+			char *t = NULL;
 
+			/* the installed copy first (a distribution may update it), else the
+			 * one built in */
+			if (o->builtin_dir &&
+			    snprintf(path, sizeof(path), "%s/%s", o->builtin_dir,
+			             builtin_rules[i].name) < (int)sizeof(path) &&
+			    access(path, R_OK) == 0) {
+				t = slurp(path, 64u << 20, &len, err);
+				if (!t)
+					goto out;
+				if (sources_add(&srcs, path, t, len)) {
+					free(t);
+					exs_error_set(err, "out of memory");
+					goto out;
+				}
+				continue;
+			}
+			t = strdup(builtin_rules[i].text);
 			if (!t || sources_add(&srcs, builtin_rules[i].name, t, strlen(t))) {
 				free(t);
 				exs_error_set(err, "out of memory");

@@ -57,4 +57,31 @@ EXSCAN_DATADIR="$TMP/data" run "$EXSCAN" --version
 grep -q "^build table: built-in" "$TMP/out"
 tap_ok $? "a directory in place of a table is not read" "$(cat "$TMP/out" "$TMP/err")"
 
+# the YARA rules follow the installed layout too, file by file
+mkdir -p "$TMP/rules-data" "$TMP/tree/inetpub/wwwroot"
+cat >"$TMP/rules-data/webshells.yar" <<'YAR'
+rule installed_marker_rule
+{
+	meta:
+		score = 90
+		family = "installed copy"
+		description = "proves the installed rules file is read"
+		reference = "test"
+	strings:
+		$m = "exscan-installed-rules-marker"
+	condition:
+		$m
+}
+YAR
+printf '<%%@ Page Language="C#" %%>exscan-installed-rules-marker\n' >"$TMP/tree/inetpub/wwwroot/page.aspx"
+EXSCAN_DATADIR="$TMP/rules-data" run "$EXSCAN" --version
+grep -qF "rules: $TMP/rules-data/webshells.yar" "$TMP/out" && grep -q "^rules: built-in exchange.yar" "$TMP/out"
+tap_ok $? "--version names the installed rules file and the built-in fallback" "$(cat "$TMP/out")"
+EXSCAN_DATADIR="$TMP/rules-data" XDG_CACHE_HOME="$TMP/cache" run "$EXSCAN" walk --format json "$TMP/tree"
+json_check "walk uses the installed rules file" \
+	"any(f['rule'] == 'installed_marker_rule' for f in d['hosts'][0]['findings'])"
+EXSCAN_DATADIR=/nonexistent XDG_CACHE_HOME="$TMP/cache" run "$EXSCAN" walk --format json "$TMP/tree"
+json_check "and the built-in rules without it" \
+	"not any(f['rule'] == 'installed_marker_rule' for f in d['hosts'][0]['findings'])"
+
 tap_done
