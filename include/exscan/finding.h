@@ -9,6 +9,7 @@
 #ifndef EXSCAN_FINDING_H
 #define EXSCAN_FINDING_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -76,6 +77,11 @@ const char *exs_finding_kind_name(enum exs_finding_kind k);
 void exs_finding_release(struct exs_finding *f);
 void exs_findings_init(struct exs_findings *l);
 void exs_findings_release(struct exs_findings *l);
+/* Adds a finding of kind "error" for `path` with a formatted description.
+ * Returns 0, or -1 when out of memory (nothing added). */
+int exs_findings_push_errorv(struct exs_findings *l, const char *path, const char *fmt, va_list ap)
+        __attribute__((format(printf, 3, 0)));
+
 /* Moves *f into the list (f is zeroed). Returns 0 or -1 (out of memory; f released). */
 int exs_findings_push(struct exs_findings *l, struct exs_finding *f);
 

@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,4 +81,20 @@ int exs_findings_push(struct exs_findings *l, struct exs_finding *f)
 	l->items[l->n++] = *f;
 	memset(f, 0, sizeof(*f));
 	return 0;
+}
+
+int exs_findings_push_errorv(struct exs_findings *l, const char *path, const char *fmt, va_list ap)
+{
+	struct exs_finding f;
+
+	memset(&f, 0, sizeof(f));
+	f.kind = EXS_FINDING_ERROR;
+	if (vasprintf(&f.description, fmt, ap) < 0)
+		f.description = NULL;
+	f.path = strdup(path);
+	if (!f.path || !f.description) {
+		exs_finding_release(&f);
+		return -1;
+	}
+	return exs_findings_push(l, &f);
 }

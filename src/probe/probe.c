@@ -604,6 +604,20 @@ static void build_checks(struct engine *e, struct host *h)
 	}
 }
 
+/* Frees what a host's result and transfers hold (the slot itself is reused). */
+static void host_release_data(struct host *h)
+{
+	if (h->r.assessed)
+		exs_assessment_release(&h->r.assessment);
+	exs_ntlm_info_release(&h->r.ntlm);
+	exs_tls_facts_release(&h->r.tls);
+	exs_buf_release(&h->hdr);
+	exs_buf_release(&h->body);
+	curl_slist_free_all(h->connect_to);
+	curl_slist_free_all(h->req_headers);
+	h->connect_to = h->req_headers = NULL;
+}
+
 static void finish_host(struct engine *e, struct host *h)
 {
 	struct exs_error err = {{0}};
@@ -624,15 +638,7 @@ static void finish_host(struct engine *e, struct host *h)
 		e->stats->exchange++;
 	if (e->on_host && e->on_host(&h->r, e->ud))
 		e->stop = true;
-	if (h->r.assessed)
-		exs_assessment_release(&h->r.assessment);
-	exs_ntlm_info_release(&h->r.ntlm);
-	exs_tls_facts_release(&h->r.tls);
-	exs_buf_release(&h->hdr);
-	exs_buf_release(&h->body);
-	curl_slist_free_all(h->connect_to);
-	curl_slist_free_all(h->req_headers);
-	h->connect_to = h->req_headers = NULL;
+	host_release_data(h);
 }
 
 static void describe_failure(struct host *h, CURLcode code)
@@ -864,14 +870,7 @@ out:
 	/* hosts still in flight (the callback asked to stop) */
 	for (struct host *h = e.active; h; h = h->next_active) {
 		curl_multi_remove_handle(e.multi, h->easy);
-		if (h->r.assessed)
-			exs_assessment_release(&h->r.assessment);
-		exs_ntlm_info_release(&h->r.ntlm);
-		exs_tls_facts_release(&h->r.tls);
-		exs_buf_release(&h->hdr);
-		exs_buf_release(&h->body);
-		curl_slist_free_all(h->connect_to);
-		curl_slist_free_all(h->req_headers);
+		host_release_data(h);
 	}
 	if (pool)
 		for (int i = 0; i < conc; i++)

@@ -80,23 +80,12 @@ static struct exs_finding *new_finding(struct exs_worker *w, enum exs_finding_ki
 
 void exs_worker_error(struct exs_worker *w, const char *relpath, const char *fmt, ...)
 {
-	struct exs_finding f;
 	va_list ap;
-	char *msg = NULL;
 
-	memset(&f, 0, sizeof(f));
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
+	exs_findings_push_errorv(&w->findings, relpath, fmt, ap);
 	va_end(ap);
-	f.kind = EXS_FINDING_ERROR;
-	f.path = strdup(relpath);
-	f.description = msg;
 	w->stats.errors++;
-	if (f.path)
-		exs_findings_push(&w->findings, &f);
-	else
-		exs_finding_release(&f);
 }
 
 static char *meta_string(const YR_RULE *rule, const char *id)

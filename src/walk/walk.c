@@ -196,20 +196,12 @@ static void walk_error(struct walk_ctx *ctx, const char *relpath, const char *fm
 
 static void walk_error(struct walk_ctx *ctx, const char *relpath, const char *fmt, ...)
 {
-	struct exs_finding f;
 	va_list ap;
-	char *msg = NULL;
 
-	memset(&f, 0, sizeof(f));
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
+	exs_findings_push_errorv(&ctx->findings, *relpath ? relpath : ".", fmt, ap);
 	va_end(ap);
-	f.kind = EXS_FINDING_ERROR;
-	f.path = strdup(*relpath ? relpath : ".");
-	f.description = msg;
 	ctx->stats.errors++;
-	exs_findings_push(&ctx->findings, &f);
 }
 
 static bool is_web_dir(const struct walk_ctx *ctx, const char *relpath)

@@ -74,12 +74,7 @@ tap_ok $? "walk: a shard without a root prints nothing, exits 0 and leaves an em
 	"rc $RC $(cat "$TMP/err")"
 
 # ---- scan: the lab in 3 shards, merged by report == one unsharded scan
-LAB=${EXSCAN_LAB:?EXSCAN_LAB must name the exlab binary}
-"$LAB" -f "$TMP/port" 2>"$TMP/lab.err" &
-LAB_PID=$!
-trap 'kill $LAB_PID 2>/dev/null; wait $LAB_PID 2>/dev/null; rm -rf "$TMP"' EXIT
-for _ in $(seq 100); do [ -s "$TMP/port" ] && break; sleep 0.05; done
-P=$(cat "$TMP/port")
+lab_start
 HOSTS="ex2013.lab.example 127.0.1.1 -
 ex2016a.lab.example 127.0.1.2 vuln-2016
 ex2016b.lab.example 127.0.1.3 proxyshell-pwned

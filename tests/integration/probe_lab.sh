@@ -4,17 +4,7 @@
 # every hostile case ending in a clear per-host error while the scan goes on.
 . "$(dirname "$0")/tap.sh"
 
-LAB=${EXSCAN_LAB:?EXSCAN_LAB must name the exlab binary}
-"$LAB" -f "$TMP/port" 2>"$TMP/lab.err" &
-LAB_PID=$!
-trap 'kill $LAB_PID 2>/dev/null; wait $LAB_PID 2>/dev/null; rm -rf "$TMP"' EXIT
-for _ in $(seq 100); do [ -s "$TMP/port" ] && break; sleep 0.05; done
-P=$(cat "$TMP/port" 2>/dev/null)
-if [ -z "$P" ]; then
-	tap_ok 1 "the lab server starts" "$(cat "$TMP/lab.err")"
-	tap_done
-	exit 1
-fi
+lab_start
 
 # Batched JSON checks (one python run for many assertions on $TMP/out):
 # batch DESCRIPTION EXPR ... then batch_run.

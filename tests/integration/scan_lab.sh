@@ -4,13 +4,8 @@
 # demo script the README names.
 . "$(dirname "$0")/tap.sh"
 
-LAB=${EXSCAN_LAB:?EXSCAN_LAB must name the exlab binary}
 "$EXSCAN_SRCDIR/tests/lab/make-lab.sh" "$TMP/img" >/dev/null
-"$LAB" -f "$TMP/port" 2>"$TMP/lab.err" &
-LAB_PID=$!
-trap 'kill $LAB_PID 2>/dev/null; wait $LAB_PID 2>/dev/null; rm -rf "$TMP"' EXIT
-for _ in $(seq 100); do [ -s "$TMP/port" ] && break; sleep 0.05; done
-P=$(cat "$TMP/port")
+lab_start
 
 # name address [image]
 HOSTS="ex2013.lab.example 127.0.1.1 -

@@ -52,6 +52,24 @@ PY
 	tap_ok $? "$1" "$msg"
 }
 
+# lab_start: starts the emulated Exchange server (tests/lab/exlab, named by
+# EXSCAN_LAB) on a free loopback port, sets LAB_PID and P (the port), stops it
+# on exit. When it does not come up: one failed test point and exit 1.
+lab_start() {
+	local lab=${EXSCAN_LAB:?EXSCAN_LAB must name the exlab binary}
+
+	"$lab" -f "$TMP/port" 2>"$TMP/lab.err" &
+	LAB_PID=$!
+	trap 'kill $LAB_PID 2>/dev/null; wait $LAB_PID 2>/dev/null; rm -rf "$TMP"' EXIT
+	for _ in $(seq 100); do [ -s "$TMP/port" ] && break; sleep 0.05; done
+	P=$(cat "$TMP/port" 2>/dev/null)
+	if [ -z "$P" ]; then
+		tap_ok 1 "the lab server starts" "$(cat "$TMP/lab.err")"
+		tap_done
+		exit 1
+	fi
+}
+
 tap_done() {
 	echo "1..$TAP_N"
 	[ "$TAP_FAILED" -eq 0 ]
