@@ -30,13 +30,14 @@
 struct exs_probe_options {
 	const char *input;       /* -i FILE or "-" for stdin; NULL: arguments only */
 	int concurrency;         /* hosts in flight */
+	int threads;             /* worker threads sharing them; 0: one per core (at most 8) */
 	double rate;             /* new hosts per second; 0: unlimited */
 	long timeout_ms;         /* per request */
 	long connect_timeout_ms; /* TCP + TLS handshake */
 	long host_timeout_ms;    /* whole host */
 	int retries;             /* extra attempts after a failed connect */
 	bool active_checks;      /* false: --no-active-checks */
-	bool tls_verify;         /* reject invalid certificates (an error per host) */
+	bool tls_verify;         /* reject untrusted certificates too (no fingerprint then) */
 	const char *sni;         /* --sni NAME: SNI and Host when scanning an address */
 	const char *proxy;       /* --proxy URL; NULL: libcurl's environment variables */
 	const char *resolve[EXS_PROBE_MAX_RESOLVE]; /* HOST:PORT:ADDRESS */
@@ -178,6 +179,7 @@ struct exs_tls_facts {
 	size_t n_sans;
 	char not_before[32], not_after[32]; /* ISO 8601 UTC */
 	bool expired, not_yet_valid, self_signed, name_match;
+	bool bad_signature; /* self-issued, but its signature does not verify with its own key */
 	char key_type[16];
 	int key_bits;
 	char sha256[65];
@@ -216,9 +218,12 @@ struct exs_probe_stats {
 	double elapsed_s;
 };
 
-/* Called once per finished host, in the order hosts finish. Non-zero stops the scan. */
+/* Called once per finished host, in the order hosts finish, from any worker
+ * thread but never two at once (the engine holds a lock). Non-zero stops the
+ * scan. */
 typedef int (*exs_probe_host_fn)(const struct exs_probe_result *r, void *ud);
-/* Called about 4 times a second when options->progress is set. */
+/* Called about 4 times a second when options->progress is set, under the
+ * same lock as exs_probe_host_fn. */
 typedef void (*exs_probe_progress_fn)(const struct exs_probe_stats *s, void *ud);
 
 /* Scans every target of gen. kb is borrowed (read-only). Returns 0 when the

@@ -15,6 +15,7 @@
 enum {
 	OPT_INPUT = EXS_OPT_COMMAND_BASE,
 	OPT_CONCURRENCY,
+	OPT_JOBS,
 	OPT_RATE,
 	OPT_TIMEOUT,
 	OPT_CONNECT_TIMEOUT,
@@ -33,6 +34,8 @@ static const struct exs_option probe_options[] = {
         {"input", 'i', "FILE", "read targets from FILE, one per line ('-': standard input)",
          OPT_INPUT},
         {"concurrency", 'c', "N", "hosts scanned at once (default 256)", OPT_CONCURRENCY},
+        {"jobs", 'j', "N",
+         "worker threads sharing the hosts in flight (default: one per CPU, at most 8)", OPT_JOBS},
         {"rate", 0, "HOSTS_PER_S", "start at most this many hosts a second (default: no limit)",
          OPT_RATE},
         {"timeout", 0, "SECONDS", "time limit of one request (default 5)", OPT_TIMEOUT},
@@ -109,6 +112,11 @@ static int probe_set_option(struct exs_config *cfg, int id, const char *arg, str
 		if (parse_count(arg, "--concurrency", 1, 100000, &v, err))
 			return -1;
 		o->concurrency = (int)v;
+		return 0;
+	case OPT_JOBS:
+		if (parse_count(arg, "--jobs", 1, 256, &v, err))
+			return -1;
+		o->threads = (int)v;
 		return 0;
 	case OPT_RATE: {
 		char *end;

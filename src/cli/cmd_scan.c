@@ -78,7 +78,8 @@ static const struct exs_option scan_options[] = {
         {"tls-verify", 0, NULL, "probe: treat an invalid certificate as an error",
          OPT_B_TLS_VERIFY},
         {"no-progress", 0, NULL, "probe: no progress line on a terminal", OPT_B_NO_PROGRESS},
-        {"jobs", 'j', "N", "walk: N worker threads (default: one per CPU)", OPT_B_JOBS},
+        {"jobs", 'j', "N", "probe and walk: N worker threads each (default: one per CPU)",
+         OPT_B_JOBS},
         {"rules", 0, "FILE|DIR", "walk: also use these YARA rules (repeatable)", OPT_B_RULES},
         {"no-builtin-rules", 0, NULL, "walk: do not use exscan's built-in rules",
          OPT_B_NO_BUILTIN_RULES},
@@ -113,10 +114,23 @@ static int forward_option(struct exs_config *cfg, const char *name, const char *
 	const char *own_name = strcmp(name, "file-timeout") == 0 ? "timeout" : name;
 	size_t first = strcmp(name, "file-timeout") == 0 ? 1 : 0;
 
-	for (size_t c = first; c < sizeof(owners) / sizeof(owners[0]); c++)
-		for (const struct exs_option *o = owners[c]->options; o->name; o++)
-			if (strcmp(o->name, own_name) == 0 && o->id >= EXS_OPT_COMMAND_BASE)
-				return owners[c]->set_option(cfg, o->id, arg, err);
+	bool owned = false;
+
+	/* --jobs belongs to both; every other option to the first owner */
+	for (size_t c = first; c < sizeof(owners) / sizeof(owners[0]); c++) {
+		for (const struct exs_option *o = owners[c]->options; o->name; o++) {
+			if (strcmp(o->name, own_name) != 0 || o->id < EXS_OPT_COMMAND_BASE)
+				continue;
+			if (owners[c]->set_option(cfg, o->id, arg, err))
+				return -1;
+			owned = true;
+			break;
+		}
+		if (owned && strcmp(name, "jobs") != 0)
+			return 0;
+	}
+	if (owned)
+		return 0;
 	return exs_error_set(err, "exscan scan: option --%s has no owner (a bug)", name);
 }
 

@@ -1,13 +1,18 @@
-/* The probe engine: one libcurl multi handle kept topped up to the
- * concurrency cap (in the manner of curl's parallel transfers), a per-host
- * state machine issuing that host's requests one after another over one
- * kept-alive connection, each transfer's host found through CURLOPT_PRIVATE. */
+/* The probe engine: libcurl multi handles kept topped up to the concurrency
+ * cap (in the manner of curl's parallel transfers), one per worker thread so
+ * that TLS work uses every core.  A per-host state machine sends the host's
+ * requests one after another over one kept-alive connection, or all at once
+ * when the host answers slowly; each transfer is found through
+ * CURLOPT_PRIVATE. */
 #include <curl/curl.h>
 #include <openssl/ssl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "exscan/buf.h"
 #include "exscan/probe.h"
@@ -63,38 +68,81 @@ enum step {
 	STEP_DONE,
 };
 
-struct host {
-	struct exs_probe_result r;
-	CURL *easy;
-	struct curl_slist *connect_to, *req_headers;
+/* The /owa/ chain's connection plus up to three requests in parallel. */
+#define XFERS_PER_HOST 4
+/* A response this slow makes the host's remaining requests go out at once,
+ * each on its own connection: a slow server then costs one more round trip,
+ * not one per request.  Fast servers keep one kept-alive connection. */
+#define SLOW_RESPONSE_S 0.75
+#define MAX_THREADS 8
+
+struct host;
+
+/* One request: a libcurl easy handle and what its response gave. */
+struct xfer {
+	struct host *h;
+	CURL *easy; /* created on first use, kept with the slot */
+	bool ready; /* easy handle set up for the current host */
+	bool busy;  /* added to the multi handle */
 	enum step step;
-	int redirects, attempt;
 	char path[1024];
-	char base[320]; /* https://name:port */
 	struct exs_buf hdr, body;
-	bool hdr_overflow;
+	bool hdr_overflow, calc_seen;
 	long status;
+	double started;
 	char location[1024];
 	char calc_be[256];
-	char www_ntlm[NTLM_B64_MAX];
-	bool ntlm_seen, calc_seen;
-	double started;
-	struct host *next_active;
+	struct curl_slist *req_headers;
 	char errbuf[CURL_ERROR_SIZE];
 };
 
-struct engine {
+struct host {
+	struct exs_probe_result r;
+	struct curl_slist *connect_to;
+	struct xfer x[XFERS_PER_HOST];
+	int n_busy;
+	enum step queue[4]; /* requests still to send after the /owa/ chain */
+	int n_queue;
+	int redirects, attempt;
+	bool failed; /* a request failed or time ran out: send nothing more */
+	bool ntlm_seen;
+	char base[320]; /* https://name:port */
+	char www_ntlm[NTLM_B64_MAX];
+	double started;
+	struct host *next_active;
+};
+
+/* What the worker threads share; everything but `stop` is under `lock`. */
+struct shared {
+	pthread_mutex_t lock;
 	const struct exs_probe_options *o;
 	const struct exs_kb *kb;
 	time_t now;
-	CURLM *multi;
-	struct curl_slist *resolve;
-	struct host *active;
-	int n_active;
+	struct exs_target_gen *gen;
+	bool gen_done;
+	atomic_bool stop;
+	uint64_t started;
+	double t0, last_progress;
 	struct exs_probe_stats *stats;
 	exs_probe_host_fn on_host;
+	exs_probe_progress_fn on_progress;
 	void *ud;
-	bool stop;
+	struct exs_probe_result bad; /* a bad target spec, reported under lock */
+};
+
+/* One worker: its own multi handle and its share of the --concurrency slots. */
+struct engine {
+	struct shared *s;
+	const struct exs_probe_options *o;
+	int slots;
+	CURLM *multi;
+	struct curl_slist *resolve;
+	struct host *pool, *active, *free_list;
+	int n_active;
+	pthread_t thread;
+	bool thread_started;
+	struct exs_error err;
+	int rc;
 };
 
 static double now_s(void)
@@ -125,14 +173,15 @@ static void copy_value(char *dst, size_t cap, const char *v, size_t n)
 	dst[n] = '\0';
 }
 
-static void grab_tls(struct host *h)
+static void grab_tls(struct xfer *x)
 {
+	struct host *h = x->h;
 	const struct curl_tlssessioninfo *ti = NULL;
 	SSL *ssl;
 	X509 *cert;
 	const char *name;
 
-	if (h->r.tls.present || curl_easy_getinfo(h->easy, CURLINFO_TLS_SSL_PTR, &ti) != CURLE_OK ||
+	if (h->r.tls.present || curl_easy_getinfo(x->easy, CURLINFO_TLS_SSL_PTR, &ti) != CURLE_OK ||
 	    !ti || ti->backend != CURLSSLBACKEND_OPENSSL || !ti->internals)
 		return;
 	ssl = ti->internals;
@@ -151,20 +200,21 @@ static void grab_tls(struct host *h)
 
 static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
 {
-	struct host *h = ud;
+	struct xfer *x = ud;
+	struct host *h = x->h;
 	size_t n = size * nmemb;
 	const char *v;
 	size_t vn;
 
-	grab_tls(h);
-	if (exs_buf_append(&h->hdr, p, n)) {
-		h->hdr_overflow = true;
+	grab_tls(x);
+	if (exs_buf_append(&x->hdr, p, n)) {
+		x->hdr_overflow = true;
 		return 0; /* aborts the transfer */
 	}
 	if (n >= 5 && strncmp(p, "HTTP/", 5) == 0) {
 		/* a new response (after 100 Continue): forget the previous one's headers */
-		h->location[0] = h->calc_be[0] = '\0';
-		h->calc_seen = false;
+		x->location[0] = x->calc_be[0] = '\0';
+		x->calc_seen = false;
 		return n;
 	}
 	if (exs_fp_header_value(p, n, "X-OWA-Version", &v, &vn) == 0) {
@@ -175,12 +225,13 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
 		if (!h->r.fe_server[0])
 			copy_value(h->r.fe_server, sizeof(h->r.fe_server), v, vn);
 	} else if (exs_fp_header_value(p, n, "Location", &v, &vn) == 0) {
-		copy_value(h->location, sizeof(h->location), v, vn);
+		copy_value(x->location, sizeof(x->location), v, vn);
 	} else if (exs_fp_header_value(p, n, "X-CalculatedBETarget", &v, &vn) == 0) {
-		h->calc_seen = true;
-		copy_value(h->calc_be, sizeof(h->calc_be), v, vn);
+		x->calc_seen = true;
+		copy_value(x->calc_be, sizeof(x->calc_be), v, vn);
 	} else if (exs_fp_header_value(p, n, "WWW-Authenticate", &v, &vn) == 0) {
-		if (vn > 5 && strncasecmp(v, "NTLM ", 5) == 0 && !h->ntlm_seen) {
+		if (x->step == STEP_NTLM && vn > 5 && strncasecmp(v, "NTLM ", 5) == 0 &&
+		    !h->ntlm_seen) {
 			h->ntlm_seen = true;
 			copy_value(h->www_ntlm, sizeof(h->www_ntlm), v, vn);
 		}
@@ -194,11 +245,11 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
 
 static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
 {
-	struct host *h = ud;
-	size_t n = size * nmemb, room = MAX_BODY_BYTES - h->body.len;
+	struct xfer *x = ud;
+	size_t n = size * nmemb, room = MAX_BODY_BYTES - x->body.len;
 
 	/* keep the start of the page; the rest is read and dropped */
-	exs_buf_append(&h->body, p, n < room ? n : room);
+	exs_buf_append(&x->body, p, n < room ? n : room);
 	return n;
 }
 
@@ -207,108 +258,21 @@ static bool ci_contains(const char *s, const char *needle)
 	return strcasestr(s, needle) != NULL;
 }
 
-/* Prepares and adds the request of h->step. */
-static int issue(struct engine *e, struct host *h)
-{
-	char url[1536];
-
-	exs_buf_reset(&h->hdr);
-	exs_buf_reset(&h->body);
-	h->hdr_overflow = false;
-	h->status = 0;
-	h->location[0] = h->calc_be[0] = '\0';
-	h->calc_seen = h->ntlm_seen = false;
-	h->errbuf[0] = '\0';
-	curl_slist_free_all(h->req_headers);
-	h->req_headers = NULL;
-
-	switch (h->step) {
-	case STEP_OWA:
-		snprintf(h->path, sizeof(h->path), "/owa/");
-		break;
-	case STEP_MANIFEST:
-		snprintf(h->path, sizeof(h->path), "%s", MANIFEST_PATH);
-		break;
-	case STEP_NTLM: {
-		char auth[128];
-
-		snprintf(h->path, sizeof(h->path), "%s", NTLM_PATH);
-		snprintf(auth, sizeof(auth), "Authorization: NTLM %s", exs_ntlm_negotiate_b64());
-		h->req_headers = curl_slist_append(NULL, auth);
-		break;
-	}
-	case STEP_PROXYLOGON:
-		snprintf(h->path, sizeof(h->path), "/owa/auth/x.js");
-		h->req_headers = curl_slist_append(NULL, PROXYLOGON_COOKIE);
-		break;
-	case STEP_PROXYSHELL:
-		snprintf(h->path, sizeof(h->path), "%s", PROXYSHELL_PATH);
-		break;
-	default: /* STEP_FOLLOW: h->path set by the caller */
-		break;
-	}
-	/* the host's last request closes its connection: idle connections of
-	 * finished hosts would otherwise sit in the cache (memory, server sockets) */
-	curl_easy_setopt(
-	        h->easy, CURLOPT_FORBID_REUSE,
-	        (h->step == STEP_PROXYSHELL || (h->step == STEP_NTLM && !e->o->active_checks))
-	                ? 1L
-	                : 0L);
-	snprintf(url, sizeof(url), "%s%s", h->base, h->path);
-	curl_easy_setopt(h->easy, CURLOPT_URL, url);
-	curl_easy_setopt(h->easy, CURLOPT_HTTPHEADER, h->req_headers);
-	h->r.requests++;
-	if (curl_multi_add_handle(e->multi, h->easy) != CURLM_OK) {
-		set_error(h, "libcurl refused a transfer for %s", url);
-		return -1;
-	}
-	return 0;
-}
-
-static int host_setup(struct engine *e, struct host *h, const struct exs_target *t)
+/* Options of an easy handle that hold for every request to the host. */
+static void easy_setup(struct engine *e, struct xfer *x)
 {
 	const struct exs_probe_options *o = e->o;
-	char hostpart[300];
-	CURL *c;
+	struct host *h = x->h;
+	CURL *c = x->easy;
 
-	memset(&h->r, 0, sizeof(h->r));
-	exs_buf_init(&h->hdr, MAX_HEADER_BYTES);
-	exs_buf_init(&h->body, MAX_BODY_BYTES);
-	snprintf(h->r.host, sizeof(h->r.host), "%s", t->host);
-	h->r.port = t->port;
-	h->r.sni = t->is_address ? o->sni : NULL;
-	h->r.precision = EXS_PRECISION_NONE;
-	h->step = STEP_OWA;
-	h->redirects = 0;
-	h->attempt = 0;
-	h->connect_to = NULL;
-	h->req_headers = NULL;
-	h->started = now_s();
-	if (t->is_address)
-		copy_value(h->r.address, sizeof(h->r.address), t->host, strlen(t->host));
-	if (t->ipv6)
-		snprintf(hostpart, sizeof(hostpart), "[%s]", t->host);
-	else
-		snprintf(hostpart, sizeof(hostpart), "%s", t->host);
-	if (h->r.sni) {
-		char ct[640];
-
-		/* URL (SNI, Host) names the server; the connection goes to the address */
-		snprintf(h->base, sizeof(h->base), "https://%s:%u", h->r.sni, t->port);
-		snprintf(ct, sizeof(ct), "%s:%u:%s:%u", h->r.sni, t->port, hostpart, t->port);
-		h->connect_to = curl_slist_append(NULL, ct);
-	} else {
-		snprintf(h->base, sizeof(h->base), "https://%s:%u", hostpart, t->port);
-	}
-	c = h->easy;
 	curl_easy_reset(c);
-	curl_easy_setopt(c, CURLOPT_PRIVATE, h);
+	curl_easy_setopt(c, CURLOPT_PRIVATE, x);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, x->errbuf);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, h);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, x);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, h);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, USER_AGENT);
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
@@ -325,7 +289,8 @@ static int host_setup(struct engine *e, struct host *h, const struct exs_target 
 	/* each host resolves once and keeps its connection: a DNS cache of every
 	 * host seen would only grow, and libcurl walks it on each new connection */
 	curl_easy_setopt(c, CURLOPT_DNS_CACHE_TIMEOUT, 0L);
-	/* one connection per host: TLS sessions would never be resumed */
+	/* sessions are cached per easy handle, and each handle connects once
+	 * per host: a cache would never be used */
 	curl_easy_setopt(c, CURLOPT_SSL_SESSIONID_CACHE, 0L);
 	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)16 * 1024 * 1024);
 	if (o->proxy)
@@ -334,19 +299,125 @@ static int host_setup(struct engine *e, struct host *h, const struct exs_target 
 		curl_easy_setopt(c, CURLOPT_RESOLVE, e->resolve);
 	if (h->connect_to)
 		curl_easy_setopt(c, CURLOPT_CONNECT_TO, h->connect_to);
+	x->ready = true;
+}
+
+/* Sends the request of `step` on x.  last: the connection is not used again. */
+static int issue(struct engine *e, struct xfer *x, enum step step, bool last)
+{
+	struct host *h = x->h;
+	char url[1536];
+
+	if (!x->easy && !(x->easy = curl_easy_init())) {
+		set_error(h, "cannot create a libcurl handle: out of memory");
+		return -1;
+	}
+	if (!x->ready)
+		easy_setup(e, x);
+	x->step = step;
+	exs_buf_reset(&x->hdr);
+	exs_buf_reset(&x->body);
+	x->hdr_overflow = x->calc_seen = false;
+	x->status = 0;
+	x->location[0] = x->calc_be[0] = '\0';
+	x->errbuf[0] = '\0';
+	curl_slist_free_all(x->req_headers);
+	x->req_headers = NULL;
+
+	switch (step) {
+	case STEP_OWA:
+		snprintf(x->path, sizeof(x->path), "/owa/");
+		break;
+	case STEP_MANIFEST:
+		snprintf(x->path, sizeof(x->path), "%s", MANIFEST_PATH);
+		break;
+	case STEP_NTLM: {
+		char auth[128];
+
+		snprintf(x->path, sizeof(x->path), "%s", NTLM_PATH);
+		snprintf(auth, sizeof(auth), "Authorization: NTLM %s", exs_ntlm_negotiate_b64());
+		x->req_headers = curl_slist_append(NULL, auth);
+		break;
+	}
+	case STEP_PROXYLOGON:
+		snprintf(x->path, sizeof(x->path), "/owa/auth/x.js");
+		x->req_headers = curl_slist_append(NULL, PROXYLOGON_COOKIE);
+		break;
+	case STEP_PROXYSHELL:
+		snprintf(x->path, sizeof(x->path), "%s", PROXYSHELL_PATH);
+		break;
+	default: /* STEP_FOLLOW: x->path set by the caller */
+		break;
+	}
+	/* a host's last request closes its connection: idle connections of
+	 * finished hosts would otherwise sit in the cache (memory, server sockets) */
+	curl_easy_setopt(x->easy, CURLOPT_FORBID_REUSE, last ? 1L : 0L);
+	snprintf(url, sizeof(url), "%s%s", h->base, x->path);
+	curl_easy_setopt(x->easy, CURLOPT_URL, url);
+	curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->req_headers);
+	h->r.requests++;
+	x->started = now_s();
+	if (curl_multi_add_handle(e->multi, x->easy) != CURLM_OK) {
+		set_error(h, "libcurl refused a transfer for %s", url);
+		return -1;
+	}
+	x->busy = true;
+	h->n_busy++;
 	return 0;
 }
 
-/* Path of a Location value when it stays on the same server, else "". */
+static int host_setup(struct engine *e, struct host *h, const struct exs_target *t)
+{
+	const struct exs_probe_options *o = e->o;
+	char hostpart[300];
+
+	memset(&h->r, 0, sizeof(h->r));
+	snprintf(h->r.host, sizeof(h->r.host), "%s", t->host);
+	h->r.port = t->port;
+	h->r.sni = t->is_address ? o->sni : NULL;
+	h->r.precision = EXS_PRECISION_NONE;
+	h->redirects = h->attempt = h->n_busy = h->n_queue = 0;
+	h->failed = h->ntlm_seen = false;
+	h->www_ntlm[0] = '\0';
+	h->connect_to = NULL;
+	h->started = now_s();
+	for (int i = 0; i < XFERS_PER_HOST; i++) {
+		struct xfer *x = &h->x[i];
+
+		x->h = h;
+		x->ready = x->busy = false;
+		x->req_headers = NULL;
+		exs_buf_init(&x->hdr, MAX_HEADER_BYTES);
+		exs_buf_init(&x->body, MAX_BODY_BYTES);
+	}
+	if (t->is_address)
+		copy_value(h->r.address, sizeof(h->r.address), t->host, strlen(t->host));
+	if (t->ipv6)
+		snprintf(hostpart, sizeof(hostpart), "[%s]", t->host);
+	else
+		snprintf(hostpart, sizeof(hostpart), "%s", t->host);
+	if (h->r.sni) {
+		char ct[640];
+
+		/* URL (SNI, Host) names the server; the connection goes to the address */
+		snprintf(h->base, sizeof(h->base), "https://%s:%u", h->r.sni, t->port);
+		snprintf(ct, sizeof(ct), "%s:%u:%s:%u", h->r.sni, t->port, hostpart, t->port);
+		h->connect_to = curl_slist_append(NULL, ct);
+	} else {
+		snprintf(h->base, sizeof(h->base), "https://%s:%u", hostpart, t->port);
+	}
+	return 0;
+}
+
 /* The path of a Location value, followed on the same connection.  A redirect
  * to another host name (an address scanned while the server redirects to its
  * canonical name) is followed on the same address too: what matters is the
- * page this server serves, and nothing is sent anywhere else. */
-static void same_server_path(const struct host *h, const char *loc, char *out, size_t cap)
+ * page this server serves, and nothing is sent anywhere else.  "" when the
+ * value is not a path or an https URL. */
+static void same_server_path(const char *loc, char *out, size_t cap)
 {
 	const char *p = loc;
 
-	(void)h;
 	out[0] = '\0';
 	if (strncasecmp(p, "https://", 8) == 0) {
 		const char *slash = strchr(p + 8, '/');
@@ -383,12 +454,12 @@ static void decide_exchange(struct host *h)
 	        ((h->r.markers & EXS_OWA_MARK_FESERVER) && (h->r.markers & EXS_OWA_MARK_TITLE));
 }
 
-static void take_page(struct host *h)
+static void take_page(struct host *h, const struct xfer *x)
 {
 	struct exs_version v;
 
-	h->r.markers |= exs_fp_page_markers(h->body.data ? h->body.data : "", h->body.len);
-	if (h->body.len && exs_fp_owa_asset_version(h->body.data, h->body.len, &v) == 0) {
+	h->r.markers |= exs_fp_page_markers(x->body.data ? x->body.data : "", x->body.len);
+	if (x->body.len && exs_fp_owa_asset_version(x->body.data, x->body.len, &v) == 0) {
 		h->r.markers |= EXS_OWA_MARK_ASSET_PATH;
 		if (h->r.precision == EXS_PRECISION_NONE) {
 			h->r.version = v;
@@ -413,135 +484,144 @@ static void take_owa_version(struct host *h)
 	}
 }
 
-/* The step after the /owa/ chain and each later one. */
-static enum step next_step(const struct engine *e, const struct host *h, enum step done)
+/* The requests after the /owa/ chain, independent of each other. */
+static void plan_rest(struct engine *e, struct host *h)
 {
-	switch (done) {
-	case STEP_OWA:
-	case STEP_FOLLOW:
-		if (!h->r.is_exchange)
-			return STEP_DONE;
-		return h->r.precision == EXS_PRECISION_EXACT ? STEP_NTLM : STEP_MANIFEST;
-	case STEP_MANIFEST:
-		return STEP_NTLM;
-	case STEP_NTLM:
-		return e->o->active_checks ? STEP_PROXYLOGON : STEP_DONE;
-	case STEP_PROXYLOGON:
-		return STEP_PROXYSHELL;
-	default:
-		return STEP_DONE;
+	decide_exchange(h);
+	h->n_queue = 0;
+	if (!h->r.is_exchange)
+		return;
+	/* the manifest can only make a CU-level build exact */
+	if (h->r.precision != EXS_PRECISION_EXACT)
+		h->queue[h->n_queue++] = STEP_MANIFEST;
+	h->queue[h->n_queue++] = STEP_NTLM;
+	if (e->o->active_checks) {
+		h->queue[h->n_queue++] = STEP_PROXYLOGON;
+		h->queue[h->n_queue++] = STEP_PROXYSHELL;
 	}
 }
 
-static void process_response(struct engine *e, struct host *h)
+/* A response of the /owa/ chain.  Returns true when x->path is the next page
+ * to follow; otherwise the chain is over and the rest is planned. */
+static bool owa_chain(struct engine *e, struct host *h, struct xfer *x)
+{
+	take_owa_version(h);
+	if (h->r.precision == EXS_PRECISION_EXACT && x->step == STEP_OWA && x->status >= 300 &&
+	    x->status < 400) {
+		/* X-OWA-Version already gave the exact build: the logon page could
+		 * only add a CU-level build, so it is not fetched */
+		plan_rest(e, h);
+		return false;
+	}
+	if (x->status >= 300 && x->status < 400 && x->location[0]) {
+		char path[1024];
+
+		same_server_path(x->location, path, sizeof(path));
+		if (path[0]) {
+			if (++h->redirects > MAX_REDIRECTS) {
+				set_error(h,
+				          "redirect loop: gave up after %d redirects from /owa/ "
+				          "(last to %s)",
+				          MAX_REDIRECTS, x->path);
+				h->failed = true;
+				return false;
+			}
+			snprintf(x->path, sizeof(x->path), "%s", path);
+			return true;
+		}
+	}
+	if (x->status >= 200 && x->status < 300)
+		take_page(h, x);
+	plan_rest(e, h);
+	return false;
+}
+
+static void take_manifest(struct host *h, const struct xfer *x)
+{
+	struct exs_version v;
+
+	if (x->status != 200 || !x->body.len ||
+	    exs_fp_manifest_version(x->body.data, x->body.len, &v) != 0)
+		return;
+	if (h->r.precision == EXS_PRECISION_NONE || h->r.precision == EXS_PRECISION_CU ||
+	    exs_version_cmp3(&v, &h->r.version) == 0) {
+		h->r.version = v;
+		h->r.precision = EXS_PRECISION_EXACT;
+		h->r.build_source = "exporttool-manifest";
+	}
+}
+
+static void take_proxylogon(struct host *h, const struct xfer *x)
 {
 	char ev[512];
+
+	if (x->calc_seen && ci_contains(x->calc_be, "localhost")) {
+		snprintf(ev, sizeof(ev), "HTTP %ld, X-CalculatedBETarget: %s", x->status,
+		         x->calc_be);
+		add_check(h, "CVE-2021-26855", "ProxyLogon", "active", EXS_CHECK_VULNERABLE,
+		          x->status, ev);
+	} else if (x->status == 401 || x->status == 403 || x->status == 407 || x->status == 429 ||
+	           x->status == 503) {
+		snprintf(ev, sizeof(ev),
+		         "HTTP %ld to the cookie check: blocked before Exchange answered",
+		         x->status);
+		add_check(h, "CVE-2021-26855", "ProxyLogon", "active", EXS_CHECK_UNKNOWN, x->status,
+		          ev);
+	} else {
+		snprintf(ev, sizeof(ev), "HTTP %ld, no X-CalculatedBETarget naming localhost",
+		         x->status);
+		add_check(h, "CVE-2021-26855", "ProxyLogon", "active", EXS_CHECK_NOT_VULNERABLE,
+		          x->status, ev);
+	}
+}
+
+static void take_proxyshell(struct host *h, const struct xfer *x)
+{
+	char ev[512];
+
+	if (x->status == 302) {
+		snprintf(ev, sizeof(ev),
+		         "HTTP 302 to autodiscover.json SSRF path (Location: %.300s)", x->location);
+		add_check(h, "CVE-2021-34473", "ProxyShell", "active", EXS_CHECK_VULNERABLE, 302,
+		          ev);
+	} else if (x->status == 400) {
+		add_check(h, "CVE-2021-34473", "ProxyShell", "active", EXS_CHECK_NOT_VULNERABLE,
+		          400, "HTTP 400 to the autodiscover.json SSRF path");
+	} else {
+		snprintf(ev, sizeof(ev),
+		         "HTTP %ld to the autodiscover.json SSRF path: neither 302 nor 400",
+		         x->status);
+		add_check(h, "CVE-2021-34473", "ProxyShell", "active", EXS_CHECK_UNKNOWN, x->status,
+		          ev);
+	}
+}
+
+static void take_response(struct host *h, const struct xfer *x)
+{
 	struct exs_error err = {{0}};
 
-	switch (h->step) {
-	case STEP_OWA:
-	case STEP_FOLLOW:
-		take_owa_version(h);
-		if (h->r.precision == EXS_PRECISION_EXACT && h->step == STEP_OWA &&
-		    h->status >= 300 && h->status < 400) {
-			/* X-OWA-Version already gave the exact build: the logon page could
-			 * only add a CU-level build, so it is not fetched */
-			decide_exchange(h);
-			h->step = next_step(e, h, h->step);
-			return;
-		}
-		if (h->status >= 300 && h->status < 400 && h->location[0]) {
-			char path[1024];
-
-			same_server_path(h, h->location, path, sizeof(path));
-			if (path[0]) {
-				if (++h->redirects > MAX_REDIRECTS) {
-					set_error(
-					        h,
-					        "redirect loop: gave up after %d redirects from /owa/ "
-					        "(last to %s)",
-					        MAX_REDIRECTS, h->path);
-					h->step = STEP_DONE;
-					return;
-				}
-				snprintf(h->path, sizeof(h->path), "%s", path);
-				h->step = STEP_FOLLOW;
-				return;
-			}
-		}
-		if (h->status >= 200 && h->status < 300)
-			take_page(h);
-		decide_exchange(h);
-		h->step = next_step(e, h, h->step);
-		return;
+	switch (x->step) {
 	case STEP_MANIFEST:
-		if (h->status == 200) {
-			struct exs_version v;
-
-			if (h->body.len &&
-			    exs_fp_manifest_version(h->body.data, h->body.len, &v) == 0 &&
-			    (h->r.precision == EXS_PRECISION_NONE ||
-			     exs_version_cmp3(&v, &h->r.version) == 0 ||
-			     h->r.precision == EXS_PRECISION_CU)) {
-				h->r.version = v;
-				h->r.precision = EXS_PRECISION_EXACT;
-				h->r.build_source = "exporttool-manifest";
-			}
-		}
+		take_manifest(h, x);
 		break;
 	case STEP_NTLM:
-		if (h->ntlm_seen) {
-			if (exs_ntlm_decode_header(h->www_ntlm, strlen(h->www_ntlm), &h->r.ntlm,
-			                           &err) == 0)
-				h->r.has_ntlm = true;
-			else
-				set_error(h, "%s answered with a bad NTLM challenge: %s", NTLM_PATH,
-				          err.msg);
-		}
+		if (!h->ntlm_seen)
+			break;
+		if (exs_ntlm_decode_header(h->www_ntlm, strlen(h->www_ntlm), &h->r.ntlm, &err) == 0)
+			h->r.has_ntlm = true;
+		else
+			set_error(h, "%s answered with a bad NTLM challenge: %s", NTLM_PATH,
+			          err.msg);
 		break;
 	case STEP_PROXYLOGON:
-		if (h->calc_seen && ci_contains(h->calc_be, "localhost")) {
-			snprintf(ev, sizeof(ev), "HTTP %ld, X-CalculatedBETarget: %s", h->status,
-			         h->calc_be);
-			add_check(h, "CVE-2021-26855", "ProxyLogon", "active", EXS_CHECK_VULNERABLE,
-			          h->status, ev);
-		} else if (h->status == 401 || h->status == 403 || h->status == 407 ||
-		           h->status == 429 || h->status == 503) {
-			snprintf(ev, sizeof(ev),
-			         "HTTP %ld to the cookie check: blocked before Exchange answered",
-			         h->status);
-			add_check(h, "CVE-2021-26855", "ProxyLogon", "active", EXS_CHECK_UNKNOWN,
-			          h->status, ev);
-		} else {
-			snprintf(ev, sizeof(ev),
-			         "HTTP %ld, no X-CalculatedBETarget naming localhost", h->status);
-			add_check(h, "CVE-2021-26855", "ProxyLogon", "active",
-			          EXS_CHECK_NOT_VULNERABLE, h->status, ev);
-		}
+		take_proxylogon(h, x);
 		break;
 	case STEP_PROXYSHELL:
-		if (h->status == 302) {
-			snprintf(ev, sizeof(ev),
-			         "HTTP 302 to autodiscover.json SSRF path (Location: %.300s)",
-			         h->location);
-			add_check(h, "CVE-2021-34473", "ProxyShell", "active", EXS_CHECK_VULNERABLE,
-			          302, ev);
-		} else if (h->status == 400) {
-			add_check(h, "CVE-2021-34473", "ProxyShell", "active",
-			          EXS_CHECK_NOT_VULNERABLE, 400,
-			          "HTTP 400 to the autodiscover.json SSRF path");
-		} else {
-			snprintf(ev, sizeof(ev),
-			         "HTTP %ld to the autodiscover.json SSRF path: neither 302 nor 400",
-			         h->status);
-			add_check(h, "CVE-2021-34473", "ProxyShell", "active", EXS_CHECK_UNKNOWN,
-			          h->status, ev);
-		}
+		take_proxyshell(h, x);
 		break;
 	default:
 		break;
 	}
-	h->step = next_step(e, h, h->step);
 }
 
 /* CVEs with no safe active check, decided from the build (and saying so). */
@@ -559,7 +639,7 @@ static void build_checks(struct engine *e, struct host *h)
 	const struct exs_assessment *a = &h->r.assessment;
 
 	for (size_t i = 0; i < sizeof(by_build) / sizeof(by_build[0]); i++) {
-		const struct exs_cve *cve = exs_kb_cve_find(e->kb, by_build[i].id);
+		const struct exs_cve *cve = exs_kb_cve_find(e->s->kb, by_build[i].id);
 		const struct exs_open_cve *open = NULL;
 		enum exs_check_result res;
 		char ev[512];
@@ -605,45 +685,93 @@ static void build_checks(struct engine *e, struct host *h)
 }
 
 /* Frees what a host's result and transfers hold (the slot itself is reused). */
-static void host_release_data(struct host *h)
+static void host_release_data(struct engine *e, struct host *h)
 {
+	for (int i = 0; i < XFERS_PER_HOST; i++) {
+		struct xfer *x = &h->x[i];
+
+		if (x->busy) {
+			curl_multi_remove_handle(e->multi, x->easy);
+			x->busy = false;
+		}
+		exs_buf_release(&x->hdr);
+		exs_buf_release(&x->body);
+		curl_slist_free_all(x->req_headers);
+		x->req_headers = NULL;
+	}
+	h->n_busy = 0;
 	if (h->r.assessed)
 		exs_assessment_release(&h->r.assessment);
 	exs_ntlm_info_release(&h->r.ntlm);
 	exs_tls_facts_release(&h->r.tls);
-	exs_buf_release(&h->hdr);
-	exs_buf_release(&h->body);
 	curl_slist_free_all(h->connect_to);
-	curl_slist_free_all(h->req_headers);
-	h->connect_to = h->req_headers = NULL;
+	h->connect_to = NULL;
+}
+
+/* An invalid certificate is a per-host error, but the host is still
+ * fingerprinted: default Exchange installs serve self-signed certificates, so
+ * only what no client should accept counts (untrusted ones are errors with
+ * --tls-verify, where the handshake itself fails). */
+static void judge_certificate(struct host *h)
+{
+	const struct exs_tls_facts *t = &h->r.tls;
+	const char *why = NULL, *when = "";
+
+	if (!t->present)
+		return;
+	if (t->bad_signature)
+		why = "its self-signature does not verify";
+	else if (t->expired)
+		why = "expired on ", when = t->not_after;
+	else if (t->not_yet_valid)
+		why = "not valid before ", when = t->not_before;
+	if (why)
+		set_error(h, "invalid certificate: %s%s; the host was scanned anyway", why, when);
+}
+
+static int check_rank(const struct exs_check *c)
+{
+	return strcmp(c->id, "CVE-2021-26855") == 0 ? 0 : 1;
 }
 
 static void finish_host(struct engine *e, struct host *h)
 {
+	struct shared *s = e->s;
 	struct exs_error err = {{0}};
 
+	/* overlapping requests answer in any order: keep the active checks in
+	 * one order whatever came back first */
+	if (h->r.n_checks == 2 && check_rank(&h->r.checks[0]) > check_rank(&h->r.checks[1])) {
+		struct exs_check t = h->r.checks[0];
+
+		h->r.checks[0] = h->r.checks[1];
+		h->r.checks[1] = t;
+	}
 	if (h->r.is_exchange && h->r.precision != EXS_PRECISION_NONE) {
-		if (exs_kb_assess(e->kb, &h->r.version, e->now, &h->r.assessment, &err) == 0)
+		if (exs_kb_assess(s->kb, &h->r.version, s->now, &h->r.assessment, &err) == 0)
 			h->r.assessed = true;
 		else
 			set_error(h, "cannot assess the build: %s", err.msg);
 	}
 	if (h->r.is_exchange)
 		build_checks(e, h);
+	judge_certificate(h);
 	h->r.elapsed_ms = (long)((now_s() - h->started) * 1000);
-	e->stats->done++;
+	pthread_mutex_lock(&s->lock);
+	s->stats->done++;
 	if (h->r.error[0])
-		e->stats->errors++;
+		s->stats->errors++;
 	if (h->r.is_exchange)
-		e->stats->exchange++;
-	if (e->on_host && e->on_host(&h->r, e->ud))
-		e->stop = true;
-	host_release_data(h);
+		s->stats->exchange++;
+	if (!atomic_load(&s->stop) && s->on_host && s->on_host(&h->r, s->ud))
+		atomic_store(&s->stop, true);
+	pthread_mutex_unlock(&s->lock);
+	host_release_data(e, h);
 }
 
-static void describe_failure(struct host *h, CURLcode code)
+static void describe_failure(struct host *h, const struct xfer *x, CURLcode code)
 {
-	const char *detail = h->errbuf[0] ? h->errbuf : curl_easy_strerror(code);
+	const char *detail = x->errbuf[0] ? x->errbuf : curl_easy_strerror(code);
 
 	switch (code) {
 	case CURLE_COULDNT_CONNECT:
@@ -653,7 +781,7 @@ static void describe_failure(struct host *h, CURLcode code)
 		set_error(h, "cannot resolve the host name: %s", detail);
 		break;
 	case CURLE_OPERATION_TIMEDOUT:
-		set_error(h, "no answer in time on %s: %s", h->path, detail);
+		set_error(h, "no answer in time on %s: %s", x->path, detail);
 		break;
 	case CURLE_SSL_CONNECT_ERROR:
 		set_error(h, "tls handshake failed: %s", detail);
@@ -663,14 +791,14 @@ static void describe_failure(struct host *h, CURLcode code)
 		set_error(h, "certificate rejected (--tls-verify): %s", detail);
 		break;
 	case CURLE_WRITE_ERROR:
-		if (h->hdr_overflow) {
-			set_error(h, "response headers on %s exceed %d KiB: gave up", h->path,
+		if (x->hdr_overflow) {
+			set_error(h, "response headers on %s exceed %d KiB: gave up", x->path,
 			          MAX_HEADER_BYTES / 1024);
 			break;
 		}
 		/* fall through */
 	default:
-		set_error(h, "request %s failed: %s", h->path, detail);
+		set_error(h, "request %s failed: %s", x->path, detail);
 		break;
 	}
 }
@@ -680,45 +808,99 @@ static bool connect_failure(CURLcode code)
 	return code == CURLE_COULDNT_CONNECT || code == CURLE_OPERATION_TIMEDOUT;
 }
 
-/* A transfer ended: move the host on. Returns true when the host is finished. */
-static bool transfer_done(struct engine *e, struct host *h, CURLcode code)
+static bool out_of_time(const struct engine *e, const struct host *h, double t)
 {
-	curl_multi_remove_handle(e->multi, h->easy);
+	return t - h->started > (double)e->o->host_timeout_ms / 1000;
+}
+
+/* Sends what is queued: the next request on x (the connection just used)
+ * or, when the host answers slowly, all of it at once. */
+static void send_queued(struct engine *e, struct host *h, struct xfer *x, bool slow)
+{
+	if (h->failed || h->n_queue == 0)
+		return;
+	if (out_of_time(e, h, now_s())) {
+		set_error(h, "host took longer than %ld ms in all: gave up before %s",
+		          e->o->host_timeout_ms, h->n_queue > 1 ? "its last requests" : x->path);
+		h->failed = true;
+		return;
+	}
+	for (int i = 0; i < XFERS_PER_HOST && h->n_queue > 0; i++) {
+		struct xfer *y = slow ? &h->x[i] : x;
+		enum step step;
+		bool last;
+
+		if (y->busy)
+			continue;
+		step = h->queue[0];
+		memmove(h->queue, h->queue + 1, (size_t)--h->n_queue * sizeof(h->queue[0]));
+		/* a parallel request's connection is never reused */
+		last = slow || (h->n_queue == 0 && h->n_busy == 0);
+		if (issue(e, y, step, last)) {
+			h->failed = true;
+			return;
+		}
+		if (!slow)
+			return;
+	}
+}
+
+/* A transfer ended: move its host on. Returns true when the host is finished. */
+static bool transfer_done(struct engine *e, struct xfer *x, CURLcode code)
+{
+	struct host *h = x->h;
+	bool slow;
+
+	curl_multi_remove_handle(e->multi, x->easy);
+	x->busy = false;
+	h->n_busy--;
+	slow = now_s() - x->started >= SLOW_RESPONSE_S;
 	if (code == CURLE_OK) {
 		char *ip = NULL;
 
 		h->r.probed = true;
-		curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &h->status);
+		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &x->status);
 		if (!h->r.address[0] &&
-		    curl_easy_getinfo(h->easy, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip)
+		    curl_easy_getinfo(x->easy, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip)
 			snprintf(h->r.address, sizeof(h->r.address), "%s", ip);
-		process_response(e, h);
-	} else {
-		if (h->step == STEP_OWA && !h->r.probed && connect_failure(code) &&
-		    h->attempt < e->o->retries) {
-			long local_port = 0;
-
-			/* retry failed TCP connects, not a server that accepted and then
-			 * stalled (a TCP connection had a local port) */
-			curl_easy_getinfo(h->easy, CURLINFO_LOCAL_PORT, &local_port);
-			if (local_port == 0) {
-				h->attempt++;
-				h->r.requests--;
-				return issue(e, h) != 0;
+		if (x->step == STEP_OWA || x->step == STEP_FOLLOW) {
+			if (owa_chain(e, h, x)) {
+				if (out_of_time(e, h, now_s())) {
+					set_error(h,
+					          "host took longer than %ld ms in all: gave up "
+					          "before %s",
+					          e->o->host_timeout_ms, x->path);
+					h->failed = true;
+				} else if (issue(e, x, STEP_FOLLOW, false)) {
+					h->failed = true;
+				}
+				return h->n_busy == 0;
 			}
+		} else {
+			take_response(h, x);
 		}
+	} else if (x->step == STEP_OWA && !h->r.probed && connect_failure(code) &&
+	           h->attempt < e->o->retries) {
+		long local_port = 0;
+
+		/* retry failed TCP connects, not a server that accepted and then
+		 * stalled (a TCP connection had a local port) */
+		curl_easy_getinfo(x->easy, CURLINFO_LOCAL_PORT, &local_port);
+		if (local_port != 0)
+			goto failed;
+		h->attempt++;
+		h->r.requests--;
+		if (issue(e, x, STEP_OWA, false))
+			h->failed = true;
+		return h->n_busy == 0;
+	} else {
+	failed:
 		/* any failure ends the host; what was learnt before is kept */
-		describe_failure(h, code);
-		h->step = STEP_DONE;
+		describe_failure(h, x, code);
+		h->failed = true;
 	}
-	if (h->step == STEP_DONE)
-		return true;
-	if (now_s() - h->started > (double)e->o->host_timeout_ms / 1000) {
-		set_error(h, "host took longer than %ld ms in all: gave up before %s",
-		          e->o->host_timeout_ms, h->path);
-		return true;
-	}
-	return issue(e, h) != 0;
+	send_queued(e, h, x, slow);
+	return h->n_busy == 0;
 }
 
 static void unlink_active(struct engine *e, struct host *h)
@@ -732,153 +914,259 @@ static void unlink_active(struct engine *e, struct host *h)
 	}
 }
 
+static void retire(struct engine *e, struct host *h)
+{
+	unlink_active(e, h);
+	finish_host(e, h);
+	h->next_active = e->free_list;
+	e->free_list = h;
+}
+
+/* The next target under the shared lock: 1 (t filled), 0 (none left or
+ * stopping), 2 (the rate allows none yet: *wait_ms says how long). */
+static int next_target(struct engine *e, struct exs_target *t, long *wait_ms)
+{
+	struct shared *s = e->s;
+	int got = 0;
+
+	pthread_mutex_lock(&s->lock);
+	for (;;) {
+		struct exs_error terr = {{0}};
+		double now = now_s();
+
+		if (s->gen_done || atomic_load(&s->stop)) {
+			got = 0;
+			break;
+		}
+		if (e->o->rate > 0 && (double)s->started >= (now - s->t0) * e->o->rate) {
+			double next = s->t0 + (double)(s->started + 1) / e->o->rate;
+			long ms = (long)((next - now) * 1000) + 1;
+
+			if (ms < *wait_ms)
+				*wait_ms = ms;
+			got = 2;
+			break;
+		}
+		got = exs_target_gen_next(s->gen, t, &terr);
+		if (got == 0) {
+			s->gen_done = true;
+			break;
+		}
+		if (got > 0) {
+			s->started++;
+			break;
+		}
+		/* a bad target: reported like a host that could not be scanned */
+		memset(&s->bad, 0, sizeof(s->bad));
+		snprintf(s->bad.error, sizeof(s->bad.error), "%s", terr.msg);
+		s->stats->done++;
+		s->stats->errors++;
+		if (s->on_host && s->on_host(&s->bad, s->ud))
+			atomic_store(&s->stop, true);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return got;
+}
+
+static void *engine_loop(void *arg)
+{
+	struct engine *e = arg;
+	struct shared *s = e->s;
+	bool exhausted = false;
+
+	while (!atomic_load(&s->stop) && (!exhausted || e->n_active > 0)) {
+		int running = 0, pending;
+		long wait_ms = 100;
+		CURLMsg *msg;
+		double t;
+
+		/* top up, within the rate */
+		while (!exhausted && e->free_list) {
+			struct exs_target target;
+			struct host *h;
+			int got = next_target(e, &target, &wait_ms);
+
+			if (got == 0)
+				exhausted = true;
+			if (got != 1)
+				break;
+			h = e->free_list;
+			e->free_list = h->next_active;
+			host_setup(e, h, &target);
+			h->next_active = e->active;
+			e->active = h;
+			e->n_active++;
+			if (issue(e, &h->x[0], STEP_OWA, false))
+				retire(e, h);
+		}
+		curl_multi_perform(e->multi, &running);
+		while ((msg = curl_multi_info_read(e->multi, &pending))) {
+			struct xfer *x = NULL;
+
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+			if (x && transfer_done(e, x, msg->data.result))
+				retire(e, x->h);
+		}
+		/* whole-host deadline */
+		t = now_s();
+		for (struct host *h = e->active, *nx; h; h = nx) {
+			nx = h->next_active;
+			if (!out_of_time(e, h, t))
+				continue;
+			for (int i = 0; i < XFERS_PER_HOST; i++) {
+				if (h->x[i].busy) {
+					set_error(
+					        h,
+					        "host took longer than %ld ms in all: gave up on %s",
+					        e->o->host_timeout_ms, h->x[i].path);
+					curl_multi_remove_handle(e->multi, h->x[i].easy);
+					h->x[i].busy = false;
+				}
+			}
+			h->n_busy = 0;
+			retire(e, h);
+		}
+		if (s->on_progress && e->o->progress) {
+			pthread_mutex_lock(&s->lock);
+			if (t - s->last_progress >= 0.25) {
+				s->stats->elapsed_s = t - s->t0;
+				s->on_progress(s->stats, s->ud);
+				s->last_progress = t;
+			}
+			pthread_mutex_unlock(&s->lock);
+		}
+		if (e->n_active > 0 || !exhausted)
+			curl_multi_poll(e->multi, NULL, 0, (int)(wait_ms > 0 ? wait_ms : 1), NULL);
+	}
+	e->rc = 0;
+	return NULL;
+}
+
+static int engine_init(struct engine *e, struct shared *s, int slots, struct exs_error *err)
+{
+	const struct exs_probe_options *o = s->o;
+
+	memset(e, 0, sizeof(*e));
+	e->s = s;
+	e->o = o;
+	e->slots = slots;
+	e->rc = -1;
+	e->multi = curl_multi_init();
+	if (!e->multi)
+		return exs_error_set(err, "cannot start libcurl's multi interface");
+	/* one idle connection per host in flight, and a few more */
+	curl_multi_setopt(e->multi, CURLMOPT_MAXCONNECTS, (long)slots + 16);
+	for (int i = 0; i < o->n_resolve; i++)
+		e->resolve = curl_slist_append(e->resolve, o->resolve[i]);
+	e->pool = calloc((size_t)slots, sizeof(*e->pool));
+	if (!e->pool)
+		return exs_error_set(err, "out of memory for %d hosts in flight", slots);
+	for (int i = 0; i < slots; i++) {
+		e->pool[i].next_active = e->free_list;
+		e->free_list = &e->pool[i];
+	}
+	return 0;
+}
+
+static void engine_release(struct engine *e)
+{
+	/* hosts still in flight (the callback asked to stop) */
+	for (struct host *h = e->active; h; h = h->next_active)
+		host_release_data(e, h);
+	if (e->pool)
+		for (int i = 0; i < e->slots; i++)
+			for (int k = 0; k < XFERS_PER_HOST; k++)
+				if (e->pool[i].x[k].easy)
+					curl_easy_cleanup(e->pool[i].x[k].easy);
+	free(e->pool);
+	curl_slist_free_all(e->resolve);
+	if (e->multi)
+		curl_multi_cleanup(e->multi);
+}
+
+static int thread_count(const struct exs_probe_options *o, int conc)
+{
+	long n = o->threads;
+
+	if (n <= 0) {
+		n = sysconf(_SC_NPROCESSORS_ONLN);
+		if (n > MAX_THREADS)
+			n = MAX_THREADS;
+	}
+	if (n < 1)
+		n = 1;
+	return (int)(n < conc ? n : conc);
+}
+
 int exs_probe_run(const struct exs_probe_options *o, const struct exs_kb *kb, time_t now,
                   struct exs_target_gen *gen, exs_probe_host_fn on_host,
                   exs_probe_progress_fn on_progress, void *ud, struct exs_probe_stats *stats,
                   struct exs_error *err)
 {
-	struct engine e;
-	struct host *pool = NULL, *free_list = NULL;
+	struct shared *s = NULL;
+	struct engine *engines = NULL;
 	int rc = -1, conc = o->concurrency > 0 ? o->concurrency : 1;
-	bool gen_done = false;
-	double t0 = now_s(), last_progress = 0;
-	uint64_t started = 0;
+	int nt = thread_count(o, conc), ready = 0;
+	bool global = false;
 
-	memset(&e, 0, sizeof(e));
 	memset(stats, 0, sizeof(*stats));
-	e.o = o;
-	e.kb = kb;
-	e.now = now;
-	e.stats = stats;
-	e.on_host = on_host;
-	e.ud = ud;
 	stats->total = exs_target_gen_total(gen);
-	e.multi = curl_multi_init();
-	if (!e.multi) {
-		exs_error_set(err, "cannot start libcurl's multi interface");
+	/* once, before any thread: curl_easy_init() would do it racily */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		exs_error_set(err, "cannot initialise libcurl");
 		goto out;
 	}
-	/* one idle connection per host in flight, and a few more */
-	curl_multi_setopt(e.multi, CURLMOPT_MAXCONNECTS, (long)conc + 16);
-	for (int i = 0; i < o->n_resolve; i++)
-		e.resolve = curl_slist_append(e.resolve, o->resolve[i]);
-	pool = calloc((size_t)conc, sizeof(*pool));
-	if (!pool) {
-		exs_error_set(err, "out of memory for %d hosts in flight", conc);
+	global = true;
+	s = calloc(1, sizeof(*s));
+	engines = calloc((size_t)nt, sizeof(*engines));
+	if (!s || !engines) {
+		exs_error_set(err, "out of memory for the probe engine");
 		goto out;
 	}
-	for (int i = 0; i < conc; i++) {
-		pool[i].easy = curl_easy_init();
-		if (!pool[i].easy) {
-			exs_error_set(err, "cannot create a libcurl handle");
+	pthread_mutex_init(&s->lock, NULL);
+	s->o = o;
+	s->kb = kb;
+	s->now = now;
+	s->gen = gen;
+	atomic_init(&s->stop, false);
+	s->stats = stats;
+	s->on_host = on_host;
+	s->on_progress = on_progress;
+	s->ud = ud;
+	s->t0 = now_s();
+	for (ready = 0; ready < nt; ready++)
+		if (engine_init(&engines[ready], s, conc / nt + (ready < conc % nt), err)) {
+			ready++;
 			goto out;
 		}
-		pool[i].next_active = free_list;
-		free_list = &pool[i];
+	/* worker 0 runs here; the others in threads of their own */
+	for (int i = 1; i < nt; i++) {
+		if (pthread_create(&engines[i].thread, NULL, engine_loop, &engines[i]) != 0) {
+			exs_error_set(err, "cannot start probe thread %d of %d", i + 1, nt);
+			atomic_store(&s->stop, true);
+			break;
+		}
+		engines[i].thread_started = true;
 	}
-
-	while (!e.stop && (!gen_done || e.n_active > 0)) {
-		int running = 0, pending;
-		long wait_ms = 100;
-		CURLMsg *msg;
-		double t = now_s();
-
-		/* top up, within the rate */
-		while (!gen_done && !e.stop && free_list) {
-			struct exs_target target;
-			struct exs_error terr = {{0}};
-			struct host *h;
-			int got;
-
-			if (o->rate > 0 && (double)started >= (t - t0) * o->rate) {
-				double next = t0 + (double)(started + 1) / o->rate;
-				long ms = (long)((next - t) * 1000) + 1;
-
-				if (ms < wait_ms)
-					wait_ms = ms;
-				break;
-			}
-			got = exs_target_gen_next(gen, &target, &terr);
-			if (got == 0) {
-				gen_done = true;
-				break;
-			}
-			h = free_list;
-			if (got < 0) {
-				/* a bad target: reported like a host that could not be scanned */
-				memset(&h->r, 0, sizeof(h->r));
-				h->r.host[0] = '\0'; /* marks a bad target spec */
-				snprintf(h->r.error, sizeof(h->r.error), "%s", terr.msg);
-				stats->done++;
-				stats->errors++;
-				if (on_host && on_host(&h->r, ud))
-					e.stop = true;
-				continue;
-			}
-			free_list = h->next_active;
-			started++;
-			host_setup(&e, h, &target);
-			h->next_active = e.active;
-			e.active = h;
-			e.n_active++;
-			if (issue(&e, h)) {
-				unlink_active(&e, h);
-				finish_host(&e, h);
-				h->next_active = free_list;
-				free_list = h;
-			}
-		}
-		curl_multi_perform(e.multi, &running);
-		while ((msg = curl_multi_info_read(e.multi, &pending))) {
-			struct host *h = NULL;
-
-			if (msg->msg != CURLMSG_DONE)
-				continue;
-			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&h);
-			if (h && transfer_done(&e, h, msg->data.result)) {
-				unlink_active(&e, h);
-				finish_host(&e, h);
-				h->next_active = free_list;
-				free_list = h;
-			}
-		}
-		/* whole-host deadline */
-		t = now_s();
-		for (struct host *h = e.active, *nx; h; h = nx) {
-			nx = h->next_active;
-			if (t - h->started > (double)o->host_timeout_ms / 1000) {
-				curl_multi_remove_handle(e.multi, h->easy);
-				set_error(h, "host took longer than %ld ms in all: gave up on %s",
-				          o->host_timeout_ms, h->path);
-				unlink_active(&e, h);
-				finish_host(&e, h);
-				h->next_active = free_list;
-				free_list = h;
-			}
-		}
-		if (on_progress && o->progress && t - last_progress >= 0.25) {
-			stats->elapsed_s = t - t0;
-			on_progress(stats, ud);
-			last_progress = t;
-		}
-		if (e.n_active > 0 || !gen_done)
-			curl_multi_poll(e.multi, NULL, 0, (int)(wait_ms > 0 ? wait_ms : 1), NULL);
-	}
+	engine_loop(&engines[0]);
 	rc = 0;
+	for (int i = 1; i < nt; i++)
+		if (engines[i].thread_started)
+			pthread_join(engines[i].thread, NULL);
+	if (err && err->msg[0])
+		rc = -1;
 out:
-	stats->elapsed_s = now_s() - t0;
-	/* hosts still in flight (the callback asked to stop) */
-	for (struct host *h = e.active; h; h = h->next_active) {
-		curl_multi_remove_handle(e.multi, h->easy);
-		host_release_data(h);
-	}
-	if (pool)
-		for (int i = 0; i < conc; i++)
-			if (pool[i].easy)
-				curl_easy_cleanup(pool[i].easy);
-	free(pool);
-	curl_slist_free_all(e.resolve);
-	if (e.multi)
-		curl_multi_cleanup(e.multi);
+	if (s)
+		stats->elapsed_s = now_s() - s->t0;
+	for (int i = 0; i < ready; i++)
+		engine_release(&engines[i]);
+	free(engines);
+	if (s)
+		pthread_mutex_destroy(&s->lock);
+	free(s);
+	if (global)
+		curl_global_cleanup();
 	return rc;
 }

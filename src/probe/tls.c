@@ -86,7 +86,12 @@ int exs_tls_facts_from_cert(const void *x509, const char *name, time_t now,
 		         : id == EVP_PKEY_DSA     ? "DSA"
 		                                  : "other");
 		out->key_bits = EVP_PKEY_get_bits(key);
-		out->self_signed = X509_check_issued(x, x) == X509_V_OK && X509_verify(x, key) == 1;
+		if (X509_check_issued(x, x) == X509_V_OK) {
+			int ok = X509_verify(x, key) == 1;
+
+			out->self_signed = ok;
+			out->bad_signature = !ok;
+		}
 	}
 	if (X509_digest(x, EVP_sha256(), md, &mdlen) == 1) {
 		for (unsigned i = 0; i < mdlen && i < 32; i++)

@@ -30,6 +30,7 @@ static struct json_object *tls_json(const struct exs_tls_facts *t)
 	json_object_object_add(o, "expired", json_object_new_boolean(t->expired));
 	json_object_object_add(o, "not_yet_valid", json_object_new_boolean(t->not_yet_valid));
 	json_object_object_add(o, "self_signed", json_object_new_boolean(t->self_signed));
+	json_object_object_add(o, "bad_signature", json_object_new_boolean(t->bad_signature));
 	json_object_object_add(o, "name_match", json_object_new_boolean(t->name_match));
 	json_object_object_add(o, "key_type", raw(t->key_type));
 	json_object_object_add(o, "key_bits", json_object_new_int(t->key_bits));

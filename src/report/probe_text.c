@@ -95,9 +95,10 @@ void exs_probe_result_write_text(FILE *fp, const struct exs_probe_result *r, boo
 	if (r->tls.present) {
 		const struct exs_tls_facts *t = &r->tls;
 
-		fprintf(fp, "  tls: %s %s, %s %d, subject %s, expires %s%s%s%s\n", t->protocol,
+		fprintf(fp, "  tls: %s %s, %s %d, subject %s, expires %s%s%s%s%s\n", t->protocol,
 		        t->cipher, t->key_type, t->key_bits, esc(&e, t->subject), t->not_after,
 		        t->self_signed ? ", self-signed" : "", t->expired ? ", EXPIRED" : "",
+		        t->bad_signature ? ", BAD SIGNATURE" : "",
 		        t->name_match ? "" : ", name mismatch");
 	}
 	if (r->error[0])

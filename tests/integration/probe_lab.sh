@@ -154,7 +154,30 @@ tap_ok $? "hostile hosts do not hold the scan back (took $(awk -v s="$start" -v 
 run "$EXSCAN" probe --format json --no-progress --fail-on never 127.0.2.6:$P
 batch "invalid certificate: expired and for another name, reported in tls" \
 	"(lambda t: t['expired'] and not t['name_match'] and 'old.example.net' in t['subject'])($(host 127.0.2.6)['probe']['tls'])"
+batch "invalid certificate: a per-host error naming the expiry, the build still reported" \
+	"('invalid certificate: expired on' in $(host 127.0.2.6)['error']
+	  and $(host 127.0.2.6)['probe']['build'] == '15.2.986.36')"
+batch "the expired certificate's own signature verifies: not called a bad signature" \
+	"$(host 127.0.2.6)['probe']['tls']['bad_signature'] is False"
 batch_run
+run "$EXSCAN" probe --format json --no-progress --fail-on never 127.0.1.4:$P
+batch "the lab's self-signed certificate (valid, for another name) is no error" \
+	"$(host 127.0.1.4)['error'] is None and $(host 127.0.1.4)['probe']['tls']['self_signed']"
+batch_run
+# A slow host (1.5 s per response): after the first slow answer its other
+# requests overlap, so its 4 requests fit in a 5 s host limit (one after
+# another they would need 6 s); with --jobs 1 too.
+run "$EXSCAN" probe --format json --no-progress --fail-on never --host-timeout 5 --jobs 1 \
+	127.0.2.7:$P 127.0.1.4:$P
+batch "slow host: scanned completely within --host-timeout 5" \
+	"$(host 127.0.2.7)['error'] is None and $(host 127.0.2.7)['probe']['build'] == '15.2.1748.49'"
+batch "slow host: both active checks and the NTLM challenge came back" \
+	"(lambda p: [c['id'] for c in p['checks'] if c['method'] == 'active'] == ['CVE-2021-26855', 'CVE-2021-34473']
+	  and p['ntlm'] is not None and p['requests'] == 4)($(host 127.0.2.7)['probe'])"
+batch "slow host: the fast host beside it was not held back" \
+	"$(host 127.0.1.4)['probe']['elapsed_ms'] < 1500"
+batch_run
+
 run "$EXSCAN" probe --format json --no-progress --tls-verify 127.0.2.6:$P
 expect_rc 3 "invalid certificate with --tls-verify: the host is incomplete"
 batch "invalid certificate with --tls-verify: a clear certificate error" \

@@ -1,6 +1,6 @@
 /* exlab: an emulated Microsoft Exchange front end for tests, the demo and the
- * benchmark.  Real TLS (OpenSSL) on 0.0.0.0 and [::], one thread per
- * connection, HTTP/1.1 keep-alive.  The profile answered is chosen by the
+ * benchmark.  Real TLS (OpenSSL) on 0.0.0.0 and [::], a pool of reused
+ * threads serving one connection each, HTTP/1.1 keep-alive.  The profile answered is chosen by the
  * local address the client reached:
  *
  *   127.0.1.1  Exchange 2013 CU23 before March 2021 (asset path only)
@@ -19,6 +19,8 @@
  *   127.0.2.7  answers each response after a 1.5 s delay (otherwise 2019 CU15)
  *   127.0.2.8  2013 CU23 redirecting /owa/ to its canonical name mail.lab.example
  *   ::1        like 127.0.1.4
+ *   127.3.b.c  the Exchange profiles 1-6 in turn by c % 6, each response after
+ *              a 1.5 s delay (slow hosts for bench/probe)
  *   any other 127.a.b.c: the Exchange profiles 1-6 in turn by c % 6
  *
  * The certificate and key are generated at start (never stored).  Usage:
@@ -122,6 +124,12 @@ static const struct profile *profile_for(const struct sockaddr_storage *ss)
 	if (b1 == 0 && b2 == 2 && b3 >= 1 && b3 <= 8)
 		return &profiles[7 + b3];
 	return &profiles[1 + b3 % 6];
+}
+
+static bool slow_range(const struct sockaddr_storage *ss)
+{
+	return ss->ss_family == AF_INET &&
+	       (ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr) >> 16) == 0x7f03;
 }
 
 /* ---- certificates ---- */
@@ -373,7 +381,7 @@ static int read_request(SSL *ssl, char *buf, size_t cap, size_t *have, struct re
 static int respond(SSL *ssl, int status, const char *reason, const char *extra_headers,
                    const char *body, const struct req *r)
 {
-	char head[8192];
+	char head[16384];
 	size_t blen = body ? strlen(body) : 0;
 	int n = snprintf(head, sizeof(head),
 	                 "HTTP/1.1 %d %s\r\n"
@@ -384,6 +392,11 @@ static int respond(SSL *ssl, int status, const char *reason, const char *extra_h
 	                 r->close ? "Connection: close\r\n" : "");
 	if (n < 0 || (size_t)n >= sizeof(head))
 		return -1;
+	/* headers and a small body in one TLS record, as a real server would */
+	if ((size_t)n + blen < sizeof(head)) {
+		memcpy(head + n, body ? body : "", blen);
+		return io_write(ssl, head, (size_t)n + blen);
+	}
 	if (io_write(ssl, head, (size_t)n) || (blen && io_write(ssl, body, blen)))
 		return -1;
 	return 0;
@@ -538,13 +551,66 @@ static int serve_huge(SSL *ssl, const struct req *r)
 	return io_write(ssl, "Content-Length: 0\r\n\r\n", 21);
 }
 
-struct conn {
-	int fd;
-};
+/* Connections wait here for a worker; workers are kept and reused, and a new
+ * one starts only when none is idle (silent and slow profiles hold theirs). */
+#define QUEUE_CAP 65536
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t ready;
+	int fds[QUEUE_CAP];
+	size_t head, len;
+	int idle;
+} queue = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, {0}, 0, 0, 0};
 
-static void *conn_main(void *arg)
+static void serve_conn(int fd);
+
+static void *worker_main(void *arg)
 {
-	struct conn *c = arg;
+	(void)arg;
+	for (;;) {
+		int fd;
+
+		pthread_mutex_lock(&queue.lock);
+		queue.idle++;
+		while (queue.len == 0)
+			pthread_cond_wait(&queue.ready, &queue.lock);
+		queue.idle--;
+		fd = queue.fds[queue.head];
+		queue.head = (queue.head + 1) % QUEUE_CAP;
+		queue.len--;
+		pthread_mutex_unlock(&queue.lock);
+		serve_conn(fd);
+	}
+	return NULL;
+}
+
+/* Queues fd; false when it could not be queued (caller closes it). */
+static bool hand_over(int fd, pthread_attr_t *attr)
+{
+	bool spawn;
+
+	pthread_mutex_lock(&queue.lock);
+	if (queue.len == QUEUE_CAP) {
+		pthread_mutex_unlock(&queue.lock);
+		return false;
+	}
+	queue.fds[(queue.head + queue.len) % QUEUE_CAP] = fd;
+	queue.len++;
+	spawn = (size_t)queue.idle < queue.len;
+	pthread_cond_signal(&queue.ready);
+	pthread_mutex_unlock(&queue.lock);
+	if (spawn) {
+		pthread_t t;
+
+		/* on failure the connection waits for a busy worker */
+		if (pthread_create(&t, attr, worker_main, NULL))
+			perror("exlab: pthread_create");
+	}
+	return true;
+}
+
+static void serve_conn(int fd)
+{
 	struct sockaddr_storage local;
 	socklen_t sl = sizeof(local);
 	const struct profile *pr;
@@ -553,14 +619,14 @@ static void *conn_main(void *arg)
 	size_t have = 0;
 	const size_t cap = 32768;
 
-	if (getsockname(c->fd, (struct sockaddr *)&local, &sl))
+	if (getsockname(fd, (struct sockaddr *)&local, &sl))
 		goto out;
 	pr = profile_for(&local);
 	if (pr->behaviour == B_SILENT) {
 		char sink[512];
 
 		/* hold the connection until the client gives up */
-		while (read(c->fd, sink, sizeof(sink)) > 0)
+		while (read(fd, sink, sizeof(sink)) > 0)
 			;
 		goto out;
 	}
@@ -568,14 +634,14 @@ static void *conn_main(void *arg)
 		static const char msg[] = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n";
 		char sink[512];
 
-		if (read(c->fd, sink, sizeof(sink)) > 0 && write(c->fd, msg, sizeof(msg) - 1) < 0)
+		if (read(fd, sink, sizeof(sink)) > 0 && write(fd, msg, sizeof(msg) - 1) < 0)
 			goto out;
 		goto out;
 	}
 	ssl = SSL_new(pr->behaviour == B_BAD_CERT ? bad_ctx : good_ctx);
 	if (!ssl)
 		goto out;
-	SSL_set_fd(ssl, c->fd);
+	SSL_set_fd(ssl, fd);
 	if (SSL_accept(ssl) != 1)
 		goto out;
 	buf = malloc(cap);
@@ -587,7 +653,7 @@ static void *conn_main(void *arg)
 
 		if (read_request(ssl, buf, cap, &have, &r))
 			break;
-		if (pr->behaviour == B_SLOW)
+		if (pr->behaviour == B_SLOW || slow_range(&local))
 			usleep(1500 * 1000);
 		if (pr->behaviour == B_HUGE_HEADERS)
 			rc = serve_huge(ssl, &r);
@@ -602,9 +668,7 @@ static void *conn_main(void *arg)
 out:
 	SSL_free(ssl);
 	free(buf);
-	close(c->fd);
-	free(c);
-	return NULL;
+	close(fd);
 }
 
 static int listen_on(int family, unsigned *port)
@@ -723,18 +787,8 @@ int main(int argc, char **argv)
 				continue;
 			int one = 1;
 			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-			struct conn *c = malloc(sizeof(*c));
-			pthread_t t;
-
-			if (!c) {
+			if (!hand_over(fd, &attr))
 				close(fd);
-				continue;
-			}
-			c->fd = fd;
-			if (pthread_create(&t, &attr, conn_main, c)) {
-				close(fd);
-				free(c);
-			}
 		}
 	}
 }

@@ -183,7 +183,21 @@ static void tls_facts(void **state)
 	exs_tls_facts_release(&t);
 	assert_int_equal(exs_tls_facts_from_cert(x, "other.example", now, &t), 0);
 	assert_false(t.name_match);
+	assert_false(t.bad_signature);
 	exs_tls_facts_release(&t);
+
+	/* self-issued but signed by another key: not self-signed, a bad signature */
+	{
+		EVP_PKEY *other = EVP_EC_gen("P-256");
+
+		assert_non_null(other);
+		X509_sign(x, other, EVP_sha256());
+		assert_int_equal(exs_tls_facts_from_cert(x, "mail.corp.example", now, &t), 0);
+		assert_false(t.self_signed);
+		assert_true(t.bad_signature);
+		exs_tls_facts_release(&t);
+		EVP_PKEY_free(other);
+	}
 	X509_free(x);
 	EVP_PKEY_free(key);
 }
