@@ -5,6 +5,8 @@
  * when the host answers slowly; each transfer is found through
  * CURLOPT_PRIVATE. */
 #include <curl/curl.h>
+#include <openssl/conf.h>
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -141,6 +143,7 @@ struct engine {
 	int n_active;
 	pthread_t thread;
 	bool thread_started;
+	bool private_libctx;
 	struct exs_error err;
 	int rc;
 };
@@ -968,9 +971,38 @@ static int next_target(struct engine *e, struct exs_target *t, long *wait_ms)
 	return got;
 }
 
+static void engine_run(struct engine *e);
+
+/* With more than one worker, each gets an OpenSSL library context of its own
+ * as its thread's default (libcurl creates its SSL_CTX with the default):
+ * OpenSSL 3.0's shared algorithm store and name map are behind locks that
+ * every new connection takes dozens of times, and two threads sharing them
+ * spent a third of their CPU there. */
 static void *engine_loop(void *arg)
 {
 	struct engine *e = arg;
+	OSSL_LIB_CTX *own = NULL, *prev = NULL;
+
+	if (e->private_libctx && (own = OSSL_LIB_CTX_new())) {
+		char *conf = CONF_get1_default_config_file();
+
+		/* the system configuration (Debian's openssl.cnf) holds for it too */
+		if (conf)
+			OSSL_LIB_CTX_load_config(own, conf);
+		OPENSSL_free(conf);
+		ERR_clear_error();
+		prev = OSSL_LIB_CTX_set0_default(own);
+	}
+	engine_run(e);
+	if (own) {
+		OSSL_LIB_CTX_set0_default(prev);
+		OSSL_LIB_CTX_free(own);
+	}
+	return NULL;
+}
+
+static void engine_run(struct engine *e)
+{
 	struct shared *s = e->s;
 	bool exhausted = false;
 
@@ -1041,7 +1073,6 @@ static void *engine_loop(void *arg)
 			curl_multi_poll(e->multi, NULL, 0, (int)(wait_ms > 0 ? wait_ms : 1), NULL);
 	}
 	e->rc = 0;
-	return NULL;
 }
 
 static int engine_init(struct engine *e, struct shared *s, int slots, struct exs_error *err)
@@ -1141,6 +1172,8 @@ int exs_probe_run(const struct exs_probe_options *o, const struct exs_kb *kb, ti
 			ready++;
 			goto out;
 		}
+	for (int i = 0; i < ready; i++)
+		engines[i].private_libctx = nt > 1;
 	/* worker 0 runs here; the others in threads of their own */
 	for (int i = 1; i < nt; i++) {
 		if (pthread_create(&engines[i].thread, NULL, engine_loop, &engines[i]) != 0) {
