@@ -134,6 +134,10 @@ struct exs_assessment {
 int exs_kb_assess(const struct exs_kb *kb, const struct exs_version *v, time_t today,
                   struct exs_assessment *out, struct exs_error *err);
 void exs_assessment_release(struct exs_assessment *a);
+/* A deep copy: dst owns its own arrays (release it with exs_assessment_release);
+ * the table pointers are shared with src and the kb. Returns 0, or -1 when out of
+ * memory (dst then empty). */
+int exs_assessment_copy(const struct exs_assessment *src, struct exs_assessment *dst);
 
 /* State of one update for a build (used by the assessment; exposed for tests). */
 enum exs_update_state exs_kb_update_state(const struct exs_kb *kb, const struct exs_version *v,

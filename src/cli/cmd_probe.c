@@ -103,7 +103,7 @@ static int parse_count(const char *arg, const char *opt, long lo, long hi, long 
 static int probe_set_option(struct exs_config *cfg, int id, const char *arg, struct exs_error *err)
 {
 	struct exs_probe_options *o = &cfg->probe;
-	long v;
+	long v = 0;
 
 	switch (id) {
 	case OPT_INPUT:

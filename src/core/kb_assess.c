@@ -330,3 +330,26 @@ void exs_assessment_release(struct exs_assessment *a)
 	a->open = NULL;
 	a->n_missing = a->n_open = 0;
 }
+
+int exs_assessment_copy(const struct exs_assessment *src, struct exs_assessment *dst)
+{
+	*dst = *src;
+	dst->missing = NULL;
+	dst->open = NULL;
+	if (src->n_missing) {
+		dst->missing = malloc(src->n_missing * sizeof(*dst->missing));
+		if (!dst->missing)
+			goto fail;
+		memcpy(dst->missing, src->missing, src->n_missing * sizeof(*dst->missing));
+	}
+	if (src->n_open) {
+		dst->open = malloc(src->n_open * sizeof(*dst->open));
+		if (!dst->open)
+			goto fail;
+		memcpy(dst->open, src->open, src->n_open * sizeof(*dst->open));
+	}
+	return 0;
+fail:
+	exs_assessment_release(dst);
+	return -1;
+}

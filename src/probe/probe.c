@@ -132,6 +132,14 @@ struct shared {
 	struct exs_probe_result bad; /* a bad target spec, reported under lock */
 };
 
+/* Assessments of the builds seen last: a fleet runs few distinct builds. */
+#define MEMO_SIZE 8
+struct memo {
+	bool used;
+	struct exs_version v;
+	struct exs_assessment a;
+};
+
 /* One worker: its own multi handle and its share of the --concurrency slots. */
 struct engine {
 	struct shared *s;
@@ -144,6 +152,8 @@ struct engine {
 	pthread_t thread;
 	bool thread_started;
 	bool private_libctx;
+	struct memo memo[MEMO_SIZE];
+	int memo_next;
 	struct exs_error err;
 	int rc;
 };
@@ -711,6 +721,30 @@ static void host_release_data(struct engine *e, struct host *h)
 	h->connect_to = NULL;
 }
 
+/* exs_kb_assess() through the worker's memo of recent builds. */
+static int assess(struct engine *e, const struct exs_version *v, struct exs_assessment *out,
+                  struct exs_error *err)
+{
+	struct memo *m;
+
+	for (int i = 0; i < MEMO_SIZE; i++) {
+		m = &e->memo[i];
+		if (m->used && m->v.nparts == v->nparts && exs_version_cmp(&m->v, v) == 0)
+			return exs_assessment_copy(&m->a, out) == 0
+			               ? 0
+			               : exs_error_set(err, "out of memory");
+	}
+	if (exs_kb_assess(e->s->kb, v, e->s->now, out, err))
+		return -1;
+	m = &e->memo[e->memo_next];
+	e->memo_next = (e->memo_next + 1) % MEMO_SIZE;
+	if (m->used)
+		exs_assessment_release(&m->a);
+	m->used = exs_assessment_copy(out, &m->a) == 0;
+	m->v = *v;
+	return 0;
+}
+
 /* An invalid certificate is a per-host error, but the host is still
  * fingerprinted: default Exchange installs serve self-signed certificates, so
  * only what no client should accept counts (untrusted ones are errors with
@@ -751,7 +785,7 @@ static void finish_host(struct engine *e, struct host *h)
 		h->r.checks[1] = t;
 	}
 	if (h->r.is_exchange && h->r.precision != EXS_PRECISION_NONE) {
-		if (exs_kb_assess(s->kb, &h->r.version, s->now, &h->r.assessment, &err) == 0)
+		if (assess(e, &h->r.version, &h->r.assessment, &err) == 0)
 			h->r.assessed = true;
 		else
 			set_error(h, "cannot assess the build: %s", err.msg);
@@ -1112,6 +1146,9 @@ static void engine_release(struct engine *e)
 				if (e->pool[i].x[k].easy)
 					curl_easy_cleanup(e->pool[i].x[k].easy);
 	free(e->pool);
+	for (int i = 0; i < MEMO_SIZE; i++)
+		if (e->memo[i].used)
+			exs_assessment_release(&e->memo[i].a);
 	curl_slist_free_all(e->resolve);
 	if (e->multi)
 		curl_multi_cleanup(e->multi);

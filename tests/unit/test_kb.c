@@ -96,7 +96,20 @@ static void exchange2016_cu19_unpatched(void **state)
 	assert_null(open_cve(&a, "CVE-2020-17143"));
 	assert_true(a.end_of_support);
 	assert_string_equal(a.newest_on_cu->update, "May21SU");
-	exs_assessment_release(&a);
+	{
+		struct exs_assessment b;
+
+		/* a copy holds the same facts in arrays of its own */
+		assert_int_equal(exs_assessment_copy(&a, &b), 0);
+		assert_int_equal(b.n_open, a.n_open);
+		assert_int_equal(b.n_missing, a.n_missing);
+		assert_ptr_not_equal(b.open, a.open);
+		assert_memory_equal(b.open, a.open, a.n_open * sizeof(*a.open));
+		assert_ptr_equal(b.newest_on_cu, a.newest_on_cu);
+		exs_assessment_release(&a);
+		assert_non_null(open_cve(&b, "CVE-2021-26855"));
+		exs_assessment_release(&b);
+	}
 }
 
 static void exchange2016_cu19_march_update(void **state)
