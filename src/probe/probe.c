@@ -32,6 +32,14 @@ static const char PROXYLOGON_COOKIE[] =
         "X-BEResource=localhost/owa/auth/logon.aspx?~3;";
 static const char PROXYSHELL_PATH[] = "/autodiscover/autodiscover.json?@test.com/owa/"
                                       "?&Email=autodiscover/autodiscover.json%3F@test.com";
+/* The stronger ProxyShell check (Metasploit's): the same SSRF reaching the
+ * MAPI endpoint, whose page names itself.  Sent only when the first check
+ * is undecided (many Exchange 2016 answer it 401). */
+static const char PROXYSHELL_MAPI_PATH[] =
+        "/autodiscover/autodiscover.json?a=check@test.com/mapi/nspi/";
+static const char PROXYSHELL_MAPI_COOKIE[] =
+        "Cookie: Email=autodiscover/autodiscover.json?a=check@test.com";
+static const char MAPI_PAGE_TITLE[] = "Exchange MAPI/HTTP Connectivity Endpoint";
 static const char MANIFEST_PATH[] =
         "/ecp/Current/exporttool/microsoft.exchange.ediscovery.exporttool.application";
 static const char NTLM_PATH[] = "/EWS/Exchange.asmx";
@@ -67,6 +75,7 @@ enum step {
 	STEP_NTLM,
 	STEP_PROXYLOGON,
 	STEP_PROXYSHELL,
+	STEP_PROXYSHELL_MAPI,
 	STEP_DONE,
 };
 
@@ -103,7 +112,7 @@ struct host {
 	struct curl_slist *connect_to;
 	struct xfer x[XFERS_PER_HOST];
 	int n_busy;
-	enum step queue[4]; /* requests still to send after the /owa/ chain */
+	enum step queue[6]; /* requests still to send after the /owa/ chain */
 	int n_queue;
 	int redirects, attempt;
 	bool failed; /* a request failed or time ran out: send nothing more */
@@ -359,6 +368,10 @@ static int issue(struct engine *e, struct xfer *x, enum step step, bool last)
 	case STEP_PROXYSHELL:
 		snprintf(x->path, sizeof(x->path), "%s", PROXYSHELL_PATH);
 		break;
+	case STEP_PROXYSHELL_MAPI:
+		snprintf(x->path, sizeof(x->path), "%s", PROXYSHELL_MAPI_PATH);
+		x->req_headers = curl_slist_append(NULL, PROXYSHELL_MAPI_COOKIE);
+		break;
 	default: /* STEP_FOLLOW: x->path set by the caller */
 		break;
 	}
@@ -606,7 +619,39 @@ static void take_proxyshell(struct host *h, const struct xfer *x)
 		         x->status);
 		add_check(h, "CVE-2021-34473", "ProxyShell", "active", EXS_CHECK_UNKNOWN, x->status,
 		          ev);
+		/* undecided: ask the /mapi/nspi variant next */
+		if (h->n_queue < (int)(sizeof(h->queue) / sizeof(h->queue[0])))
+			h->queue[h->n_queue++] = STEP_PROXYSHELL_MAPI;
 	}
+}
+
+/* The /mapi/nspi variant decides an undecided ProxyShell check, or says it
+ * could not. */
+static void take_proxyshell_mapi(struct host *h, const struct xfer *x)
+{
+	struct exs_check *c = NULL;
+	char ev[512];
+
+	for (size_t k = 0; k < h->r.n_checks; k++)
+		if (strcmp(h->r.checks[k].id, "CVE-2021-34473") == 0)
+			c = &h->r.checks[k];
+	if (!c)
+		return;
+	if (x->status == 200 && x->body.len && ci_contains(x->body.data, MAPI_PAGE_TITLE)) {
+		snprintf(ev, sizeof(ev),
+		         "HTTP %ld to the autodiscover.json SSRF path; the /mapi/nspi variant "
+		         "answered HTTP 200 with the '%s' page",
+		         c->status, MAPI_PAGE_TITLE);
+		c->result = EXS_CHECK_VULNERABLE;
+		c->status = 200;
+	} else {
+		snprintf(
+		        ev, sizeof(ev),
+		        "HTTP %ld to the autodiscover.json SSRF path and HTTP %ld to its /mapi/nspi "
+		        "variant: neither says",
+		        c->status, x->status);
+	}
+	snprintf(c->evidence, sizeof(c->evidence), "%s", ev);
 }
 
 static void take_response(struct host *h, const struct xfer *x)
@@ -631,6 +676,9 @@ static void take_response(struct host *h, const struct xfer *x)
 		break;
 	case STEP_PROXYSHELL:
 		take_proxyshell(h, x);
+		break;
+	case STEP_PROXYSHELL_MAPI:
+		take_proxyshell_mapi(h, x);
 		break;
 	default:
 		break;

@@ -108,6 +108,20 @@ expect_rc 1 "SE with a configuration-dependent CVE open is at-risk"
 run "$EXSCAN" probe --format json --no-progress 127.0.1.5:$P
 expect_rc 0 "the latest 2019 CU15 build is not vulnerable"
 
+# ProxyShell answered 401: the /mapi/nspi variant decides when it can, and
+# is not sent when the first check already decided.
+run "$EXSCAN" probe --format json --no-progress --fail-on never 127.0.2.9:$P 127.0.2.10:$P 127.0.1.2:$P
+batch "401 to the ProxyShell check, MAPI page through the variant: vulnerable, saying how" \
+	"(lambda c: c['result'] == 'vulnerable' and c['method'] == 'active' and c['evidence']['status'] == 200
+	  and '/mapi/nspi variant' in c['evidence']['detail'] and 'HTTP 401' in c['evidence']['detail'])(
+	  next(c for c in $(host 127.0.2.9)['probe']['checks'] if c['id'] == 'CVE-2021-34473'))"
+batch "401 to both: unknown, never not-vulnerable, both answers in the evidence" \
+	"(lambda c: c['result'] == 'unknown' and 'HTTP 401 to its /mapi/nspi variant' in c['evidence']['detail'])(
+	  next(c for c in $(host 127.0.2.10)['probe']['checks'] if c['id'] == 'CVE-2021-34473'))"
+batch "the variant is one more request, and only where the first check was undecided" \
+	"$(host 127.0.2.9)['probe']['requests'] == 7 and $(host 127.0.1.2)['probe']['requests'] == 6"
+batch_run
+
 # Worker threads: the same answers from one thread as from four, and a bad
 # --jobs named.
 run "$EXSCAN" probe --format json --no-progress --fail-on never --jobs 1 \

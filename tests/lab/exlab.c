@@ -18,6 +18,9 @@
  *   127.0.2.6  expired certificate for another name (otherwise 2019 CU11)
  *   127.0.2.7  answers each response after a 1.5 s delay (otherwise 2019 CU15)
  *   127.0.2.8  2013 CU23 redirecting /owa/ to its canonical name mail.lab.example
+ *   127.0.2.9  2016 CU19 answering 401 to the autodiscover.json ProxyShell check,
+ *              while its /mapi/nspi variant reaches the MAPI page (vulnerable)
+ *   127.0.2.10 2019 CU11 Nov22SU answering 401 to both (undecided)
  *   ::1        like 127.0.1.4
  *   127.3.b.c  the Exchange profiles 1-6 in turn by c % 6, each response after
  *              a 1.5 s delay (slow hosts for bench/probe)
@@ -60,6 +63,7 @@ enum behaviour {
 	B_BAD_CERT,
 	B_SLOW,
 	B_CANONICAL,
+	B_AUTODISCOVER_401,
 };
 
 struct profile {
@@ -103,6 +107,10 @@ static const struct profile profiles[] = {
                 20348, B_SLOW},
         [15] = {"canonical-redirect", true, "15.0.1497", NULL, NULL, true, true, "EXCANON", 6, 3,
                 9600, B_CANONICAL},
+        [16] = {"proxyshell-401-vulnerable", true, "15.1.2176", NULL, "15.1.2176.2", false, true,
+                "EX401A", 10, 0, 14393, B_AUTODISCOVER_401},
+        [17] = {"proxyshell-401-patched", true, "15.2.986", "15.2.986.36", NULL, false, false,
+                "EX401B", 10, 0, 17763, B_AUTODISCOVER_401},
 };
 
 static SSL_CTX *good_ctx, *bad_ctx;
@@ -121,7 +129,7 @@ static const struct profile *profile_for(const struct sockaddr_storage *ss)
 
 	if (b1 == 0 && b2 == 1 && b3 >= 1 && b3 <= 7)
 		return &profiles[b3];
-	if (b1 == 0 && b2 == 2 && b3 >= 1 && b3 <= 8)
+	if (b1 == 0 && b2 == 2 && b3 >= 1 && b3 <= 10)
 		return &profiles[7 + b3];
 	return &profiles[1 + b3 % 6];
 }
@@ -472,6 +480,23 @@ static int serve_exchange(SSL *ssl, const struct profile *pr, const struct req *
 		return respond(ssl, 404, "Not Found", hdr, "", r);
 	}
 	if (path_is(r->path, "/autodiscover/autodiscover.json")) {
+		if (strstr(r->path, "/mapi/nspi") && pr->proxyshell &&
+		    strstr(r->cookie, "Email=autodiscover/autodiscover.json")) {
+			/* the SSRF reached the back end's MAPI endpoint */
+			snprintf(
+			        body, sizeof(body),
+			        "<html><head><title>Exchange MAPI/HTTP Connectivity "
+			        "Endpoint</title></head><body>Exchange MAPI/HTTP Connectivity "
+			        "Endpoint<br><br>Version: %s<br>Vdir Path: /mapi/nspi/<br></body></html>",
+			        pr->manifest ? pr->manifest : pr->asset);
+			snprintf(hdr + n, sizeof(hdr) - (size_t)n, "Content-Type: text/html\r\n");
+			return respond(ssl, 200, "OK", hdr, body, r);
+		}
+		if (pr->behaviour == B_AUTODISCOVER_401) {
+			snprintf(hdr + n, sizeof(hdr) - (size_t)n,
+			         "WWW-Authenticate: Negotiate\r\nWWW-Authenticate: NTLM\r\n");
+			return respond(ssl, 401, "Unauthorized", hdr, "", r);
+		}
 		if (strstr(r->path, "/owa/") && pr->proxyshell) {
 			snprintf(hdr + n, sizeof(hdr) - (size_t)n,
 			         "Location: https://%s/owa/auth/errorFE.aspx?httpCode=500\r\n",
