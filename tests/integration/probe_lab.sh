@@ -108,6 +108,26 @@ expect_rc 1 "SE with a configuration-dependent CVE open is at-risk"
 run "$EXSCAN" probe --format json --no-progress 127.0.1.5:$P
 expect_rc 0 "the latest 2019 CU15 build is not vulnerable"
 
+# Progress line: on a terminal (a pty from script(1)) it counts done/total,
+# rate and ETA; --rate holds across the worker threads; never when stderr is
+# a file.
+script -qefc "$EXSCAN probe --format jsonl -o $TMP/tty.jsonl --fail-on never --rate 40 --jobs 2 \
+	127.1.0.0/26:$P" /dev/null >"$TMP/tty" 2>&1
+python3 - "$TMP/tty" "$TMP/tty.jsonl" >"$TMP/py" 2>&1 <<'PY'
+import re, sys
+text = open(sys.argv[1], errors='replace').read()
+lines = re.findall(r'probe: (\d+)/64 hosts, (\d+)/s, \d+ Exchange, \d+ errors(, ETA \d+s)?', text)
+assert len(lines) >= 3, text
+assert any(eta for _, _, eta in lines), lines
+rates = [int(r) for d, r, _ in lines if int(d) >= 20]
+assert rates and max(rates) <= 48, rates  # --rate 40, shared by both threads
+assert sum(1 for _ in open(sys.argv[2])) == 64
+PY
+tap_ok $? "progress on a terminal: done/total, rate, ETA; --rate 40 kept with 2 threads" "$(cat "$TMP/py")"
+run "$EXSCAN" probe --format jsonl -o "$TMP/notty.jsonl" --fail-on never 127.1.0.0/30:$P
+! grep -q "hosts, .*/s" "$TMP/err"
+tap_ok $? "no progress line when stderr is not a terminal" "$(head -c 300 "$TMP/err")"
+
 # ProxyShell answered 401: the /mapi/nspi variant decides when it can, and
 # is not sent when the first check already decided.
 run "$EXSCAN" probe --format json --no-progress --fail-on never 127.0.2.9:$P 127.0.2.10:$P 127.0.1.2:$P
