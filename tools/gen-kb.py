@@ -44,6 +44,9 @@ EXTRA_FIXES = [
     ("Apr21SU", "CVE-2021-34473", "Exchange2013 Exchange2016 Exchange2019", "ProxyShell"),
     ("Apr21SU", "CVE-2021-34523", "Exchange2013 Exchange2016 Exchange2019", "ProxyShell"),
     ("RU32", "CVE-2021-26857", "Exchange2010", "ProxyLogon UM deserialization"),
+    # ProxyToken (field notes section 2): fixed by the July 2021 updates (MSRC
+    # CVE-2021-33766), absent from exchange-su-cves.csv.
+    ("Jul21SU", "CVE-2021-33766", "Exchange2013 Exchange2016 Exchange2019", "ProxyToken"),
     # Fixed by the update, but only effective once serialized-data signing is on.
     ("Nov23SU", "CVE-2023-36439", "Exchange2016 Exchange2019", ""),
     ("Nov23SU", "CVE-2023-36050", "Exchange2016 Exchange2019", ""),

@@ -45,7 +45,7 @@ static const struct exs_option probe_options[] = {
          OPT_HOST_TIMEOUT},
         {"retries", 0, "N", "retry a failed connect N times (default 1)", OPT_RETRIES},
         {"no-active-checks", 0, NULL,
-         "fingerprint only: skip the CVE-2021-26855 and ProxyShell checks", OPT_NO_ACTIVE},
+         "fingerprint only: skip the ProxyLogon, ProxyShell and ProxyToken checks", OPT_NO_ACTIVE},
         {"sni", 0, "NAME", "send NAME as TLS SNI and Host when scanning addresses", OPT_SNI},
         {"resolve", 0, "HOST:PORT:ADDRESS",
          "pin HOST:PORT to ADDRESS (repeatable, as curl --resolve)", OPT_RESOLVE},

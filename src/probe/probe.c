@@ -40,6 +40,17 @@ static const char PROXYSHELL_MAPI_PATH[] =
 static const char PROXYSHELL_MAPI_COOKIE[] =
         "Cookie: Email=autodiscover/autodiscover.json?a=check@test.com";
 static const char MAPI_PAGE_TITLE[] = "Exchange MAPI/HTTP Connectivity Endpoint";
+/* ProxyToken (CVE-2021-33766), the nuclei pattern: an ECP page asked for with
+ * a bare SecurityToken cookie reaches the back end, which fails to find the
+ * (made-up) mailbox.  A match proves the hole; no match proves nothing, so it
+ * is only asked where the build cannot say (a CU-level build). */
+static const char PROXYTOKEN_PATH[] =
+        "/ecp/check@test.com/PersonalSettings/HomePage.aspx?showhelp=false";
+static const char PROXYTOKEN_COOKIE[] = "Cookie: SecurityToken=x";
+static const char *const PROXYTOKEN_BODY[] = {"<span id=\"msgCode\">403</span>",
+                                              "function signOut() {"};
+static const char *const PROXYTOKEN_HEADERS[] = {
+        "Microsoft.Exchange.Data.Storage.ObjectNotFoundException", "X-BEResource="};
 static const char MANIFEST_PATH[] =
         "/ecp/Current/exporttool/microsoft.exchange.ediscovery.exporttool.application";
 static const char NTLM_PATH[] = "/EWS/Exchange.asmx";
@@ -76,6 +87,7 @@ enum step {
 	STEP_PROXYLOGON,
 	STEP_PROXYSHELL,
 	STEP_PROXYSHELL_MAPI,
+	STEP_PROXYTOKEN,
 	STEP_DONE,
 };
 
@@ -117,7 +129,8 @@ struct host {
 	int redirects, attempt;
 	bool failed; /* a request failed or time ran out: send nothing more */
 	bool ntlm_seen;
-	char base[320]; /* https://name:port */
+	long proxytoken_status; /* status of an unmatched ProxyToken request, or 0 */
+	char base[320];         /* https://name:port */
 	char www_ntlm[NTLM_B64_MAX];
 	double started;
 	struct host *next_active;
@@ -372,6 +385,10 @@ static int issue(struct engine *e, struct xfer *x, enum step step, bool last)
 		snprintf(x->path, sizeof(x->path), "%s", PROXYSHELL_MAPI_PATH);
 		x->req_headers = curl_slist_append(NULL, PROXYSHELL_MAPI_COOKIE);
 		break;
+	case STEP_PROXYTOKEN:
+		snprintf(x->path, sizeof(x->path), "%s", PROXYTOKEN_PATH);
+		x->req_headers = curl_slist_append(NULL, PROXYTOKEN_COOKIE);
+		break;
 	default: /* STEP_FOLLOW: x->path set by the caller */
 		break;
 	}
@@ -403,6 +420,7 @@ static int host_setup(struct engine *e, struct host *h, const struct exs_target 
 	h->r.sni = t->is_address ? o->sni : NULL;
 	h->r.precision = EXS_PRECISION_NONE;
 	h->redirects = h->attempt = h->n_busy = h->n_queue = 0;
+	h->proxytoken_status = 0;
 	h->failed = h->ntlm_seen = false;
 	h->www_ntlm[0] = '\0';
 	h->connect_to = NULL;
@@ -562,19 +580,48 @@ static bool owa_chain(struct engine *e, struct host *h, struct xfer *x)
 	return false;
 }
 
-static void take_manifest(struct host *h, const struct xfer *x)
+static void queue_step(struct host *h, enum step step)
+{
+	if (h->n_queue < (int)(sizeof(h->queue) / sizeof(h->queue[0])))
+		h->queue[h->n_queue++] = step;
+}
+
+static void take_manifest(struct engine *e, struct host *h, const struct xfer *x)
 {
 	struct exs_version v;
 
-	if (x->status != 200 || !x->body.len ||
-	    exs_fp_manifest_version(x->body.data, x->body.len, &v) != 0)
-		return;
-	if (h->r.precision == EXS_PRECISION_NONE || h->r.precision == EXS_PRECISION_CU ||
-	    exs_version_cmp3(&v, &h->r.version) == 0) {
+	if (x->status == 200 && x->body.len &&
+	    exs_fp_manifest_version(x->body.data, x->body.len, &v) == 0 &&
+	    (h->r.precision == EXS_PRECISION_NONE || h->r.precision == EXS_PRECISION_CU ||
+	     exs_version_cmp3(&v, &h->r.version) == 0)) {
 		h->r.version = v;
 		h->r.precision = EXS_PRECISION_EXACT;
 		h->r.build_source = "exporttool-manifest";
 	}
+	/* the build alone cannot decide ProxyToken when the update is unseen */
+	if (e->o->active_checks && h->r.precision != EXS_PRECISION_EXACT)
+		queue_step(h, STEP_PROXYTOKEN);
+}
+
+static void take_proxytoken(struct host *h, const struct xfer *x)
+{
+	const char *body = x->body.len ? x->body.data : "";
+	const char *hdr = x->hdr.len ? x->hdr.data : "";
+	bool match = x->status == 403;
+
+	for (size_t i = 0; match && i < sizeof(PROXYTOKEN_BODY) / sizeof(PROXYTOKEN_BODY[0]); i++)
+		match = strstr(body, PROXYTOKEN_BODY[i]) != NULL;
+	for (size_t i = 0; match && i < sizeof(PROXYTOKEN_HEADERS) / sizeof(PROXYTOKEN_HEADERS[0]);
+	     i++)
+		match = strstr(hdr, PROXYTOKEN_HEADERS[i]) != NULL;
+	if (!match) {
+		h->proxytoken_status = x->status ? x->status : -1;
+		return;
+	}
+	add_check(h, "CVE-2021-33766", "ProxyToken", "active", EXS_CHECK_VULNERABLE, 403,
+	          "HTTP 403 from the back end (ObjectNotFoundException for a made-up mailbox) "
+	          "to an ECP request carrying only SecurityToken=x: authentication was "
+	          "bypassed");
 }
 
 static void take_proxylogon(struct host *h, const struct xfer *x)
@@ -620,8 +667,7 @@ static void take_proxyshell(struct host *h, const struct xfer *x)
 		add_check(h, "CVE-2021-34473", "ProxyShell", "active", EXS_CHECK_UNKNOWN, x->status,
 		          ev);
 		/* undecided: ask the /mapi/nspi variant next */
-		if (h->n_queue < (int)(sizeof(h->queue) / sizeof(h->queue[0])))
-			h->queue[h->n_queue++] = STEP_PROXYSHELL_MAPI;
+		queue_step(h, STEP_PROXYSHELL_MAPI);
 	}
 }
 
@@ -654,13 +700,13 @@ static void take_proxyshell_mapi(struct host *h, const struct xfer *x)
 	snprintf(c->evidence, sizeof(c->evidence), "%s", ev);
 }
 
-static void take_response(struct host *h, const struct xfer *x)
+static void take_response(struct engine *e, struct host *h, const struct xfer *x)
 {
 	struct exs_error err = {{0}};
 
 	switch (x->step) {
 	case STEP_MANIFEST:
-		take_manifest(h, x);
+		take_manifest(e, h, x);
 		break;
 	case STEP_NTLM:
 		if (!h->ntlm_seen)
@@ -679,6 +725,9 @@ static void take_response(struct host *h, const struct xfer *x)
 		break;
 	case STEP_PROXYSHELL_MAPI:
 		take_proxyshell_mapi(h, x);
+		break;
+	case STEP_PROXYTOKEN:
+		take_proxytoken(h, x);
 		break;
 	default:
 		break;
@@ -740,6 +789,17 @@ static void build_checks(struct engine *e, struct host *h)
 			res = EXS_CHECK_NOT_VULNERABLE;
 			snprintf(ev, sizeof(ev),
 			         "no safe check; decided by build: the fix is installed");
+		}
+		if (h->proxytoken_status && strcmp(by_build[i].id, "CVE-2021-33766") == 0) {
+			char both[512];
+
+			snprintf(both, sizeof(both),
+			         "the ProxyToken request got HTTP %ld, not the vulnerable pattern "
+			         "(which proves nothing); %.380s",
+			         h->proxytoken_status,
+			         strncmp(ev, "no safe check; ", 15) == 0 ? ev + 15 : ev);
+			add_check(h, by_build[i].id, by_build[i].name, "build", res, 0, both);
+			continue;
 		}
 		add_check(h, by_build[i].id, by_build[i].name, "build", res, 0, ev);
 	}
@@ -962,7 +1022,7 @@ static bool transfer_done(struct engine *e, struct xfer *x, CURLcode code)
 				return h->n_busy == 0;
 			}
 		} else {
-			take_response(h, x);
+			take_response(e, h, x);
 		}
 	} else if (x->step == STEP_OWA && !h->r.probed && connect_failure(code) &&
 	           h->attempt < e->o->retries) {

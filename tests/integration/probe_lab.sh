@@ -142,6 +142,21 @@ batch "the variant is one more request, and only where the first check was undec
 	"$(host 127.0.2.9)['probe']['requests'] == 7 and $(host 127.0.1.2)['probe']['requests'] == 6"
 batch_run
 
+# ProxyToken (CVE-2021-33766): asked only where the build is CU-level; a
+# match is an active "vulnerable", no match leaves the build to decide.
+run "$EXSCAN" probe --format json --no-progress --fail-on never 127.0.1.1:$P 127.0.2.11:$P 127.0.1.2:$P
+pt() { echo "next(c for c in $(host "$1")['probe']['checks'] if c['id'] == 'CVE-2021-33766')"; }
+batch "ProxyToken on 2013 CU23 (CU-level build): the back end answered, active vulnerable" \
+	"((lambda c: c['result'] == 'vulnerable' and c['method'] == 'active' and c['evidence']['status'] == 403)($(pt 127.0.1.1))
+	  and $(host 127.0.1.1)['probe']['requests'] == 7)"
+batch "ProxyToken on a patched CU-level build: no match, decided by build and saying both" \
+	"(lambda c: c['method'] == 'build' and c['result'] == 'not-vulnerable'
+	  and 'ProxyToken request got HTTP 302' in c['evidence']['detail'] and 'fix is installed' in c['evidence']['detail'])($(pt 127.0.2.11))"
+batch "ProxyToken not asked of an exact build: decided by build (2016 CU19 lacks Jul21SU)" \
+	"((lambda c: c['method'] == 'build' and c['result'] == 'vulnerable' and 'Jul21SU' in c['evidence']['detail'])($(pt 127.0.1.2))
+	  and $(host 127.0.1.2)['probe']['requests'] == 6)"
+batch_run
+
 # Worker threads: the same answers from one thread as from four, and a bad
 # --jobs named.
 run "$EXSCAN" probe --format json --no-progress --fail-on never --jobs 1 \

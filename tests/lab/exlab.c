@@ -21,6 +21,10 @@
  *   127.0.2.9  2016 CU19 answering 401 to the autodiscover.json ProxyShell check,
  *              while its /mapi/nspi variant reaches the MAPI page (vulnerable)
  *   127.0.2.10 2019 CU11 Nov22SU answering 401 to both (undecided)
+ *   127.0.2.11 2019 CU11 with its security updates, showing only the asset path
+ *              (a CU-level build: ProxyToken is asked and not found)
+ * Builds before the July 2021 update answer the ProxyToken request like a
+ * vulnerable server (403 from the back end).
  *   ::1        like 127.0.1.4
  *   127.3.b.c  the Exchange profiles 1-6 in turn by c % 6, each response after
  *              a 1.5 s delay (slow hosts for bench/probe)
@@ -77,15 +81,16 @@ struct profile {
 	const char *computer;    /* NetBIOS computer name */
 	unsigned os_major, os_minor, os_build;
 	enum behaviour behaviour;
+	bool proxytoken; /* CVE-2021-33766: a bare SecurityToken cookie reaches the back end */
 };
 
 static const struct profile profiles[] = {
         [1] = {"exchange-2013-cu23", true, "15.0.1497", NULL, NULL, true, true, "EX2013", 6, 3,
-               9600, B_NORMAL},
+               9600, B_NORMAL, true},
         [2] = {"exchange-2016-cu19", true, "15.1.2176", NULL, "15.1.2176.2", true, true, "EX2016A",
-               10, 0, 14393, B_NORMAL},
+               10, 0, 14393, B_NORMAL, true},
         [3] = {"exchange-2016-cu19-mar21su", true, "15.1.2176", NULL, "15.1.2176.9", false, true,
-               "EX2016B", 10, 0, 14393, B_NORMAL},
+               "EX2016B", 10, 0, 14393, B_NORMAL, true},
         [4] = {"exchange-2019-cu11-nov22su", true, "15.2.986", "15.2.986.36", "15.2.986.5", false,
                false, "EX2019A", 10, 0, 17763, B_NORMAL},
         [5] = {"exchange-2019-cu15-aug26su", true, "15.2.1748", "15.2.1748.49", NULL, false, false,
@@ -106,11 +111,13 @@ static const struct profile profiles[] = {
         [14] = {"slow", true, "15.2.1748", "15.2.1748.49", NULL, false, false, "EXSLOW", 10, 0,
                 20348, B_SLOW},
         [15] = {"canonical-redirect", true, "15.0.1497", NULL, NULL, true, true, "EXCANON", 6, 3,
-                9600, B_CANONICAL},
+                9600, B_CANONICAL, true},
         [16] = {"proxyshell-401-vulnerable", true, "15.1.2176", NULL, "15.1.2176.2", false, true,
-                "EX401A", 10, 0, 14393, B_AUTODISCOVER_401},
+                "EX401A", 10, 0, 14393, B_AUTODISCOVER_401, true},
         [17] = {"proxyshell-401-patched", true, "15.2.986", "15.2.986.36", NULL, false, false,
                 "EX401B", 10, 0, 17763, B_AUTODISCOVER_401},
+        [18] = {"exchange-2019-cu11-asset-only", true, "15.2.986", NULL, NULL, false, false,
+                "EXCUONLY", 10, 0, 17763, B_NORMAL, false},
 };
 
 static SSL_CTX *good_ctx, *bad_ctx;
@@ -129,7 +136,7 @@ static const struct profile *profile_for(const struct sockaddr_storage *ss)
 
 	if (b1 == 0 && b2 == 1 && b3 >= 1 && b3 <= 7)
 		return &profiles[b3];
-	if (b1 == 0 && b2 == 2 && b3 >= 1 && b3 <= 10)
+	if (b1 == 0 && b2 == 2 && b3 >= 1 && b3 <= 11)
 		return &profiles[7 + b3];
 	return &profiles[1 + b3 % 6];
 }
@@ -504,6 +511,30 @@ static int serve_exchange(SSL *ssl, const struct profile *pr, const struct req *
 			return respond(ssl, 302, "Found", hdr, NULL, r);
 		}
 		return respond(ssl, 400, "Bad Request", hdr, "", r);
+	}
+	if (path_is(r->path, "/ecp/") && strstr(r->path, "/PersonalSettings/HomePage.aspx") &&
+	    strstr(r->cookie, "SecurityToken=")) {
+		if (pr->proxytoken) {
+			/* past authentication: the back end looks for the mailbox */
+			snprintf(
+			        hdr + n, sizeof(hdr) - (size_t)n,
+			        "X-ECP-ERROR: Microsoft.Exchange.Data.Storage.ObjectNotFoundException\r\n"
+			        "Set-Cookie: X-BEResource=%s/ecp/~1941962753; path=/ecp; secure\r\n"
+			        "Content-Type: text/html; charset=utf-8\r\n",
+			        pr->computer);
+			return respond(ssl, 403, "Forbidden", hdr,
+			               "<html><head><script>function signOut() { "
+			               "window.location.href = '/owa/logoff.owa'; }</script></head>"
+			               "<body><div>Error <span id=\"msgCode\">403</span></div>"
+			               "</body></html>",
+			               r);
+		}
+		snprintf(
+		        hdr + n, sizeof(hdr) - (size_t)n,
+		        "Location: https://%s/owa/auth/logon.aspx?url=https%%3a%%2f%%2f%s%%2fecp%%2f"
+		        "&reason=0\r\n",
+		        r->host, r->host);
+		return respond(ssl, 302, "Found", hdr, NULL, r);
 	}
 	if (path_is(r->path,
 	            "/ecp/Current/exporttool/microsoft.exchange.ediscovery.exporttool.application")) {
