@@ -184,6 +184,8 @@ struct run {
 	uint64_t written, bad_targets;
 	bool threshold;
 	bool progress_shown;
+	int write_errno; /* the output failed (-1: errno unknown): the scan stops, its
+	                  * results would be lost */
 };
 
 static enum exs_fail_on level_of(const struct exs_probe_result *r)
@@ -233,7 +235,9 @@ static int on_host(const struct exs_probe_result *r, void *ud)
 	case EXS_FORMAT_JSONL:
 		o = exs_probe_result_to_json(r);
 		fprintf(run->out, "%s\n", exs_json_text(o, false));
-		fflush(run->out);
+		errno = 0;
+		if (fflush(run->out) != 0)
+			run->write_errno = errno ? errno : -1;
 		json_object_put(o);
 		break;
 	default:
@@ -241,6 +245,12 @@ static int on_host(const struct exs_probe_result *r, void *ud)
 		break;
 	}
 	run->written++;
+	if (run->write_errno || ferror(run->out)) {
+		/* a buffered write failed earlier: its errno is gone */
+		if (!run->write_errno)
+			run->write_errno = -1;
+		return 1;
+	}
 	return 0;
 }
 
@@ -320,7 +330,17 @@ static int probe_run(struct exs_config *cfg)
 			        (unsigned long long)run.bad_targets);
 		fputc('\n', run.out);
 	}
-	if (exs_cli_output_close(cfg, run.out, &err)) {
+	if (run.write_errno) {
+		fprintf(stderr,
+		        "exscan probe: cannot write '%s': %s; the scan stopped early (%llu "
+		        "written)\n",
+		        cfg->output ? cfg->output : "standard output",
+		        run.write_errno > 0 ? strerror(run.write_errno)
+		                            : "a write failed (device full or closed?)",
+		        (unsigned long long)run.written);
+		exs_cli_output_close(cfg, run.out, &err);
+		rc = EXS_EXIT_INCOMPLETE;
+	} else if (exs_cli_output_close(cfg, run.out, &err)) {
 		fprintf(stderr, "exscan probe: %s\n", err.msg);
 		rc = EXS_EXIT_INCOMPLETE;
 	}

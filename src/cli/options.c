@@ -191,17 +191,21 @@ FILE *exs_cli_output_open(const struct exs_config *cfg, struct exs_error *err)
 
 int exs_cli_output_close(const struct exs_config *cfg, FILE *fp, struct exs_error *err)
 {
-	int bad;
+	int e = 0; /* errno of the failure; -1: an earlier write failed, errno long gone */
 
 	if (!fp)
 		return 0;
-	bad = fflush(fp) != 0 || ferror(fp);
-	if (fp != stdout)
-		bad = fclose(fp) != 0 || bad;
-	if (bad)
-		return exs_error_set(err, "cannot write '%s': %s",
-		                     cfg->output ? cfg->output : "standard output",
-		                     strerror(errno));
+	errno = 0;
+	if (fflush(fp) != 0)
+		e = errno ? errno : -1;
+	else if (ferror(fp))
+		e = -1;
+	if (fp != stdout && fclose(fp) != 0 && !e)
+		e = errno ? errno : -1;
+	if (e)
+		return exs_error_set(
+		        err, "cannot write '%s': %s", cfg->output ? cfg->output : "standard output",
+		        e > 0 ? strerror(e) : "a write failed (device full or closed?)");
 	return 0;
 }
 

@@ -1114,6 +1114,7 @@ static int next_target(struct engine *e, struct exs_target *t, long *wait_ms)
 }
 
 static void engine_run(struct engine *e);
+static void engine_close(struct engine *e);
 
 /* With more than one worker, each gets an OpenSSL library context of its own
  * as its thread's default (libcurl creates its SSL_CTX with the default):
@@ -1136,6 +1137,7 @@ static void *engine_loop(void *arg)
 		prev = OSSL_LIB_CTX_set0_default(own);
 	}
 	engine_run(e);
+	engine_close(e);
 	if (own) {
 		OSSL_LIB_CTX_set0_default(prev);
 		OSSL_LIB_CTX_free(own);
@@ -1243,23 +1245,35 @@ static int engine_init(struct engine *e, struct shared *s, int slots, struct exs
 	return 0;
 }
 
-static void engine_release(struct engine *e)
+/* Frees what holds libcurl and OpenSSL state: hosts still in flight (the
+ * callback asked to stop), cached connections, handles.  Runs on the worker's
+ * own thread while its OpenSSL library context is still there. */
+static void engine_close(struct engine *e)
 {
-	/* hosts still in flight (the callback asked to stop) */
 	for (struct host *h = e->active; h; h = h->next_active)
 		host_release_data(e, h);
+	e->active = NULL;
+	e->n_active = 0;
+	if (e->multi)
+		curl_multi_cleanup(e->multi);
+	e->multi = NULL;
 	if (e->pool)
 		for (int i = 0; i < e->slots; i++)
-			for (int k = 0; k < XFERS_PER_HOST; k++)
+			for (int k = 0; k < XFERS_PER_HOST; k++) {
 				if (e->pool[i].x[k].easy)
 					curl_easy_cleanup(e->pool[i].x[k].easy);
+				e->pool[i].x[k].easy = NULL;
+			}
+}
+
+static void engine_release(struct engine *e)
+{
+	engine_close(e);
 	free(e->pool);
 	for (int i = 0; i < MEMO_SIZE; i++)
 		if (e->memo[i].used)
 			exs_assessment_release(&e->memo[i].a);
 	curl_slist_free_all(e->resolve);
-	if (e->multi)
-		curl_multi_cleanup(e->multi);
 }
 
 static int thread_count(const struct exs_probe_options *o, int conc)

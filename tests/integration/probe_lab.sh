@@ -128,6 +128,17 @@ run "$EXSCAN" probe --format jsonl -o "$TMP/notty.jsonl" --fail-on never 127.1.0
 ! grep -q "hosts, .*/s" "$TMP/err"
 tap_ok $? "no progress line when stderr is not a terminal" "$(head -c 300 "$TMP/err")"
 
+# The output cannot be written (a full device): one clear line, the scan stops
+# early (its results would be lost) and hosts still in flight are let go
+# cleanly on every worker thread.
+for fmt in jsonl json; do
+	run "$EXSCAN" probe --format $fmt --no-progress --fail-on never --jobs 2 -o /dev/full 127.1.0.0/24:$P
+	expect_rc 3 "$fmt to /dev/full: incomplete"
+	[ "$(grep -c "cannot write '/dev/full'" "$TMP/err")" = 1 ] && grep -q "the scan stopped early" "$TMP/err" &&
+		! grep -qE "Success|Sanitizer" "$TMP/err"
+	tap_ok $? "$fmt to /dev/full: one line naming the file and the stop, no stale 'Success'" "$(head -c 600 "$TMP/err")"
+done
+
 # ProxyShell answered 401: the /mapi/nspi variant decides when it can, and
 # is not sent when the first check already decided.
 run "$EXSCAN" probe --format json --no-progress --fail-on never 127.0.2.9:$P 127.0.2.10:$P 127.0.1.2:$P
