@@ -965,8 +965,9 @@ static void send_queued(struct engine *e, struct host *h, struct xfer *x, bool s
 	if (h->failed || h->n_queue == 0)
 		return;
 	if (out_of_time(e, h, now_s())) {
-		set_error(h, "host took longer than %ld ms in all: gave up before %s",
-		          e->o->host_timeout_ms, h->n_queue > 1 ? "its last requests" : x->path);
+		set_error(h,
+		          "host took longer than %ld ms in all: gave up with %d request%s unsent",
+		          e->o->host_timeout_ms, h->n_queue, h->n_queue > 1 ? "s" : "");
 		h->failed = true;
 		return;
 	}

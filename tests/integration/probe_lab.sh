@@ -264,6 +264,12 @@ batch "slow host: the fast host beside it was not held back" \
 	"$(host 127.0.1.4)['probe']['elapsed_ms'] < 2500"
 batch_run
 
+run "$EXSCAN" probe --format json --no-progress --fail-on never --host-timeout 2 127.0.2.7:$P 127.0.1.4:$P
+batch "slow host over --host-timeout 2: a clear error, what it learnt kept, the other host complete" \
+	"('host took longer than 2000 ms in all' in $(host 127.0.2.7)['error']
+	  and $(host 127.0.2.7)['probe']['build'] == '15.2.1748.49' and $(host 127.0.1.4)['error'] is None)"
+batch_run
+
 run "$EXSCAN" probe --format json --no-progress --tls-verify 127.0.2.6:$P
 expect_rc 3 "invalid certificate with --tls-verify: the host is incomplete"
 batch "invalid certificate with --tls-verify: a clear certificate error" \
