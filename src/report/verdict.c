@@ -113,6 +113,92 @@ static int severity_rank(struct json_object *f)
 	return (int)exs_severity_of((int)exs_json_get_int(f, "score", 0));
 }
 
+static bool compromising_kind(const char *kind)
+{
+	return strcmp(kind, "webshell") == 0 || strcmp(kind, "ioc") == 0 ||
+	       strcmp(kind, "artifact") == 0 || strcmp(kind, "location") == 0;
+}
+
+static const char *finding_name(struct json_object *f)
+{
+	const char *what = exs_json_get_str(f, "family", NULL);
+
+	return what && *what ? what : exs_json_get_str(f, "rule", "");
+}
+
+/* One file's findings (indices in `list`) as one reason: every kind and name
+ * found in it ("webshell: A, B; location: C"), at the level of the strongest. */
+static void judge_file(struct judge *j, struct json_object *findings, struct json_object *list,
+                       bool *rebuild, struct json_object *evidence)
+{
+	enum exs_verdict level = EXS_VERDICT_UNKNOWN;
+	struct json_object *seen[64];
+	char text[512], names[400] = "";
+	const char *path = NULL;
+	long long best = -1;
+	int64_t ref = 0;
+	size_t m = 0, used = 0;
+
+	for (size_t k = 0; k < json_object_array_length(list); k++) {
+		int64_t i = json_object_get_int64(json_object_array_get_idx(list, k));
+		struct json_object *f = json_object_array_get_idx(findings, (size_t)i);
+		const char *kind = exs_json_get_str(f, "kind", "");
+		long long score = exs_json_get_int(f, "score", 0);
+		int sev = severity_rank(f);
+
+		if (sev < EXS_SEVERITY_NOTICE)
+			continue;
+		path = exs_json_get_str(f, "path", "");
+		if (sev >= EXS_SEVERITY_ALERT && compromising_kind(kind)) {
+			level = EXS_VERDICT_COMPROMISED;
+			*rebuild = *rebuild || strcmp(kind, "webshell") == 0 ||
+			           strcmp(kind, "ioc") == 0;
+		} else if (level < EXS_VERDICT_AT_RISK) {
+			level = EXS_VERDICT_AT_RISK;
+		}
+		if (score > best) {
+			best = score;
+			ref = i;
+		}
+		if (m < sizeof(seen) / sizeof(seen[0]))
+			seen[m++] = f;
+	}
+	if (level == EXS_VERDICT_UNKNOWN)
+		return;
+	/* kinds in order of first appearance, each name once */
+	for (size_t a = 0; a < m && used < sizeof(names); a++) {
+		const char *kind = exs_json_get_str(seen[a], "kind", "");
+		bool first_of_kind = true;
+
+		for (size_t b = 0; b < a && first_of_kind; b++)
+			first_of_kind = strcmp(exs_json_get_str(seen[b], "kind", ""), kind) != 0;
+		if (!first_of_kind)
+			continue;
+		for (size_t c = a; c < m && used < sizeof(names); c++) {
+			const char *name = finding_name(seen[c]);
+			bool again = false;
+			int w;
+
+			if (strcmp(exs_json_get_str(seen[c], "kind", ""), kind) != 0)
+				continue;
+			for (size_t d = a; d < c && !again; d++)
+				again = strcmp(exs_json_get_str(seen[d], "kind", ""), kind) == 0 &&
+				        strcmp(finding_name(seen[d]), name) == 0;
+			if (again)
+				continue;
+			if (c == a)
+				w = snprintf(names + used, sizeof(names) - used, "%s%s%s%s",
+				             used ? "; " : "", kind, *name ? ": " : "", name);
+			else
+				w = snprintf(names + used, sizeof(names) - used, ", %s", name);
+			used = w < 0 ? sizeof(names) : used + (size_t)w;
+		}
+	}
+	snprintf(text, sizeof(text), "%s at %s (score %lld)", names, path, best);
+	reason(j, level, text, "finding", json_object_new_int64(ref));
+	add_evidence(evidence, path);
+}
+
 /* Evidence on disk and in logs. Returns the number of alert-level items. */
 static void judge_findings(struct judge *j, struct json_object *host, bool *incomplete,
                            struct json_object *evidence)
@@ -122,19 +208,32 @@ static void judge_findings(struct judge *j, struct json_object *host, bool *inco
 	                   ? json_object_array_length(findings)
 	                   : 0;
 	bool rebuild = false, attempts = false;
+	struct json_object *by_path = json_object_new_object();
 
+	/* file findings by path: one reason per file, however many rules matched */
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *f = json_object_array_get_idx(findings, i), *list;
+		const char *kind = exs_json_get_str(f, "kind", "");
+		const char *path = exs_json_get_str(f, "path", "");
+
+		if (strcmp(kind, "error") == 0 || strcmp(kind, "log") == 0)
+			continue;
+		if (!json_object_object_get_ex(by_path, path, &list)) {
+			list = json_object_new_array();
+			json_object_object_add(by_path, path, list);
+		}
+		json_object_array_add(list, json_object_new_int64((int64_t)i));
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *f = json_object_array_get_idx(findings, i);
 		const char *kind = exs_json_get_str(f, "kind", "");
 		const char *path = exs_json_get_str(f, "path", "");
 		const char *rule = exs_json_get_str(f, "rule", "");
-		const char *what = exs_json_get_str(f, "family", NULL);
 		bool success = exs_json_get_bool(f, "success", false);
 		int sev = severity_rank(f);
+		struct json_object *list;
 		char text[512];
 
-		if (!what || !*what)
-			what = rule;
 		if (strcmp(kind, "error") == 0) {
 			*incomplete = true;
 			continue;
@@ -160,22 +259,13 @@ static void judge_findings(struct judge *j, struct json_object *host, bool *inco
 			add_evidence(evidence, path);
 			continue;
 		}
-		snprintf(text, sizeof(text), "%s%s%s at %s (score %lld)", kind, *what ? ": " : "",
-		         what, path, (long long)exs_json_get_int(f, "score", 0));
-		if (sev >= EXS_SEVERITY_ALERT &&
-		    (strcmp(kind, "webshell") == 0 || strcmp(kind, "ioc") == 0 ||
-		     strcmp(kind, "artifact") == 0 || strcmp(kind, "location") == 0)) {
-			reason(j, EXS_VERDICT_COMPROMISED, text, "finding",
-			       json_object_new_int64((int64_t)i));
-			rebuild = rebuild || strcmp(kind, "webshell") == 0 ||
-			          strcmp(kind, "ioc") == 0;
-			add_evidence(evidence, path);
-		} else if (sev >= EXS_SEVERITY_NOTICE) {
-			reason(j, EXS_VERDICT_AT_RISK, text, "finding",
-			       json_object_new_int64((int64_t)i));
-			add_evidence(evidence, path);
-		}
+		if (!json_object_object_get_ex(by_path, path, &list))
+			continue; /* judged with the file's first finding */
+		judge_file(j, findings, list, &rebuild, evidence);
+		/* the file's other findings were judged with it */
+		json_object_object_del(by_path, path);
 	}
+	json_object_put(by_path);
 	if (exs_json_get_int(host, "stats.errors", 0) > 0)
 		*incomplete = true;
 	if (j->verdict == EXS_VERDICT_COMPROMISED) {

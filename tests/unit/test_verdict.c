@@ -234,10 +234,47 @@ static void thresholds(void **state)
 	assert_false(exs_verdict_reaches(EXS_VERDICT_UNKNOWN, EXS_FAIL_ON_AT_RISK));
 }
 
+/* Two rules on one file and a notice on the same file: one reason, naming
+ * each kind and family once, at the strongest level, scored by the best. */
+static void one_reason_per_file(void **state)
+{
+	struct json_object *h, *reasons;
+	const char *text;
+
+	(void)state;
+	assert_int_equal(
+	        judge(WALK("{\"path\":\"a/b.aspx\",\"kind\":\"webshell\",\"rule\":\"r1\","
+	                   "\"family\":\"China Chopper\",\"score\":90,\"severity\":\"alert\"},"
+	                   "{\"path\":\"a/b.aspx\",\"kind\":\"location\",\"rule\":\"odd-place\","
+	                   "\"score\":60,\"severity\":\"notice\"},"
+	                   "{\"path\":\"a/b.aspx\",\"kind\":\"webshell\",\"rule\":\"r2\","
+	                   "\"family\":\"China Chopper\",\"score\":95,\"severity\":\"alert\"},"
+	                   "{\"path\":\"a/b.aspx\",\"kind\":\"webshell\",\"rule\":\"r3\","
+	                   "\"family\":\"Godzilla\",\"score\":85,\"severity\":\"alert\"},"
+	                   "{\"path\":\"c.aspx\",\"kind\":\"location\",\"rule\":\"odd-place\","
+	                   "\"score\":60,\"severity\":\"notice\"}"),
+	              false, NULL, &h),
+	        EXS_VERDICT_COMPROMISED);
+	reasons = exs_json_get(h, "reasons");
+	assert_int_equal(json_object_array_length(reasons), 2);
+	text = exs_json_get_str(json_object_array_get_idx(reasons, 0), "text", "");
+	assert_string_equal(text, "webshell: China Chopper, Godzilla; location: odd-place at "
+	                          "a/b.aspx (score 95)");
+	assert_string_equal(exs_json_get_str(json_object_array_get_idx(reasons, 0), "level", ""),
+	                    "compromised");
+	/* the reason points at the best-scored finding */
+	assert_int_equal(exs_json_get_int(json_object_array_get_idx(reasons, 0), "ref", -1), 2);
+	assert_string_equal(exs_json_get_str(json_object_array_get_idx(reasons, 1), "level", ""),
+	                    "at-risk");
+	assert_int_equal(json_object_array_length(exs_json_get(h, "evidence")), 2);
+	json_object_put(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(webshell_at_alert_is_compromised_even_when_patched),
+	        cmocka_unit_test(one_reason_per_file),
 	        cmocka_unit_test(suspicious_below_alert_is_at_risk),
 	        cmocka_unit_test(successful_exploitation_in_logs_is_compromised),
 	        cmocka_unit_test(failed_attempt_is_at_risk),
