@@ -242,8 +242,12 @@ static void judge_findings(struct judge *j, struct json_object *host, bool *inco
 			const char *cve = exs_json_get_str(f, "cve", NULL);
 			const char *camp = exs_json_get_str(f, "campaign", NULL);
 
+			/* a success below alert level (tool traffic that got answers) is
+			 * not called an exploitation */
 			snprintf(text, sizeof(text), "%s %s%s%s%s in %s (%lld times)",
-			         success ? "successful exploitation" : "exploitation attempt",
+			         !success                    ? "exploitation attempt"
+			         : sev >= EXS_SEVERITY_ALERT ? "successful exploitation"
+			                                     : "answered requests of",
 			         camp ? camp : "", camp && cve ? " " : "", cve ? cve : "",
 			         !camp && !cve ? rule : "", path,
 			         (long long)exs_json_get_int(f, "count", 1));

@@ -270,11 +270,34 @@ static void one_reason_per_file(void **state)
 	json_object_put(h);
 }
 
+/* A logged success below alert level is at-risk, and not called an exploitation. */
+static void log_success_below_alert_wording(void **state)
+{
+	struct json_object *h;
+	const char *text;
+
+	(void)state;
+	assert_int_equal(judge(WALK(LOG("true", "60", "warning")), false, NULL, &h),
+	                 EXS_VERDICT_AT_RISK);
+	text = exs_json_get_str(json_object_array_get_idx(exs_json_get(h, "reasons"), 0), "text",
+	                        "");
+	assert_non_null(strstr(text, "answered requests of ProxyLogon"));
+	assert_null(strstr(text, "successful exploitation"));
+	json_object_put(h);
+	assert_int_equal(judge(WALK(LOG("true", "95", "alert")), false, NULL, &h),
+	                 EXS_VERDICT_COMPROMISED);
+	text = exs_json_get_str(json_object_array_get_idx(exs_json_get(h, "reasons"), 0), "text",
+	                        "");
+	assert_non_null(strstr(text, "successful exploitation ProxyLogon"));
+	json_object_put(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(webshell_at_alert_is_compromised_even_when_patched),
 	        cmocka_unit_test(one_reason_per_file),
+	        cmocka_unit_test(log_success_below_alert_wording),
 	        cmocka_unit_test(suspicious_below_alert_is_at_risk),
 	        cmocka_unit_test(successful_exploitation_in_logs_is_compromised),
 	        cmocka_unit_test(failed_attempt_is_at_risk),
