@@ -104,14 +104,11 @@ static int check_wer(int fd, const char *relpath, const struct stat *sb, struct 
 	if (lg_reader_init(&r, fd, relpath, err))
 		return -1;
 	while ((rc = lg_reader_next(&r, &s, &n, err)) == 1 && r.lineno < 2000) {
-		if (lg_prefix_ci(s, n, "AppName=w3wp") || lg_prefix_ci(s, n, "AppPath=") ||
-		    lg_find_ci(s, n, "MSExchangeECPAppPool")) {
-			if (lg_find_ci(s, n, "w3wp.exe") ||
-			    lg_find_ci(s, n, "MSExchangeECPAppPool") ||
-			    lg_prefix_ci(s, n, "AppName=w3wp")) {
-				record(f, LG_R_ART_WER, sb, r.lineno, s, n);
-				break;
-			}
+		if (lg_prefix_ci(s, n, "AppName=w3wp") ||
+		    lg_find_ci(s, n, "MSExchangeECPAppPool") ||
+		    (lg_prefix_ci(s, n, "AppPath=") && lg_find_ci(s, n, "w3wp.exe"))) {
+			record(f, LG_R_ART_WER, sb, r.lineno, s, n);
+			break;
 		}
 	}
 	lg_reader_release(&r);

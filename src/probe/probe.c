@@ -123,7 +123,6 @@ struct host {
 	struct exs_probe_result r;
 	struct curl_slist *connect_to;
 	struct xfer x[XFERS_PER_HOST];
-	int n_busy;
 	enum step queue[6]; /* requests still to send after the /owa/ chain */
 	int n_queue;
 	int redirects, attempt;
@@ -176,8 +175,6 @@ struct engine {
 	bool private_libctx;
 	struct memo memo[MEMO_SIZE];
 	int memo_next;
-	struct exs_error err;
-	int rc;
 };
 
 static double now_s(void)
@@ -293,6 +290,15 @@ static bool ci_contains(const char *s, const char *needle)
 	return strcasestr(s, needle) != NULL;
 }
 
+/* Whether any of the host's requests is in flight. */
+static bool busy(const struct host *h)
+{
+	for (int i = 0; i < XFERS_PER_HOST; i++)
+		if (h->x[i].busy)
+			return true;
+	return false;
+}
+
 /* Options of an easy handle that hold for every request to the host. */
 static void easy_setup(struct engine *e, struct xfer *x)
 {
@@ -405,7 +411,6 @@ static int issue(struct engine *e, struct xfer *x, enum step step, bool last)
 		return -1;
 	}
 	x->busy = true;
-	h->n_busy++;
 	return 0;
 }
 
@@ -419,7 +424,7 @@ static int host_setup(struct engine *e, struct host *h, const struct exs_target 
 	h->r.port = t->port;
 	h->r.sni = t->is_address ? o->sni : NULL;
 	h->r.precision = EXS_PRECISION_NONE;
-	h->redirects = h->attempt = h->n_busy = h->n_queue = 0;
+	h->redirects = h->attempt = h->n_queue = 0;
 	h->proxytoken_status = 0;
 	h->failed = h->ntlm_seen = false;
 	h->www_ntlm[0] = '\0';
@@ -528,6 +533,12 @@ static void take_owa_version(struct host *h)
 	}
 }
 
+static void queue_step(struct host *h, enum step step)
+{
+	if (h->n_queue < (int)(sizeof(h->queue) / sizeof(h->queue[0])))
+		h->queue[h->n_queue++] = step;
+}
+
 /* The requests after the /owa/ chain, independent of each other. */
 static void plan_rest(struct engine *e, struct host *h)
 {
@@ -537,11 +548,11 @@ static void plan_rest(struct engine *e, struct host *h)
 		return;
 	/* the manifest can only make a CU-level build exact */
 	if (h->r.precision != EXS_PRECISION_EXACT)
-		h->queue[h->n_queue++] = STEP_MANIFEST;
-	h->queue[h->n_queue++] = STEP_NTLM;
+		queue_step(h, STEP_MANIFEST);
+	queue_step(h, STEP_NTLM);
 	if (e->o->active_checks) {
-		h->queue[h->n_queue++] = STEP_PROXYLOGON;
-		h->queue[h->n_queue++] = STEP_PROXYSHELL;
+		queue_step(h, STEP_PROXYLOGON);
+		queue_step(h, STEP_PROXYSHELL);
 	}
 }
 
@@ -578,12 +589,6 @@ static bool owa_chain(struct engine *e, struct host *h, struct xfer *x)
 		take_page(h, x);
 	plan_rest(e, h);
 	return false;
-}
-
-static void queue_step(struct host *h, enum step step)
-{
-	if (h->n_queue < (int)(sizeof(h->queue) / sizeof(h->queue[0])))
-		h->queue[h->n_queue++] = step;
 }
 
 static void take_manifest(struct engine *e, struct host *h, const struct xfer *x)
@@ -820,7 +825,6 @@ static void host_release_data(struct engine *e, struct host *h)
 		curl_slist_free_all(x->req_headers);
 		x->req_headers = NULL;
 	}
-	h->n_busy = 0;
 	if (h->r.assessed)
 		exs_assessment_release(&h->r.assessment);
 	exs_ntlm_info_release(&h->r.ntlm);
@@ -874,9 +878,15 @@ static void judge_certificate(struct host *h)
 		set_error(h, "invalid certificate: %s%s; the host was scanned anyway", why, when);
 }
 
+/* Active checks in the order one-after-another requests give them. */
 static int check_rank(const struct exs_check *c)
 {
-	return strcmp(c->id, "CVE-2021-26855") == 0 ? 0 : 1;
+	static const char *const order[] = {"CVE-2021-26855", "CVE-2021-34473", "CVE-2021-33766"};
+
+	for (int i = 0; i < (int)(sizeof(order) / sizeof(order[0])); i++)
+		if (strcmp(c->id, order[i]) == 0)
+			return i;
+	return (int)(sizeof(order) / sizeof(order[0]));
 }
 
 static void finish_host(struct engine *e, struct host *h)
@@ -884,13 +894,15 @@ static void finish_host(struct engine *e, struct host *h)
 	struct shared *s = e->s;
 	struct exs_error err = {{0}};
 
-	/* overlapping requests answer in any order: keep the active checks in
-	 * one order whatever came back first */
-	if (h->r.n_checks == 2 && check_rank(&h->r.checks[0]) > check_rank(&h->r.checks[1])) {
-		struct exs_check t = h->r.checks[0];
+	/* overlapping requests answer in any order: keep the active checks (all
+	 * there is before build_checks) in one order whatever came back first */
+	for (size_t i = 1; i < h->r.n_checks; i++) {
+		struct exs_check t = h->r.checks[i];
+		size_t k = i;
 
-		h->r.checks[0] = h->r.checks[1];
-		h->r.checks[1] = t;
+		for (; k > 0 && check_rank(&h->r.checks[k - 1]) > check_rank(&t); k--)
+			h->r.checks[k] = h->r.checks[k - 1];
+		h->r.checks[k] = t;
 	}
 	if (h->r.is_exchange && h->r.precision != EXS_PRECISION_NONE) {
 		if (assess(e, &h->r.version, &h->r.assessment, &err) == 0)
@@ -981,7 +993,7 @@ static void send_queued(struct engine *e, struct host *h, struct xfer *x, bool s
 		step = h->queue[0];
 		memmove(h->queue, h->queue + 1, (size_t)--h->n_queue * sizeof(h->queue[0]));
 		/* a parallel request's connection is never reused */
-		last = slow || (h->n_queue == 0 && h->n_busy == 0);
+		last = slow || (h->n_queue == 0 && !busy(h));
 		if (issue(e, y, step, last)) {
 			h->failed = true;
 			return;
@@ -999,7 +1011,6 @@ static bool transfer_done(struct engine *e, struct xfer *x, CURLcode code)
 
 	curl_multi_remove_handle(e->multi, x->easy);
 	x->busy = false;
-	h->n_busy--;
 	slow = now_s() - x->started >= SLOW_RESPONSE_S;
 	if (code == CURLE_OK) {
 		char *ip = NULL;
@@ -1020,7 +1031,7 @@ static bool transfer_done(struct engine *e, struct xfer *x, CURLcode code)
 				} else if (issue(e, x, STEP_FOLLOW, false)) {
 					h->failed = true;
 				}
-				return h->n_busy == 0;
+				return !busy(h);
 			}
 		} else {
 			take_response(e, h, x);
@@ -1038,7 +1049,7 @@ static bool transfer_done(struct engine *e, struct xfer *x, CURLcode code)
 		h->r.requests--;
 		if (issue(e, x, STEP_OWA, false))
 			h->failed = true;
-		return h->n_busy == 0;
+		return !busy(h);
 	} else {
 	failed:
 		/* any failure ends the host; what was learnt before is kept */
@@ -1046,7 +1057,7 @@ static bool transfer_done(struct engine *e, struct xfer *x, CURLcode code)
 		h->failed = true;
 	}
 	send_queued(e, h, x, slow);
-	return h->n_busy == 0;
+	return !busy(h);
 }
 
 static void unlink_active(struct engine *e, struct host *h)
@@ -1192,17 +1203,13 @@ static void engine_run(struct engine *e)
 			nx = h->next_active;
 			if (!out_of_time(e, h, t))
 				continue;
-			for (int i = 0; i < XFERS_PER_HOST; i++) {
-				if (h->x[i].busy) {
+			/* named after the first request still out; retire() lets them go */
+			for (int i = 0; i < XFERS_PER_HOST; i++)
+				if (h->x[i].busy)
 					set_error(
 					        h,
 					        "host took longer than %ld ms in all: gave up on %s",
 					        e->o->host_timeout_ms, h->x[i].path);
-					curl_multi_remove_handle(e->multi, h->x[i].easy);
-					h->x[i].busy = false;
-				}
-			}
-			h->n_busy = 0;
 			retire(e, h);
 		}
 		if (s->on_progress && e->o->progress) {
@@ -1217,7 +1224,6 @@ static void engine_run(struct engine *e)
 		if (e->n_active > 0 || !exhausted)
 			curl_multi_poll(e->multi, NULL, 0, (int)(wait_ms > 0 ? wait_ms : 1), NULL);
 	}
-	e->rc = 0;
 }
 
 static int engine_init(struct engine *e, struct shared *s, int slots, struct exs_error *err)
@@ -1228,7 +1234,6 @@ static int engine_init(struct engine *e, struct shared *s, int slots, struct exs
 	e->s = s;
 	e->o = o;
 	e->slots = slots;
-	e->rc = -1;
 	e->multi = curl_multi_init();
 	if (!e->multi)
 		return exs_error_set(err, "cannot start libcurl's multi interface");
@@ -1335,21 +1340,20 @@ int exs_probe_run(const struct exs_probe_options *o, const struct exs_kb *kb, ti
 	for (int i = 0; i < ready; i++)
 		engines[i].private_libctx = nt > 1;
 	/* worker 0 runs here; the others in threads of their own */
+	rc = 0;
 	for (int i = 1; i < nt; i++) {
 		if (pthread_create(&engines[i].thread, NULL, engine_loop, &engines[i]) != 0) {
 			exs_error_set(err, "cannot start probe thread %d of %d", i + 1, nt);
 			atomic_store(&s->stop, true);
+			rc = -1;
 			break;
 		}
 		engines[i].thread_started = true;
 	}
 	engine_loop(&engines[0]);
-	rc = 0;
 	for (int i = 1; i < nt; i++)
 		if (engines[i].thread_started)
 			pthread_join(engines[i].thread, NULL);
-	if (err && err->msg[0])
-		rc = -1;
 out:
 	if (s)
 		stats->elapsed_s = now_s() - s->t0;
