@@ -33,7 +33,7 @@ struct exs_walk_options {
 	bool all_files;           /* scan every regular file, not only the scan policy's */
 	bool cross_fs;            /* descend into other file systems */
 	bool no_logs;             /* do not hand log files to the log readers */
-	bool no_builtin_rules;    /* only --rules */
+	bool no_builtin_rules;    /* only --rules (no built-in rules, no capability model) */
 	const char *builtin_dir;  /* read webshells.yar/exchange.yar here (installed copies);
 	                           * NULL or a missing file: the copies built into the binary */
 	bool no_cache;            /* neither read nor write the compiled-rules cache */

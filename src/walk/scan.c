@@ -141,6 +141,33 @@ static enum exs_finding_kind kind_of(const YR_RULE *rule)
 	return kind;
 }
 
+static bool meta_true(const YR_RULE *rule, const char *id)
+{
+	const YR_META *m;
+
+	yr_rule_metas_foreach(rule, m)
+	{
+		if (strcmp(m->identifier, id) == 0)
+			return (m->type == META_TYPE_BOOLEAN || m->type == META_TYPE_INTEGER) &&
+			       m->integer != 0;
+	}
+	return false;
+}
+
+/* On the normalised view: the built-in webshell rules, and user rules with
+ * meta exscan_view = true; a rule that already matched the raw bytes is not
+ * reported twice. */
+static bool view_rule(struct exs_worker *w, const YR_RULE *rule)
+{
+	if (strcmp(rule->ns->name, "webshells.yar") != 0 && !meta_true(rule, "exscan_view"))
+		return false;
+	for (size_t i = w->view_first; i < w->findings.n; i++)
+		if (w->findings.items[i].rule &&
+		    strcmp(w->findings.items[i].rule, rule->identifier) == 0)
+			return false;
+	return true;
+}
+
 /* Records a match; formats and prints nothing. */
 static int yara_cb(YR_SCAN_CONTEXT *ctx, int message, void *data, void *user)
 {
@@ -151,12 +178,23 @@ static int yara_cb(YR_SCAN_CONTEXT *ctx, int message, void *data, void *user)
 
 	if (message != CALLBACK_MSG_RULE_MATCHING)
 		return CALLBACK_CONTINUE;
+	if (w->view && !view_rule(w, rule))
+		return CALLBACK_CONTINUE;
 	f = new_finding(w, kind_of(rule));
 	if (!f)
 		return CALLBACK_ERROR;
 	f->rule = strdup(rule->identifier);
 	f->family = meta_string(rule, "family");
 	f->description = meta_string(rule, "description");
+	if (w->view && f->description) {
+		char *d = NULL;
+
+		if (asprintf(&d, "%s (matched in the normalised server code)", f->description) >=
+		    0) {
+			free(f->description);
+			f->description = d;
+		}
+	}
 	f->reference = meta_string(rule, "reference");
 	f->score = meta_int(rule, "score", 75);
 	f->matches = calloc(MAX_MATCHES, sizeof(*f->matches));
@@ -180,6 +218,8 @@ static int yara_cb(YR_SCAN_CONTEXT *ctx, int message, void *data, void *user)
 			                                        : MATCH_BYTES;
 			x = &f->matches[f->n_matches];
 			x->offset = (uint64_t)(m.base + m.offset);
+			if (w->view)
+				x->offset = exs_view_orig(w->view, (size_t)x->offset);
 			x->identifier = strdup(s->identifier);
 			x->data = malloc(n + 1);
 			if (x->data) {
@@ -375,6 +415,115 @@ static int read_file(struct exs_worker *w, struct exs_walk_item *it, bool want_m
 	return 0;
 }
 
+/* Files worth a normalised view: server pages and code, by name or content
+ * (not binaries, not files larger than the view's budget). */
+#define VIEW_MAX (4u << 20)
+
+static bool view_candidate(const struct exs_worker *w, const struct exs_walk_item *it)
+{
+	static const char *const exts[] = {"aspx",   "ashx",   "asmx",   "ascx", "asax", "master",
+	                                   "config", "cs",     "vb",     "svc",  "soap", "xsl",
+	                                   "xslt",   "cshtml", "vbhtml", "asp",  "js",   "txt"};
+	const char *name = it->relpath + it->name_off, *dot = strrchr(name, '.');
+	const unsigned char *p = w->buf;
+	size_t n = w->cur.scan_len;
+
+	const char *type = short_type(p, n);
+
+	if (!p || n == 0 || n > VIEW_MAX)
+		return false;
+	/* an image header is a known way to dress up a page; archives and
+	 * executables are not pages */
+	if (strcmp(type, "UNKNOWN") != 0 && strcmp(type, "GIF") != 0 && strcmp(type, "PNG") != 0 &&
+	    strcmp(type, "JPG") != 0)
+		return false;
+	if (dot && dot != name)
+		for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++)
+			if (strcasecmp(dot + 1, exts[i]) == 0)
+				return true;
+	return memmem(p, n, "<%", 2) || memmem(p, n, "runat", 5) || memmem(p, n, "Request", 7) ||
+	       memmem(p, n, "<\0%\0", 4);
+}
+
+/* A webshell finding for the page's capabilities, with the sink (and the
+ * request data reaching it) as evidence at their original offsets. */
+static void capability_finding(struct exs_worker *w, const struct exs_capability *cap)
+{
+	const struct exs_capability_hit *h = &cap->hits[cap->top];
+	const unsigned char *p = w->buf;
+	size_t n = w->cur.scan_len;
+	struct exs_finding *f = new_finding(w, EXS_FINDING_WEBSHELL);
+	uint64_t offs[2] = {h->sink_off, h->source_off};
+	const char *ids[2] = {"sink", "source"};
+
+	if (!f)
+		return;
+	f->rule = strdup(exs_sink_class_rule(cap->top));
+	if (asprintf(&f->family, "capability: %s", exs_sink_class_name(cap->top)) < 0)
+		f->family = NULL;
+	if (h->flow) {
+		if (asprintf(&f->description,
+		             "request data (%s, line %llu) reaches %s (%s, line %llu); the page "
+		             "can: %s",
+		             h->source, (unsigned long long)exs_line_of(p, n, h->source_off),
+		             exs_sink_class_name(cap->top), h->sink,
+		             (unsigned long long)exs_line_of(p, n, h->sink_off),
+		             cap->summary ? cap->summary : "") < 0)
+			f->description = NULL;
+	} else if (asprintf(&f->description, "%s (%s, line %llu); the page can: %s",
+	                    exs_sink_class_name(cap->top), h->sink,
+	                    (unsigned long long)exs_line_of(p, n, h->sink_off),
+	                    cap->summary ? cap->summary : "") < 0) {
+		f->description = NULL;
+	}
+	f->reference = strdup("capability model: request data reaching a sink (docs/detection.md)");
+	f->score = cap->score;
+	f->matches = calloc(2, sizeof(*f->matches));
+	for (size_t k = 0; f->matches && k < (h->flow ? 2u : 1u); k++) {
+		struct exs_match *x = &f->matches[f->n_matches];
+		size_t o = offs[k] < n ? (size_t)offs[k] : 0, e = o;
+
+		while (e < n && e - o < MATCH_BYTES && p[e] != '\n' && p[e] != '\r')
+			e++;
+		x->offset = o;
+		x->identifier = strdup(ids[k]);
+		x->data = malloc(e - o + 1);
+		if (x->data) {
+			memcpy(x->data, p + o, e - o);
+			x->data[e - o] = '\0';
+			x->data_len = e - o;
+		}
+		f->n_matches++;
+	}
+}
+
+/* The second look: YARA on the normalised view, then the capability model. */
+static void scan_view(struct exs_worker *w, struct exs_walk_item *it, size_t first)
+{
+	struct exs_view v;
+	struct exs_capability cap;
+
+	if (!view_candidate(w, it))
+		return;
+	if (exs_view_build(&v, w->buf, w->cur.scan_len, VIEW_MAX)) {
+		exs_worker_error(w, it->relpath, "out of memory normalising its server code");
+		return;
+	}
+	if (v.n_blocks && v.len) {
+		w->view = &v;
+		w->view_first = first;
+		yr_scanner_scan_mem(w->scanner, (const uint8_t *)v.text, v.len);
+		w->view = NULL;
+		/* the capability model is built-in detection: --no-builtin-rules drops it */
+		if (!w->opts->no_builtin_rules && exs_capability_scan(&v, &cap) == 0) {
+			if (cap.score >= EXS_CAPABILITY_REPORT)
+				capability_finding(w, &cap);
+			exs_capability_release(&cap);
+		}
+	}
+	exs_view_release(&v);
+}
+
 void exs_worker_scan(struct exs_worker *w, struct exs_walk_item *it,
                      const struct exs_walk_layout *l)
 {
@@ -441,6 +590,8 @@ void exs_worker_scan(struct exs_worker *w, struct exs_walk_item *it,
 		                                      : EXS_WALK_DEFAULT_TIMEOUT);
 	} else if (yr != ERROR_SUCCESS) {
 		exs_worker_error(w, it->relpath, "YARA could not scan it (libyara error %d)", yr);
+	} else {
+		scan_view(w, it, first);
 	}
 out:
 	/* libmagic costs more than YARA on small text files: its description is

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <sys/stat.h>
 
+#include "exscan/detect.h"
 #include "walk_internal.h"
 
 enum exs_walk_item_kind {
@@ -58,6 +59,8 @@ struct exs_worker {
 	bool owner_known;
 	char owner[64];
 	struct exs_findings findings;
+	const struct exs_view *view; /* set while YARA scans the normalised view */
+	size_t view_first;           /* the file's first finding (view matches dedupe) */
 	struct exs_walk_stats stats;
 	bool ok; /* init succeeded */
 	struct exs_error init_err;

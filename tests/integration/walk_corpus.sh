@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The built-in rules on the shared corpus of real webshells and benign pages
-# (../shared/corpus, read as bytes only): recall >= 0.95, false positives
-# <= 0.5%.  Skipped when the corpus is not there.
+# (../shared/corpus, read as bytes only): recall >= 0.96, false positives
+# <= 0.3% (bench/detection has the per-source and leave-one-source-out
+# figures).  Skipped when the corpus is not there.
 . "$(dirname "$0")/tap.sh"
 export XDG_CACHE_HOME="$TMP/cache"
 C="$EXSCAN_SRCDIR/../shared/corpus"
@@ -22,9 +23,9 @@ print(len(hits), total)
 PY
 }
 read -r hit total < <(rate "$C/webshells")
-python3 -c "import sys; sys.exit(0 if $hit / $total >= 0.95 else 1)"
-tap_ok $? "recall on corpus/webshells: $hit/$total (>= 0.95)"
+python3 -c "import sys; sys.exit(0 if $hit / $total >= 0.96 else 1)"
+tap_ok $? "recall on corpus/webshells: $hit/$total (>= 0.96)"
 read -r hit total < <(rate "$C/benign")
-python3 -c "import sys; sys.exit(0 if $hit / $total <= 0.005 else 1)"
-tap_ok $? "false positives on corpus/benign: $hit/$total (<= 0.5%)"
+python3 -c "import sys; sys.exit(0 if $hit / $total <= 0.003 else 1)"
+tap_ok $? "false positives on corpus/benign: $hit/$total (<= 0.3%)"
 tap_done

