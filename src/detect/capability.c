@@ -734,6 +734,11 @@ static const struct sink sinks[] = {
         {"oledbcommand(", EXS_SINK_SQL, K_CALL, 55, 0, P},
         {"sqldataadapter(", EXS_SINK_SQL, K_CALL, 55, 0, P},
         {"oledbdataadapter(", EXS_SINK_SQL, K_CALL, 55, 0, P},
+        {"odbcdataadapter(", EXS_SINK_SQL, K_CALL, 55, 0, P},
+        {"mysqldataadapter(", EXS_SINK_SQL, K_CALL, 55, 0, P},
+        {"odbccommand(", EXS_SINK_SQL, K_CALL, 55, 0, P},
+        {"mysqlcommand(", EXS_SINK_SQL, K_CALL, 55, 0, P},
+        {"oraclecommand(", EXS_SINK_SQL, K_CALL, 55, 0, P},
         {".commandtext=", EXS_SINK_SQL, K_STMT, 55, 0, P},
         {"xp_cmdshell", EXS_SINK_SQL, K_PRESENCE, 90, 85, A},
         {"sp_oacreate", EXS_SINK_SQL, K_PRESENCE, 90, 85, A},
@@ -825,6 +830,44 @@ static bool page_has(const struct cap *c, const char *w)
 	return strstr(c->t, w) != NULL;
 }
 
+/* The arguments after the first top-level comma of t[a,b) hold request data. */
+static bool conn_arg_tainted(struct cap *c, size_t a, size_t b)
+{
+	int d = 0;
+	size_t w;
+	char nm[48];
+
+	for (size_t i = a; i < b; i++) {
+		char ch = c->t[i];
+
+		if (ch == '"') {
+			for (i++; i < b && c->t[i] != '"'; i++)
+				if (c->t[i] == '\\')
+					i++;
+			continue;
+		}
+		if (ch == '(' || ch == '[')
+			d++;
+		else if (ch == ')' || ch == ']') {
+			if (--d < 0)
+				return false;
+		} else if (ch == ',' && d == 0) {
+			size_t e = i + 1;
+
+			d = 0;
+			while (e < b && !(d == 0 && c->t[e] == ')')) {
+				if (c->t[e] == '(')
+					d++;
+				else if (c->t[e] == ')')
+					d--;
+				e++;
+			}
+			return (source_in(c, i + 1, e, &w, nm, sizeof(nm)) & TAINT_PARAM) != 0;
+		}
+	}
+	return false;
+}
+
 static bool path_checked(const struct cap *c)
 {
 	return page_has(c, "getextension(") || page_has(c, "\"..\"") ||
@@ -873,6 +916,24 @@ static bool strong_sink(const struct sink *s)
 	return false;
 }
 
+/* Assembly.Load reached by reflection or a delegate, or an instance made
+ * from loaded bytes and handed the request through Equals(): loaders that
+ * avoid naming Assembly.Load, with an encrypted or encoded payload. */
+static bool reflective_loader(const struct cap *c)
+{
+	bool payload = page_has(c, "createdecryptor") || page_has(c, "transformfinalblock") ||
+	               page_has(c, "frombase64string");
+	bool reflect = page_has(c, "typeof(system.reflection.assembly)") ||
+	               page_has(c, "typeof(assembly)") ||
+	               page_has(c, "delegate system.reflection.assembly") ||
+	               page_has(c, "delegate assembly");
+	bool equals_trick = page_has(c, "createinstance(") &&
+	                    (page_has(c, ".equals(ctx") || page_has(c, ".equals(context") ||
+	                     page_has(c, ".equals(this") || page_has(c, ".equals(httpcontext"));
+
+	return payload && (reflect || equals_trick);
+}
+
 /* Presence-only sinks that need company to mean anything. */
 static int presence_score(struct cap *c, const struct sink *s)
 {
@@ -896,6 +957,8 @@ static int presence_score(struct cap *c, const struct sink *s)
 				return 85;
 			return co > 60 ? co : 60;
 		}
+		if (reflective_loader(c))
+			return 85;
 		return s->presence;
 	case EXS_SINK_EVAL:
 		if (strcmp(s->pat, "eval(") == 0 && page_has(c, "\"unsafe\""))
@@ -949,6 +1012,10 @@ static void scan_sinks(struct cap *c)
 			bits = source_in(c, a, b, &src, name, sizeof(name));
 			if (bits & s->need) {
 				score = s->flow;
+				if (s->cls == EXS_SINK_SQL && s->kind == K_CALL && score < 80 &&
+				    conn_arg_tainted(c, a, b))
+					score = 80; /* new xxxcommand(sql, conn): the connection is
+					               chosen */
 				/* a path checked against "..", an extension list or invalid
 				 * characters is the mark of an application, not a shell */
 				if ((s->cls == EXS_SINK_FILE_WRITE ||

@@ -60,6 +60,8 @@ static uint32_t orig_of(const struct src *s, size_t i)
 
 	if (s->is_fixed)
 		return s->fixed;
+	if (i >= s->n && s->n)
+		i = s->n - 1; /* a marker at the very end maps to the last character */
 	o = s->base + s->stride * i;
 	return o > UINT32_MAX ? UINT32_MAX : (uint32_t)o;
 }

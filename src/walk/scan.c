@@ -441,8 +441,10 @@ static bool view_candidate(const struct exs_worker *w, const struct exs_walk_ite
 		for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++)
 			if (strcasecmp(dot + 1, exts[i]) == 0)
 				return true;
-	return memmem(p, n, "<%", 2) || memmem(p, n, "runat", 5) || memmem(p, n, "Request", 7) ||
-	       memmem(p, n, "<\0%\0", 4);
+	/* other names (.txt, none): server markup, or code that uses ASP.NET */
+	return memmem(p, n, "<%", 2) || memmem(p, n, "runat", 5) || memmem(p, n, "<\0%\0", 4) ||
+	       memmem(p, n, "System.Web", 10) || memmem(p, n, "HttpContext", 11) ||
+	       memmem(p, n, "IHttpHandler", 12);
 }
 
 /* A webshell finding for the page's capabilities, with the sink (and the

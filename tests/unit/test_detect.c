@@ -296,6 +296,20 @@ static const struct expect shells[] = {
          "<%@ Page Language=\"VB\" %><script runat=\"server\">\nSub Q()\n Dim cn As New "
          "SqlConnection(Request.Form(\"cs\"))\n cn.Open()\nEnd Sub\n</script>",
          EXS_SINK_SQL, true},
+        {"SQL, a request-chosen connection as an adapter's second argument",
+         "<%@ Page Language=\"C#\" %><script runat=\"server\">\nstring Tables(string cs) {\n var "
+         "da = new System.Data.Odbc.OdbcDataAdapter(\"select name from sys.tables\", cs);\n "
+         "return \"\"; }\nvoid Page_Load() { Response.Write(Tables(Request.Form[\"conn\"])); "
+         "}\n</script>",
+         EXS_SINK_SQL, true},
+        {"assembly, Assembly.Load reached through a delegate",
+         "<%@ Page Language=\"C#\" %><script runat=\"server\">\ndelegate "
+         "System.Reflection.Assembly L(byte[] b);\nvoid Page_Load() {\n var m = "
+         "typeof(System.Reflection.Assembly).GetMethod(\"Lo\" + \"ad\", new[] { typeof(byte[]) "
+         "});\n var l = (L)Delegate.CreateDelegate(typeof(L), m);\n byte[] d = "
+         "Convert.FromBase64String(Context.Request[\"p\"]);\n "
+         "l(d).CreateInstance(\"U\").Equals(Context);\n}\n</script>",
+         EXS_SINK_ASSEMBLY, false},
         {"PowerShell, C#",
          "<%@ Page Language=\"C#\" %><% var ps = "
          "System.Management.Automation.PowerShell.Create(); ps.AddScript(Request.Form[\"s\"]); "
@@ -436,6 +450,9 @@ static void hostile_input(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		view_of(&v, bad[i]);
+		/* every byte of the view maps inside the input */
+		for (size_t k = 0; k < v.len; k++)
+			assert_true(v.map[k] < strlen(bad[i]));
 		assert_int_equal(exs_capability_scan(&v, &c), 0);
 		exs_capability_release(&c);
 		exs_view_release(&v);
