@@ -29,7 +29,9 @@ static const struct exs_option walk_options[] = {
         EXS_OPTION_OUTPUT,
         EXS_OPTION_FAIL_ON,
         {"jobs", 'j', "N", "scan with N worker threads (default: one per CPU)", OPT_JOBS},
-        {"rules", 0, "FILE|DIR", "also use these YARA rules (.yar/.yara in DIR); repeatable",
+        {"rules", 0, "FILE|DIR",
+         "also use these YARA rules (every .yar/.yara below DIR; includes relative to the "
+         "including file); repeatable",
          OPT_RULES},
         {"no-builtin-rules", 0, NULL,
          "do not use exscan's built-in rules (nor its capability model)", OPT_NO_BUILTIN},

@@ -236,6 +236,49 @@ static const char *after_dirs(const char *relpath, const char *dirs)
 	return NULL;
 }
 
+/* Whether the n bytes at comp name a folder in which OWA and ECP keep only
+ * static assets: scripts, styles, images, fonts and the build-numbered folders
+ * the browser caches ("15.1.2507.6", "15.1.2176", "14.3.123.4"). */
+static bool is_static_asset_dir(const char *comp, size_t n)
+{
+	static const char *const names[] = {"scripts", "themes", "resources", "images",
+	                                    "img",     "css",    "fonts"};
+	size_t parts = 1, digits = 0;
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strlen(names[i]) == n && strncasecmp(comp, names[i], n) == 0)
+			return true;
+	for (size_t i = 0; i < n; i++) {
+		if (comp[i] >= '0' && comp[i] <= '9') {
+			digits++;
+			continue;
+		}
+		if (comp[i] != '.' || digits == 0)
+			return false;
+		digits = 0;
+		parts++;
+	}
+	return digits > 0 && (parts == 3 || parts == 4);
+}
+
+/* Where Exchange's own web applications start in relpath (just after
+ * "FrontEnd/HttpProxy/", "ClientAccess/", "owa/" or "ecp/", the earliest), or
+ * NULL when the path is not in one. */
+static const char *exchange_web_part(const char *relpath)
+{
+	static const char *const roots[] = {"/frontend/httpproxy/", "/clientaccess/", "/owa/",
+	                                    "/ecp/"};
+	const char *best = NULL;
+
+	for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
+		const char *p = after_dirs(relpath, roots[i]);
+
+		if (p && (!best || p < best))
+			best = p;
+	}
+	return best;
+}
+
 int exs_walk_location_score(const struct exs_walk_layout *l, const char *relpath, const char **why)
 {
 	/* what Exchange itself installs directly in owa/auth and ecp/auth */
@@ -272,6 +315,18 @@ int exs_walk_location_score(const struct exs_walk_layout *l, const char *relpath
 					return 0;
 		*why = "page in owa/auth or ecp/auth that Exchange does not install there";
 		return 60;
+	}
+	/* OWA and ECP serve scripts, styles, images and fonts from these folders and
+	 * never a page: one there was put there (web.config is not a page and is
+	 * left to the rules) */
+	for (const char *p = exchange_web_part(relpath), *slash; p && (slash = strchr(p, '/'));
+	     p = slash + 1) {
+		if (is_static_asset_dir(p, (size_t)(slash - p))) {
+			*why = "page in a static-asset folder of OWA or ECP (scripts, themes, "
+			       "resources, images, fonts or a build-numbered folder), where "
+			       "Exchange installs no pages";
+			return 60;
+		}
 	}
 	return 0;
 }

@@ -1,5 +1,6 @@
-/* The scan engine: YARA rules (built-in and --rules), compiled once and
- * cached by the SHA-256 of their sources, and the --ioc hash lists. */
+/* The scan engine: YARA rules (built-in and --rules, gathered by
+ * rulefiles.c), compiled once and cached by the SHA-256 of every file they
+ * are made of, and the --ioc hash lists. */
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "exscan/buf.h"
+#include "rulefiles.h"
 #include "walk_internal.h"
 
 /* the rules/ .yar files, embedded by rules/meson.build */
@@ -31,19 +33,6 @@ static const struct {
 /* The externals signature-base's rules use (Loki and THOR define them). */
 static const char *const externals[] = {"filename", "filepath", "extension",
                                         "filetype", "owner",    "md5"};
-
-#define MAX_RULE_FILE (16u << 20)
-
-struct source {
-	char *name; /* for messages and the namespace */
-	char *text;
-	size_t len;
-};
-
-struct sources {
-	struct source *items;
-	size_t n, cap;
-};
 
 void exs_walk_engine_problem_add(struct exs_walk_engine *e, const char *fmt, ...)
 {
@@ -65,95 +54,53 @@ void exs_walk_engine_problem_add(struct exs_walk_engine *e, const char *fmt, ...
 	e->problems[e->n_problems++] = s;
 }
 
-static int sources_add(struct sources *s, const char *name, char *text, size_t len)
-{
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 8;
-		struct source *p = realloc(s->items, cap * sizeof(*p));
-
-		if (!p)
-			return -1;
-		s->items = p;
-		s->cap = cap;
-	}
-	s->items[s->n].name = strdup(name);
-	if (!s->items[s->n].name)
-		return -1;
-	s->items[s->n].text = text;
-	s->items[s->n].len = len;
-	s->n++;
-	return 0;
-}
-
-static void sources_release(struct sources *s)
-{
-	for (size_t i = 0; i < s->n; i++) {
-		free(s->items[i].name);
-		free(s->items[i].text);
-	}
-	free(s->items);
-	memset(s, 0, sizeof(*s));
-}
-
-/* Reads a whole (small) file; returns a NUL-terminated malloc'd buffer. */
-static char *slurp(const char *path, size_t max, size_t *len, struct exs_error *err)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct exs_buf b;
-	char chunk[65536];
-	ssize_t n;
-
-	exs_buf_init(&b, max);
-	if (fd < 0) {
-		exs_error_set(err, "cannot open '%s': %s", path, strerror(errno));
-		return NULL;
-	}
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0) {
-		if (exs_buf_append(&b, chunk, (size_t)n)) {
-			exs_error_set(err, "'%s' is larger than %zu bytes", path, max);
-			goto fail;
-		}
-	}
-	if (n < 0) {
-		exs_error_set(err, "cannot read '%s': %s", path, strerror(errno));
-		goto fail;
-	}
-	close(fd);
-	*len = b.len;
-	if (b.len == 0)
-		return strdup("");
-	return exs_buf_steal(&b);
-fail:
-	close(fd);
-	exs_buf_release(&b);
-	return NULL;
-}
-
-struct compile_msgs {
-	char first[400];
+/* What the compiler says about the source being compiled. */
+struct compile_ctx {
+	struct exs_ruleset *set;
+	const struct exs_rulesource *cur;
+	char first[400]; /* "file:line: message" of its first error */
 	int errors;
 };
 
 static void compiler_cb(int level, const char *file, int line, const YR_RULE *rule, const char *msg,
                         void *user)
 {
-	struct compile_msgs *m = user;
+	struct compile_ctx *c = user;
 
-	(void)file;
 	(void)rule;
 	if (level != YARA_ERROR_LEVEL_ERROR)
 		return;
-	if (m->errors++ == 0)
-		snprintf(m->first, sizeof(m->first), "line %d: %s", line, msg);
+	/* an error in an included file names that file */
+	if (c->errors++ == 0)
+		snprintf(c->first, sizeof(c->first), "%s:%d: %s", file ? file : c->cur->name, line,
+		         msg);
 }
 
-static YR_COMPILER *compiler_new(struct compile_msgs *m)
+static const char *include_cb(const char *name, const char *from, const char *ns, void *user)
+{
+	struct compile_ctx *c = user;
+
+	(void)ns;
+	if (!from && c->cur->file != SIZE_MAX)
+		from = c->set->files[c->cur->file].real;
+	return exs_ruleset_include(c->set, name, from);
+}
+
+/* the set owns every text it hands out */
+static void include_free(const char *text, void *user)
+{
+	(void)text;
+	(void)user;
+}
+
+static YR_COMPILER *compiler_new(struct compile_ctx *cc)
 {
 	YR_COMPILER *c = NULL;
 
 	if (yr_compiler_create(&c) != ERROR_SUCCESS)
 		return NULL;
-	yr_compiler_set_callback(c, compiler_cb, m);
+	yr_compiler_set_callback(c, compiler_cb, cc);
+	yr_compiler_set_include_callback(c, include_cb, include_free, cc);
 	for (size_t i = 0; i < sizeof(externals) / sizeof(externals[0]); i++) {
 		if (yr_compiler_define_string_variable(c, externals[i], "") != ERROR_SUCCESS) {
 			yr_compiler_destroy(c);
@@ -163,144 +110,33 @@ static YR_COMPILER *compiler_new(struct compile_msgs *m)
 	return c;
 }
 
-/* Whether one source compiles on its own. */
-static int check_source(const struct source *s, char *why, size_t n)
-{
-	struct compile_msgs m = {{0}};
-	YR_COMPILER *c = compiler_new(&m);
-	int bad;
-
-	if (!c) {
-		snprintf(why, n, "cannot create a YARA compiler");
-		return -1;
-	}
-	bad = yr_compiler_add_string(c, s->text, "check") != 0 || m.errors;
-	if (bad)
-		snprintf(why, n, "%s", m.first[0] ? m.first : "does not compile");
-	yr_compiler_destroy(c);
-	return bad ? -1 : 0;
-}
-
-static int has_rule_ext(const char *name)
-{
-	const char *dot = strrchr(name, '.');
-
-	return dot && (strcasecmp(dot, ".yar") == 0 || strcasecmp(dot, ".yara") == 0);
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void add_user_file(struct exs_walk_engine *e, struct sources *srcs, const char *path)
-{
-	struct exs_error err = {{0}};
-	size_t len = 0;
-	char *text = slurp(path, MAX_RULE_FILE, &len, &err);
-	char why[400];
-	struct source s;
-
-	if (!text) {
-		exs_walk_engine_problem_add(e, "rules: %s; left out", err.msg);
-		return;
-	}
-	s.name = (char *)path;
-	s.text = text;
-	s.len = len;
-	if (check_source(&s, why, sizeof(why))) {
-		exs_walk_engine_problem_add(e, "rules file '%s' does not compile (%s); left out",
-		                            path, why);
-		free(text);
-		return;
-	}
-	if (sources_add(srcs, path, text, len)) {
-		free(text);
-		exs_walk_engine_problem_add(e, "rules file '%s': out of memory; left out", path);
-	}
-}
-
-static void add_user_path(struct exs_walk_engine *e, struct sources *srcs, const char *path)
-{
-	struct stat st;
-	DIR *d;
-	struct dirent *de;
-	char **names = NULL;
-	size_t n = 0;
-
-	if (stat(path, &st)) {
-		exs_walk_engine_problem_add(e, "rules: cannot use '%s': %s; left out", path,
-		                            strerror(errno));
-		return;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		add_user_file(e, srcs, path);
-		return;
-	}
-	d = opendir(path);
-	if (!d) {
-		exs_walk_engine_problem_add(e, "rules: cannot open directory '%s': %s; left out",
-		                            path, strerror(errno));
-		return;
-	}
-	while ((de = readdir(d))) {
-		char **p;
-
-		if (!has_rule_ext(de->d_name))
-			continue;
-		p = realloc(names, (n + 1) * sizeof(*p));
-		if (!p)
-			break;
-		names = p;
-		if (asprintf(&names[n], "%s/%s", path, de->d_name) < 0)
-			break;
-		n++;
-	}
-	closedir(d);
-	if (n == 0)
-		exs_walk_engine_problem_add(e, "rules: directory '%s' has no .yar or .yara files",
-		                            path);
-	if (n)
-		qsort(names, n, sizeof(*names), cmp_str);
-	for (size_t i = 0; i < n; i++) {
-		add_user_file(e, srcs, names[i]);
-		free(names[i]);
-	}
-	free(names);
-}
-
-static int cache_path(const struct sources *srcs, char *out, size_t n)
+static int cache_path(const struct exs_ruleset *set, char *out, size_t n)
 {
 	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	struct exs_buf salt;
 	unsigned char md[32];
 	char hex[65];
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	char ver[64];
-	int r;
+	int r = -1;
 
-	if (!ctx)
-		return -1;
-	snprintf(ver, sizeof(ver), "yara %d.%d.%d exscan-rules-1", YR_MAJOR_VERSION,
-	         YR_MINOR_VERSION, YR_MICRO_VERSION);
-	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
-	EVP_DigestUpdate(ctx, ver, strlen(ver) + 1);
+	exs_buf_init(&salt, 4096);
+	if (exs_buf_printf(&salt, "yara %d.%d.%d exscan-rules-2", YR_MAJOR_VERSION,
+	                   YR_MINOR_VERSION, YR_MICRO_VERSION))
+		goto out;
 	for (size_t i = 0; i < sizeof(externals) / sizeof(externals[0]); i++)
-		EVP_DigestUpdate(ctx, externals[i], strlen(externals[i]) + 1);
-	for (size_t i = 0; i < srcs->n; i++) {
-		EVP_DigestUpdate(ctx, srcs->items[i].name, strlen(srcs->items[i].name) + 1);
-		EVP_DigestUpdate(ctx, srcs->items[i].text, srcs->items[i].len + 1);
-	}
-	EVP_DigestFinal_ex(ctx, md, NULL);
-	EVP_MD_CTX_free(ctx);
+		if (exs_buf_printf(&salt, " %s", externals[i]))
+			goto out;
+	if (exs_buf_putc(&salt, '\0') || exs_ruleset_key(set, salt.data, md))
+		goto out;
 	for (int i = 0; i < 32; i++)
 		snprintf(hex + 2 * i, 3, "%02x", md[i]);
 	if (xdg && *xdg)
 		r = snprintf(out, n, "%s/exscan/rules-%s.yarc", xdg, hex);
 	else if (home && *home)
 		r = snprintf(out, n, "%s/.cache/exscan/rules-%s.yarc", home, hex);
-	else
-		return -1;
-	return r < 0 || (size_t)r >= n ? -1 : 0;
+	r = r < 0 || (size_t)r >= n ? -1 : 0;
+out:
+	exs_buf_release(&salt);
+	return r;
 }
 
 static void mkdir_parents(char *path)
@@ -314,29 +150,177 @@ static void mkdir_parents(char *path)
 	}
 }
 
-static void cache_store(struct exs_walk_engine *e, const char *path)
+/* Next to each cached .yarc, the compile problems of the files it left out,
+ * one a line: a run from the cache reports them too. */
+static int problems_path(const char *cpath, char *out, size_t n)
 {
-	char tmp[4200], dir[4200];
+	int r = snprintf(out, n, "%.*s.problems", (int)(strlen(cpath) - 5), cpath);
 
-	snprintf(dir, sizeof(dir), "%s", path);
+	return r < 0 || (size_t)r >= n ? -1 : 0;
+}
+
+static int cache_load(struct exs_walk_engine *e, const char *cpath)
+{
+	struct exs_error err = {{0}};
+	char ppath[4200], *text = NULL, *line, *save = NULL;
+	size_t len = 0;
+	int rc = -1;
+
+	if (problems_path(cpath, ppath, sizeof(ppath)) || access(cpath, R_OK) != 0)
+		goto out;
+	text = exs_walk_slurp(ppath, 16u << 20, &len, &err);
+	if (!text || yr_rules_load(cpath, &e->rules) != ERROR_SUCCESS)
+		goto out;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		exs_walk_engine_problem_add(e, "%s", line);
+	rc = 0;
+out:
+	free(text);
+	return rc;
+}
+
+static void cache_store(struct exs_walk_engine *e, const char *cpath, size_t first_problem)
+{
+	char tmp[4300], dir[4200], ppath[4200];
+	FILE *f = NULL;
+	bool ok;
+
+	snprintf(dir, sizeof(dir), "%s", cpath);
 	mkdir_parents(dir);
-	if (snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid()) >= (int)sizeof(tmp))
+	if (problems_path(cpath, ppath, sizeof(ppath)) ||
+	    snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", ppath, (long)getpid()) >= (int)sizeof(tmp))
 		return;
 	/* a cache that cannot be written only costs the next run a compilation */
-	if (yr_rules_save(e->rules, tmp) != ERROR_SUCCESS || rename(tmp, path) != 0)
+	f = fopen(tmp, "w");
+	if (!f)
+		return;
+	for (size_t i = first_problem; i < e->n_problems; i++)
+		fprintf(f, "%s\n", e->problems[i]);
+	ok = fclose(f) == 0 && rename(tmp, ppath) == 0;
+	if (!ok) {
 		unlink(tmp);
+		return;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", cpath, (long)getpid());
+	if (yr_rules_save(e->rules, tmp) != ERROR_SUCCESS || rename(tmp, cpath) != 0)
+		unlink(tmp);
+}
+
+/* Compiles every usable source once, into one compiler.  A source that does
+ * not compile leaves that compiler unusable (libyara cannot take back half a
+ * file): it is left out, and the sources already in the compiler go to the end
+ * of the queue for a fresh one, so a good source is compiled at most twice and
+ * rules that all compile are compiled exactly once, as yarac does. */
+static int compile_set(struct exs_walk_engine *e, struct exs_ruleset *set, struct exs_error *err)
+{
+	struct compile_ctx cc = {.set = set};
+	YR_COMPILER *c = NULL;
+	size_t *queue = NULL, *in = NULL, qh = 0, qt = 0, cap = 2 * set->n_srcs + 1, n_in = 0;
+	int rc = -1;
+
+	queue = malloc(cap * sizeof(*queue));
+	in = malloc((set->n_srcs + 1) * sizeof(*in));
+	if (!queue || !in) {
+		exs_error_set(err, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < set->n_srcs; i++)
+		if (!set->srcs[i].skip)
+			queue[qt++] = i;
+	while (qh < qt) {
+		struct exs_rulesource *src = &set->srcs[queue[qh++]];
+
+		if (!c && !(c = compiler_new(&cc))) {
+			exs_error_set(err, "cannot create a YARA compiler");
+			goto out;
+		}
+		cc.cur = src;
+		cc.errors = 0;
+		cc.first[0] = '\0';
+		if (yr_compiler_add_string(c, src->text, src->name) == 0 && cc.errors == 0) {
+			in[n_in++] = (size_t)(src - set->srcs);
+			continue;
+		}
+		src->bad = true;
+		free(src->why);
+		src->why = strdup(cc.first[0] ? cc.first : "does not compile");
+		if (cc.errors > 1)
+			exs_walk_engine_problem_add(
+			        e,
+			        "rules file '%s' does not compile (%s, and %d more "
+			        "errors); left out",
+			        src->name, cc.first, cc.errors - 1);
+		else
+			exs_walk_engine_problem_add(
+			        e, "rules file '%s' does not compile (%s); left out", src->name,
+			        cc.first[0] ? cc.first : "no detail");
+		yr_compiler_destroy(c);
+		c = NULL;
+		if (qt + n_in > cap) {
+			size_t *p = realloc(queue, (qt + n_in) * sizeof(*p));
+
+			if (!p) {
+				exs_error_set(err, "out of memory");
+				goto out;
+			}
+			queue = p;
+			cap = qt + n_in;
+		}
+		for (size_t k = 0; k < n_in; k++)
+			queue[qt++] = in[k];
+		n_in = 0;
+	}
+	if (n_in == 0) {
+		rc = 1; /* nothing usable */
+		goto out;
+	}
+	if (yr_compiler_get_rules(c, &e->rules) != ERROR_SUCCESS) {
+		exs_error_set(err, "cannot build the YARA rules (out of memory?)");
+		goto out;
+	}
+	rc = 0;
+out:
+	if (c)
+		yr_compiler_destroy(c);
+	free(queue);
+	free(in);
+	return rc;
+}
+
+/* The error when no rules file is usable: each one's first error. */
+static void nothing_usable(const struct exs_ruleset *set, struct exs_error *err)
+{
+	struct exs_buf b;
+	size_t n = 0;
+
+	exs_buf_init(&b, sizeof(err->msg));
+	for (size_t i = 0; i < set->n_srcs; i++) {
+		if (!set->srcs[i].why)
+			continue;
+		if ((n++ && exs_buf_puts(&b, "; ")) || exs_buf_puts(&b, set->srcs[i].why))
+			break;
+	}
+	if (n == 0)
+		exs_error_set(err, "no usable YARA rules: give --rules FILE|DIR or drop "
+		                   "--no-builtin-rules");
+	else
+		exs_error_set(err,
+		              "no usable YARA rules: %zu rules file%s failed (fix %s or drop "
+		              "--no-builtin-rules): %.*s",
+		              n, n == 1 ? "" : "s", n == 1 ? "it" : "them", (int)b.len,
+		              b.data ? b.data : "");
+	exs_buf_release(&b);
 }
 
 static int compile_rules(struct exs_walk_engine *e, const struct exs_walk_options *o,
                          struct exs_error *err)
 {
-	struct sources srcs = {0};
-	struct compile_msgs m = {{0}};
-	YR_COMPILER *c = NULL;
+	struct exs_ruleset set = {0};
 	char cpath[4096];
 	bool have_cache;
+	size_t first_problem;
 	YR_RULE *rule;
-	int rc = -1;
+	int rc = -1, r;
 
 	if (!o->no_builtin_rules) {
 		for (size_t i = 0; i < sizeof(builtin_rules) / sizeof(builtin_rules[0]); i++) {
@@ -350,57 +334,42 @@ static int compile_rules(struct exs_walk_engine *e, const struct exs_walk_option
 			    snprintf(path, sizeof(path), "%s/%s", o->builtin_dir,
 			             builtin_rules[i].name) < (int)sizeof(path) &&
 			    access(path, R_OK) == 0) {
-				t = slurp(path, 64u << 20, &len, err);
+				t = exs_walk_slurp(path, 64u << 20, &len, err);
 				if (!t)
 					goto out;
-				if (sources_add(&srcs, path, t, len)) {
-					free(t);
+				if (exs_ruleset_add_text(&set, path, t)) {
 					exs_error_set(err, "out of memory");
 					goto out;
 				}
 				continue;
 			}
 			t = strdup(builtin_rules[i].text);
-			if (!t || sources_add(&srcs, builtin_rules[i].name, t, strlen(t))) {
-				free(t);
+			if (!t || exs_ruleset_add_text(&set, builtin_rules[i].name, t)) {
 				exs_error_set(err, "out of memory");
 				goto out;
 			}
 		}
 	}
 	for (size_t i = 0; i < o->n_rule_paths; i++)
-		add_user_path(e, &srcs, o->rule_paths[i]);
-	if (srcs.n == 0) {
-		exs_error_set(err, "no usable YARA rules: give --rules FILE|DIR or drop "
-		                   "--no-builtin-rules");
+		exs_ruleset_add_path(&set, e, o->rule_paths[i]);
+	exs_ruleset_resolve(&set, e);
+	if (exs_ruleset_usable(&set) == 0) {
+		nothing_usable(&set, err);
 		goto out;
 	}
-	have_cache = !o->no_cache && cache_path(&srcs, cpath, sizeof(cpath)) == 0;
-	if (have_cache && access(cpath, R_OK) == 0 &&
-	    yr_rules_load(cpath, &e->rules) == ERROR_SUCCESS) {
+	/* the cache first: nothing is compiled when the content is known */
+	have_cache = !o->no_cache && cache_path(&set, cpath, sizeof(cpath)) == 0;
+	if (have_cache && cache_load(e, cpath) == 0) {
 		e->from_cache = true;
 	} else {
-		c = compiler_new(&m);
-		if (!c) {
-			exs_error_set(err, "cannot create a YARA compiler");
+		first_problem = e->n_problems;
+		r = compile_set(e, &set, err);
+		if (r == 1)
+			nothing_usable(&set, err);
+		if (r)
 			goto out;
-		}
-		for (size_t i = 0; i < srcs.n; i++) {
-			const char *ns = strrchr(srcs.items[i].name, '/');
-
-			ns = ns ? ns + 1 : srcs.items[i].name;
-			if (yr_compiler_add_string(c, srcs.items[i].text, ns) != 0 || m.errors) {
-				exs_error_set(err, "YARA rules '%s' do not compile together (%s)",
-				              srcs.items[i].name, m.first);
-				goto out;
-			}
-		}
-		if (yr_compiler_get_rules(c, &e->rules) != ERROR_SUCCESS) {
-			exs_error_set(err, "cannot build the YARA rules (out of memory?)");
-			goto out;
-		}
-		if (have_cache)
-			cache_store(e, cpath);
+		if (have_cache && !set.key_incomplete)
+			cache_store(e, cpath, first_problem);
 	}
 	yr_rules_foreach(e->rules, rule)
 	{
@@ -408,9 +377,7 @@ static int compile_rules(struct exs_walk_engine *e, const struct exs_walk_option
 	}
 	rc = 0;
 out:
-	if (c)
-		yr_compiler_destroy(c);
-	sources_release(&srcs);
+	exs_ruleset_release(&set);
 	return rc;
 }
 
@@ -465,7 +432,7 @@ static void load_ioc_file(struct exs_walk_engine *e, const char *path)
 {
 	struct exs_error err = {{0}};
 	size_t len = 0, bad = 0, lineno = 0, first_bad = 0;
-	char *text = slurp(path, 512u << 20, &len, &err), *line, *save = NULL;
+	char *text = exs_walk_slurp(path, 512u << 20, &len, &err), *line, *save = NULL;
 
 	if (!text) {
 		exs_walk_engine_problem_add(e, "ioc: %s; left out", err.msg);

@@ -82,6 +82,87 @@ static void location_scores(void **state)
 	assert_int_equal(exs_walk_location_score(&l, "V15/ClientAccess/ecp/default.aspx", &why), 0);
 }
 
+#define EX "Program Files/Microsoft/Exchange Server/V15/"
+
+/* Pages in the folders where OWA and ECP keep only static assets. */
+static void location_static_asset_folders(void **state)
+{
+	static const char *const out_of_place[] = {
+	        EX "ClientAccess/Owa/prem/15.1.2507.6/scripts/x.aspx",
+	        EX "ClientAccess/Owa/prem/15.1.2507.6/resources/themes/base/shell.ashx",
+	        EX "ClientAccess/Owa/prem/15.2.1118.7/resources/images/0/a.asmx",
+	        EX "ClientAccess/owa/15.2.1118.7/scripts/premium/boot.aspx",
+	        EX "ClientAccess/ecp/15.1.2507.6/themes/default/x.aspx",
+	        EX "ClientAccess/ecp/15.1.2507.6/exporttool/x.ashx",
+	        EX "ClientAccess/ecp/15.1.2507.6/x.aspx",
+	        EX "ClientAccess/ecp/scripts/x.aspx",
+	        EX "ClientAccess/ecp/images/x.ascx",
+	        EX "ClientAccess/Owa/fonts/x.cshtml",
+	        EX "ClientAccess/Owa/css/x.svc",
+	        EX "ClientAccess/Owa/img/x.asp",
+	        "Program Files/Microsoft/Exchange Server/V14/ClientAccess/Owa/14.3.123.4/themes/base/x.aspx",
+	        "V15/FrontEnd/HttpProxy/ecp/15.1.2176/scripts/x.aspx",
+	        "V15/FrontEnd/HttpProxy/ecp/auth/15.1.2507.6/x.aspx",
+	        "V15/FrontEnd/HttpProxy/owa/auth/15.1.2507.6/themes/resources/x.aspx",
+	        "V15/FrontEnd/HttpProxy/OAB/Resources/x.aspx",
+	        "inetpub/wwwroot/owa/15.1.2507.6/scripts/x.aspx",
+	};
+	/* what a real Exchange server has in its web applications */
+	static const char *const legitimate[] = {
+	        EX "ClientAccess/ecp/default.aspx",
+	        EX "ClientAccess/ecp/About.aspx",
+	        EX "ClientAccess/ecp/Reporting/AdminAuditLogSearch.aspx",
+	        EX "ClientAccess/ecp/PersonalSettings/HomePage.aspx",
+	        EX "ClientAccess/ecp/DDI/DDIService.svc",
+	        EX "ClientAccess/ecp/LegacyNotificationHandler.ashx",
+	        EX "ClientAccess/ecp/web.config",
+	        EX "ClientAccess/ecp/15.1.2507.6/web.config",
+	        EX "ClientAccess/Owa/prem/15.1.2507.6/scripts/boot.worker.js",
+	        EX "ClientAccess/Owa/prem/15.1.2507.6/resources/themes/base/owa.css",
+	        EX "ClientAccess/Owa/prem/15.1.2507.6/resources/images/0/sprite1.mouse.png",
+	        EX "ClientAccess/ecp/15.1.2507.6/exporttool/"
+	           "microsoft.exchange.ediscovery.exporttool.application",
+	        EX "ClientAccess/Owa/service.svc",
+	        EX "ClientAccess/Owa/projection.aspx",
+	        EX "ClientAccess/Owa/web.config",
+	        EX "ClientAccess/Autodiscover/Autodiscover.xml",
+	        EX "ClientAccess/exchweb/ews/Exchange.asmx",
+	        EX "ClientAccess/Sync/web.config",
+	        EX "FrontEnd/HttpProxy/owa/auth/15.1.2507.6/themes/resources/favicon.ico",
+	        EX "FrontEnd/HttpProxy/owa/auth/15.1.2507.6/scripts/premium/flogon.js",
+	        EX "FrontEnd/HttpProxy/owa/auth/logon.aspx",
+	        EX "FrontEnd/HttpProxy/ecp/auth/TimeoutLogout.aspx",
+	        EX "FrontEnd/HttpProxy/owa/web.config",
+	        /* a version-like file name is not a folder, and folders that only
+	         * look alike are not asset folders */
+	        EX "ClientAccess/ecp/15.1.2507.6.aspx",
+	        EX "ClientAccess/ecp/Scripts2/x.aspx",
+	        EX "ClientAccess/ecp/v15.1.2507.6/x.aspx",
+	        EX "ClientAccess/ecp/15.1/x.aspx",
+	        EX "ClientAccess/ecp/1.2.3.4.5/x.aspx",
+	        /* other sites: their own layouts (themes of a CMS, handlers that draw
+	         * images) are not Exchange's */
+	        "inetpub/wwwroot/blog/themes/standard/site.master",
+	        "inetpub/wwwroot/shop/images/thumbnail.ashx",
+	        "inetpub/wwwroot/Scripts/x.aspx",
+	};
+	const char *why;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(out_of_place) / sizeof(out_of_place[0]); i++) {
+		why = NULL;
+		if (exs_walk_location_score(NULL, out_of_place[i], &why) != 60)
+			fail_msg("not flagged: %s", out_of_place[i]);
+		assert_non_null(why);
+	}
+	for (size_t i = 0; i < sizeof(legitimate) / sizeof(legitimate[0]); i++)
+		if (exs_walk_location_score(NULL, legitimate[i], &why) != 0)
+			fail_msg("flagged: %s (%s)", legitimate[i], why);
+	why = NULL;
+	exs_walk_location_score(NULL, EX "ClientAccess/Owa/prem/15.1.2507.6/scripts/x.aspx", &why);
+	assert_non_null(strstr(why, "static-asset folder"));
+}
+
 static void mkdirs(const char *base, const char *rel)
 {
 	char path[4096], *p;
@@ -172,6 +253,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(web_extensions),
 	        cmocka_unit_test(location_scores),
+	        cmocka_unit_test(location_static_asset_folders),
 	        cmocka_unit_test(layout_case_insensitive),
 	        cmocka_unit_test(layout_plain_directory),
 	};
