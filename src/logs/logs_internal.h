@@ -91,6 +91,7 @@ enum lg_rule {
 	LG_R_IIS_UA,
 	LG_R_IIS_PROXYSHELL,
 	LG_R_IIS_PROXYNOTSHELL,
+	LG_R_IIS_PROXY_EITHER, /* ProxyShell or ProxyNotShell: the evidence does not decide */
 	LG_R_IIS_OWASSRF,
 	LG_R_RPS_CLIENTINFO,
 	LG_R_EVTX_UM,

@@ -39,13 +39,21 @@ const struct lg_rule_info lg_rules[LG_R_COUNT] = {
                          "(antSword, python-requests 2.19.1/2.25.1)",
                          50, 70, false},
         [LG_R_IIS_PROXYSHELL] = {"iis-proxyshell", "CVE-2021-34473", "ProxyShell",
-                                 "autodiscover.json with an @ path to powershell, mapi/nspi or "
-                                 "EWS: ProxyShell (200/302 reached the back end, 401 failed)",
+                                 "autodiscover.json with an @ and a back-end path (mapi, "
+                                 "autodiscover.xml, powershell, EWS, ECP, OWA, X-Rps-CAT), "
+                                 "unauthenticated or before ProxyNotShell: ProxyShell (200/302 "
+                                 "reached the back end, 401/403 failed)",
                                  60, 95, false},
         [LG_R_IIS_PROXYNOTSHELL] = {"iis-proxynotshell", "CVE-2022-41040", "ProxyNotShell",
-                                    "autodiscover.json with an @ path to PowerShell: "
-                                    "ProxyNotShell",
+                                    "autodiscover.json with an @ and a back-end path, signed "
+                                    "in, without X-Rps-CAT, since August 2022: ProxyNotShell",
                                     60, 95, false},
+        [LG_R_IIS_PROXY_EITHER] = {"iis-proxyshell-or-proxynotshell",
+                                   "CVE-2021-34473,CVE-2022-41040", "ProxyShell/ProxyNotShell",
+                                   "anonymous autodiscover.json SSRF attempt since August 2022 "
+                                   "without X-Rps-CAT: ProxyShell, or the first unauthenticated "
+                                   "request of ProxyNotShell",
+                                   60, 95, false},
         [LG_R_IIS_OWASSRF] = {"iis-owassrf", "CVE-2022-41080", "OWASSRF",
                               "POST to /owa/<mailbox>/powershell: OWASSRF", 60, 95, false},
         [LG_R_RPS_CLIENTINFO] = {"rps-owassrf-clientinfo", "CVE-2022-41080", "OWASSRF",
