@@ -188,41 +188,78 @@ static void check_event(struct lg_file *f, const char *x, size_t n, uint64_t rid
 	}
 }
 
+/* The cause of a libevtx error, without the function names: libevtx gives a
+ * backtrace, one "function: message" per line, the cause first. */
+static void evtx_cause(libevtx_error_t **e, char *detail, size_t cap)
+{
+	char *nl, *colon;
+	size_t l;
+
+	detail[0] = '\0';
+	if (!e || !*e)
+		return;
+	libevtx_error_backtrace_sprint(*e, detail, cap);
+	libevtx_error_free(e);
+	nl = strchr(detail, '\n');
+	if (nl)
+		*nl = '\0';
+	colon = strstr(detail, ": ");
+	if (colon)
+		memmove(detail, colon + 2, strlen(colon + 2) + 1);
+	l = strlen(detail);
+	while (l > 0 && (detail[l - 1] == '.' || detail[l - 1] == '\r'))
+		detail[--l] = '\0';
+}
+
 static int evtx_error(struct exs_error *err, const char *name, const char *what,
                       libevtx_error_t **e)
 {
-	char detail[4096] = "";
+	char detail[4096];
 
-	if (e && *e) {
-		libevtx_error_backtrace_sprint(*e, detail, sizeof(detail));
-		libevtx_error_free(e);
-	}
-	/* libevtx gives a backtrace, one "function: message" per line, the
-	 * cause first: keep the cause, without the function name */
-	{
-		char *nl = strchr(detail, '\n'), *colon;
-		size_t l;
-
-		if (nl)
-			*nl = '\0';
-		colon = strstr(detail, ": ");
-		if (colon)
-			memmove(detail, colon + 2, strlen(colon + 2) + 1);
-		l = strlen(detail);
-		while (l > 0 && (detail[l - 1] == '.' || detail[l - 1] == '\r'))
-			detail[--l] = '\0';
-	}
+	evtx_cause(e, detail, sizeof(detail));
 	return exs_error_set(err, "cannot read event log '%s': %s%s%s", name, what,
 	                     detail[0] ? ": " : "", detail);
+}
+
+/* Reads one record (recovered: from a damaged chunk or free space) and
+ * checks it; a record libevtx cannot decode is counted in f->unreadable and
+ * the first cause is kept. */
+static void read_record(libevtx_file_t *file, int i, bool recovered, struct lg_file *f,
+                        uint8_t *xml, char *msg, char *cause, size_t cause_cap)
+{
+	libevtx_record_t *rec = NULL;
+	libevtx_error_t *e = NULL;
+	uint64_t rid = 0, ft = 0;
+	size_t size = 0;
+	int64_t ts = 0;
+	int got;
+
+	f->lines++;
+	got = recovered ? libevtx_file_get_recovered_record_by_index(file, i, &rec, &e)
+	                : libevtx_file_get_record_by_index(file, i, &rec, &e);
+	if (got != 1 || libevtx_record_get_utf8_xml_string_size(rec, &size, &e) != 1 || size == 0 ||
+	    size > MAX_XML || libevtx_record_get_utf8_xml_string(rec, xml, size, &e) != 1) {
+		if (!cause[0] && e)
+			evtx_cause(&e, cause, cause_cap);
+		libevtx_error_free(&e);
+		libevtx_record_free(&rec, NULL);
+		f->unreadable++;
+		return;
+	}
+	libevtx_record_get_identifier(rec, &rid, NULL);
+	if (libevtx_record_get_written_time(rec, &ft, NULL) == 1 && ft > 116444736000000000ULL)
+		ts = (int64_t)((ft - 116444736000000000ULL) / 10000000ULL);
+	check_event(f, (const char *)xml, strnlen((const char *)xml, size), rid, ts, msg);
+	libevtx_record_free(&rec, NULL);
 }
 
 int lg_read_evtx(int fd, const char *name, struct lg_file *f, struct exs_error *err)
 {
 	libevtx_file_t *file = NULL;
 	libevtx_error_t *e = NULL;
-	char path[64], *msg = NULL;
+	char path[64], cause[512] = "", *msg = NULL;
 	uint8_t *xml = NULL;
-	int n = 0, rc = 0;
+	int n = 0, nrec = 0, rc = 0;
 
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	msg = malloc(MSG_MAX);
@@ -243,32 +280,27 @@ int lg_read_evtx(int fd, const char *name, struct lg_file *f, struct exs_error *
 		rc = evtx_error(err, name, "no record table", &e);
 		goto close;
 	}
-	for (int i = 0; i < n; i++) {
-		libevtx_record_t *rec = NULL;
-		uint64_t rid = 0, ft = 0;
-		size_t size = 0;
-		int64_t ts = 0;
-
-		f->lines++;
-		if (libevtx_file_get_record_by_index(file, i, &rec, &e) != 1 ||
-		    libevtx_record_get_utf8_xml_string_size(rec, &size, &e) != 1 || size == 0 ||
-		    size > MAX_XML || libevtx_record_get_utf8_xml_string(rec, xml, size, &e) != 1) {
-			libevtx_error_free(&e);
-			libevtx_record_free(&rec, NULL);
-			f->bad_lines++;
-			continue;
-		}
-		libevtx_record_get_identifier(rec, &rid, NULL);
-		if (libevtx_record_get_written_time(rec, &ft, NULL) == 1 &&
-		    ft > 116444736000000000ULL)
-			ts = (int64_t)((ft - 116444736000000000ULL) / 10000000ULL);
-		check_event(f, (const char *)xml, strnlen((const char *)xml, size), rid, ts, msg);
-		libevtx_record_free(&rec, NULL);
+	if (libevtx_file_get_number_of_recovered_records(file, &nrec, NULL) != 1)
+		nrec = 0;
+	for (int i = 0; i < n; i++)
+		read_record(file, i, false, f, xml, msg, cause, sizeof(cause));
+	for (int i = 0; i < nrec; i++)
+		read_record(file, i, true, f, xml, msg, cause, sizeof(cause));
+	/* most records unreadable: the log says little, the host is not
+	 * scanned completely; a few are counted and reported with the file */
+	if (f->unreadable && f->unreadable * 2 > f->lines) {
+		f->unreadable_fatal = true;
+		rc = exs_error_set(err,
+		                   "event log '%s': %llu of %llu records cannot be decoded%s%s",
+		                   name, (unsigned long long)f->unreadable,
+		                   (unsigned long long)f->lines, cause[0] ? ": " : "", cause);
+	} else if (libevtx_file_is_corrupted(file, NULL) == 1) {
+		rc = exs_error_set(err,
+		                   "event log '%s' is damaged: records in it may be missing (%d "
+		                   "read, %d recovered, %llu cannot be decoded)",
+		                   name, n, nrec, (unsigned long long)f->unreadable);
+		f->unreadable_fatal = true;
 	}
-	if (libevtx_file_is_corrupted(file, NULL) == 1)
-		rc = exs_error_set(
-		        err, "event log '%s' is damaged: records in it may be missing (%d read)",
-		        name, n);
 close:
 	libevtx_file_close(file, NULL);
 out:

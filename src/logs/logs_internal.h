@@ -19,6 +19,7 @@
 #define LG_MAX_LINE (64 * 1024)
 #define LG_MAX_CLIENTS 16
 #define LG_EXCERPT_MAX 512
+#define LG_MAX_DAMAGED 256 /* event logs with unreadable records, listed one by one */
 
 /* ---- the line reader ---- */
 
@@ -146,6 +147,8 @@ struct lg_file {
 	struct lg_day *days;
 	size_t n_days, cap_days;
 	uint64_t lines, bad_lines, hits, bytes;
+	uint64_t unreadable;   /* EVTX: records libevtx could not decode (in lines too) */
+	bool unreadable_fatal; /* EVTX: reported as an error instead (most unreadable) */
 	bool oom;
 };
 

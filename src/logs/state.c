@@ -95,11 +95,20 @@ const struct lg_rule_info lg_rules[LG_R_COUNT] = {
                            "IIS virtual directory pointing into ProgramData", 90, 90, true},
 };
 
+/* An event log with records that could not be decoded (but most could). */
+struct lg_damaged {
+	char *path;
+	uint64_t records, unreadable;
+};
+
 struct exs_log_state {
 	pthread_mutex_t lock;
 	struct lg_file all; /* the merged aggregate; relpath unused */
 	uint64_t files;
 	bool indicator; /* something else was found on this host */
+	struct lg_damaged damaged[LG_MAX_DAMAGED];
+	size_t n_damaged;
+	uint64_t damaged_more; /* files left out of the list (it is full) */
 };
 
 void lg_file_init(struct lg_file *f, const char *relpath)
@@ -264,6 +273,7 @@ static void merge_file(struct lg_file *dst, struct lg_file *src)
 	dst->bad_lines += src->bad_lines;
 	dst->hits += src->hits;
 	dst->bytes += src->bytes;
+	dst->unreadable += src->unreadable;
 	dst->oom = dst->oom || src->oom;
 }
 
@@ -286,6 +296,8 @@ void exs_log_state_free(struct exs_log_state *st)
 	if (!st)
 		return;
 	lg_file_release(&st->all);
+	for (size_t i = 0; i < st->n_damaged; i++)
+		free(st->damaged[i].path);
 	pthread_mutex_destroy(&st->lock);
 	free(st);
 }
@@ -302,6 +314,17 @@ void lg_state_merge(struct exs_log_state *st, struct lg_file *f)
 	pthread_mutex_lock(&st->lock);
 	merge_file(&st->all, f);
 	st->files++;
+	if (f->unreadable && !f->unreadable_fatal) {
+		char *p = NULL;
+
+		if (st->n_damaged < LG_MAX_DAMAGED && (p = strdup(f->relpath ? f->relpath : "")))
+			st->damaged[st->n_damaged++] =
+			        (struct lg_damaged){p, f->lines, f->unreadable};
+		else if (st->n_damaged < LG_MAX_DAMAGED)
+			st->all.oom = true;
+		else
+			st->damaged_more++;
+	}
 	pthread_mutex_unlock(&st->lock);
 }
 
@@ -313,6 +336,7 @@ void exs_log_state_stats(struct exs_log_state *st, struct exs_log_stats *out)
 	out->lines = st->all.lines;
 	out->bad_lines = st->all.bad_lines;
 	out->hits = st->all.hits;
+	out->unreadable_records = st->all.unreadable;
 	pthread_mutex_unlock(&st->lock);
 }
 
@@ -384,6 +408,39 @@ static int cmp_order(const void *a, const void *b)
 	return y->s - x->s;
 }
 
+static int cmp_damaged(const void *a, const void *b)
+{
+	return strcmp(((const struct lg_damaged *)a)->path, ((const struct lg_damaged *)b)->path);
+}
+
+/* One finding per event log with records libevtx could not decode (an
+ * information: the events in them were not checked). */
+static int push_damaged(struct exs_findings *out, const struct lg_damaged *d, uint64_t more,
+                        struct exs_error *err)
+{
+	struct exs_finding f;
+	char desc[256];
+	bool oom = false;
+
+	snprintf(desc, sizeof(desc),
+	         "%llu of %llu records of this event log cannot be decoded: the events in them "
+	         "were not checked%s",
+	         (unsigned long long)d->unreadable, (unsigned long long)d->records,
+	         more ? " (more event logs like this one are not listed)" : "");
+	memset(&f, 0, sizeof(f));
+	f.kind = EXS_FINDING_LOG;
+	f.path = dup_or_null(d->path, &oom);
+	f.rule = dup_or_null("evtx-unreadable-records", &oom);
+	f.description = dup_or_null(desc, &oom);
+	f.score = 20;
+	f.count = d->unreadable;
+	if (oom || exs_findings_push(out, &f)) {
+		exs_finding_release(&f);
+		return exs_error_set(err, "out of memory collecting log findings");
+	}
+	return 0;
+}
+
 int exs_logs_finish(struct exs_log_state *st, struct exs_findings *out, struct exs_error *err)
 {
 	struct order ord[LG_R_COUNT * 2];
@@ -416,6 +473,11 @@ int exs_logs_finish(struct exs_log_state *st, struct exs_findings *out, struct e
 			break;
 		}
 	}
+	if (!rc && st->n_damaged > 1)
+		qsort(st->damaged, st->n_damaged, sizeof(st->damaged[0]), cmp_damaged);
+	for (size_t i = 0; !rc && i < st->n_damaged; i++)
+		rc = push_damaged(out, &st->damaged[i],
+		                  i + 1 == st->n_damaged ? st->damaged_more : 0, err);
 	if (!rc && st->all.oom)
 		rc = exs_error_set(err, "out of memory while aggregating log hits: findings are "
 		                        "incomplete");

@@ -76,4 +76,57 @@ expect_rc 3 "a truncated event log makes the scan incomplete"
 grep -q "MSExchange Management.evtx' is damaged" "$TMP/err"
 tap_ok $? "and is named as damaged" "$(cat "$TMP/err")"
 
+# records libevtx cannot decode, in a chunk whose checksums are sound (as in
+# real logs): counted per file in every format; most of a file unreadable
+# makes the host incomplete with one line naming it
+C="$EXSCAN_SRCDIR/tests/evtx/corrupt_evtx.py"
+python3 "$W" "$TMP/m.evtx" "$TMP/mgmt.json"
+D="$TMP/part/Windows/System32/winevt/Logs"
+mkdir -p "$D"
+python3 "$C" "$TMP/m.evtx" "$D/MSExchange Management.evtx" 5,7
+tap_ok $? "the corrupter damages records 5 and 7 of 7"
+run "$EXSCAN" logs --format json "$TMP/part"
+expect_rc 1 "two unreadable records of seven: the rest is read, its findings exit 1"
+json_check "the unreadable records are counted in the stats, with no error" \
+	"d['hosts'][0]['stats']['unreadable_records'] == 2 and d['hosts'][0]['stats']['lines'] == 7 and d['hosts'][0]['errors'] == []"
+json_check "one finding names the file and its count" \
+	"(lambda f: f['count'] == 2 and f['severity'] == 'info' and f['path'] == 'Windows/System32/winevt/Logs/MSExchange Management.evtx'
+	  and '2 of 7 records' in f['description'])($(rule evtx-unreadable-records))"
+json_check "the readable records are still checked" \
+	"$(rule evtx-mailbox-export-webshell)['count'] == 1 and $(rule evtx-import-export-role)['count'] == 1"
+run "$EXSCAN" logs --no-color "$TMP/part"
+grep -q "7 lines, .* bytes read; 2 event log records cannot be decoded)" "$TMP/out" &&
+	grep -q "info    evtx-unreadable-records: 2 of 7 records" "$TMP/out"
+tap_ok $? "text output shows the count and the file" "$(cat "$TMP/out")"
+run "$EXSCAN" walk --format jsonl "$TMP/part"
+python3 - "$TMP/out" <<'PY'
+import json, sys
+h = json.loads(open(sys.argv[1]).readline())
+f = [f for f in h["findings"] if f["rule"] == "evtx-unreadable-records"]
+sys.exit(0 if h["stats"]["log_records_unreadable"] == 2 and len(f) == 1 and f[0]["count"] == 2
+         and not any(f["kind"] == "error" for f in h["findings"]) else 1)
+PY
+tap_ok $? "walk jsonl: stats and the finding" "$(head -c 2000 "$TMP/out")"
+run "$EXSCAN" walk --no-color "$TMP/part"
+grep -q "evtx-unreadable-records: 2 of 7 records" "$TMP/out" &&
+	grep -q "2 event log records could not be decoded" "$TMP/out"
+tap_ok $? "walk text: the file and the count" "$(cat "$TMP/out")"
+
+D="$TMP/most/Windows/System32/winevt/Logs"
+mkdir -p "$D"
+python3 "$C" "$TMP/m.evtx" "$D/MSExchange Management.evtx" first:5
+run "$EXSCAN" logs --format json --fail-on never "$TMP/most"
+expect_rc 3 "five unreadable records of seven make the host incomplete"
+lines=$(wc -l <"$TMP/err")
+grep -q "event log 'Windows/System32/winevt/Logs/MSExchange Management.evtx': 5 of 7 records cannot be decoded" "$TMP/err"
+tap_ok $(( $? + (lines != 1) )) "one line names the file and the count" "$(cat "$TMP/err")"
+json_check "counted in the stats and errors, no separate finding" \
+	"(d['hosts'][0]['stats']['unreadable_records'] == 5 and len(d['hosts'][0]['errors']) == 1
+	  and $(rule evtx-unreadable-records) is None)"
+run "$EXSCAN" walk --format json "$TMP/most"
+expect_rc 3 "walk: the host is incomplete"
+json_check "walk: an error finding names the file, the stats count the records" \
+	"d['hosts'][0]['stats']['log_records_unreadable'] == 5 and any(f['kind'] == 'error'
+	 and f['path'].endswith('MSExchange Management.evtx') and '5 of 7 records' in f['description'] for f in d['hosts'][0]['findings'])"
+
 tap_done
