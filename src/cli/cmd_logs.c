@@ -418,8 +418,9 @@ const struct exs_command exs_cmd_logs = {
                 "under each PATH (a directory tree, e.g. a mounted system drive, or a log file).\n"
                 "Each PATH is one host. Files are recognised by their location; --kind reads\n"
                 "files named on the command line as the given kind. Hits are aggregated per\n"
-                "rule and outcome; Application and MSExchange Management event logs (.evtx) are\n"
-                "read too. Exit 1 when\n"
+                "rule and outcome. Event logs (.evtx) under winevt/Logs are read too:\n"
+                "Application, MSExchange Management, PowerShell (Operational and Windows\n"
+                "PowerShell), Security, Sysmon and System. Exit 1 when\n"
                 "anything is found (unless --fail-on never), 3 when something could not be read.",
         .formats = "text|json",
         .options = logs_options,

@@ -100,6 +100,10 @@ enum lg_rule {
 	LG_R_EVTX_ROLE,
 	LG_R_EVTX_REMOVE,
 	LG_R_EVTX_OAB_SCRIPT,
+	LG_R_EVTX_CERT_WEBSHELL,
+	LG_R_EVTX_TRANSPORT_AGENT,
+	LG_R_EVTX_AGENT_ODD_PATH,
+	LG_R_EVTX_W3WP_CHILD,
 	LG_R_ART_LSASS,
 	LG_R_ART_DUMP,
 	LG_R_ART_ARCHIVE,
@@ -178,6 +182,19 @@ int lg_read_ecp(struct lg_reader *r, struct lg_file *f, struct exs_error *err);
 int lg_read_oab(struct lg_reader *r, struct lg_file *f, struct exs_error *err);
 int lg_read_iis(struct lg_reader *r, struct lg_file *f, struct exs_error *err);
 int lg_read_rps(struct lg_reader *r, struct lg_file *f, struct exs_error *err);
+/* The event logs read, by file name (winevt/Logs/<channel>.evtx, '/' in a
+ * channel name written %4). LG_EVTX_OTHER: a log exscan does not read
+ * unless told (exscan logs --kind evtx), then with every rule. */
+enum lg_evtx_channel {
+	LG_EVTX_OTHER,
+	LG_EVTX_EXCHANGE,   /* Application, MSExchange Management */
+	LG_EVTX_POWERSHELL, /* Microsoft-Windows-PowerShell/Operational, Windows PowerShell */
+	LG_EVTX_SECURITY,   /* Security: 4688 process creation */
+	LG_EVTX_SYSMON,     /* Microsoft-Windows-Sysmon/Operational: event 1 */
+	LG_EVTX_SYSTEM,     /* System: read for damage, no rule yet */
+};
+enum lg_evtx_channel lg_evtx_channel(const char *base);
+
 /* EVTX reads the file through libevtx (by /proc/self/fd/FD), not lines. */
 int lg_read_evtx(int fd, const char *name, struct lg_file *f, struct exs_error *err);
 

@@ -80,6 +80,25 @@ const struct lg_rule_info lg_rules[LG_R_COUNT] = {
                                   "Set-OabVirtualDirectory -ExternalUrl with script: a webshell "
                                   "planted in the OAB virtual directory",
                                   90, 100, false},
+        [LG_R_EVTX_CERT_WEBSHELL] = {"evtx-certificate-request-webshell", NULL, "webshell write",
+                                     "New-ExchangeCertificate with a -RequestFile named like a "
+                                     "web page (.aspx, .ashx, ...): a webshell written through "
+                                     "a certificate request",
+                                     90, 90, false},
+        [LG_R_EVTX_TRANSPORT_AGENT] = {"evtx-transport-agent-install", NULL, "transport agent",
+                                       "Install-TransportAgent or Enable-TransportAgent: an "
+                                       "agent that sees every message (a known persistence; "
+                                       "security products install agents too: check the "
+                                       "assembly)",
+                                       60, 60, false},
+        [LG_R_EVTX_AGENT_ODD_PATH] = {"evtx-transport-agent-odd-path", NULL, "transport agent",
+                                      "transport agent installed from ProgramData, a temporary, "
+                                      "user or web folder or a share: a malicious agent",
+                                      85, 85, false},
+        [LG_R_EVTX_W3WP_CHILD] = {"evtx-w3wp-shell-child", NULL, "webshell execution",
+                                  "w3wp.exe (IIS) started a command interpreter or attack tool "
+                                  "(Security 4688, Sysmon 1): a webshell running commands",
+                                  85, 85, false},
         [LG_R_ART_LSASS] = {"artifact-lsass-dump", NULL, "credential theft",
                             "lsass memory dump: credentials were dumped", 85, 85, true},
         [LG_R_ART_DUMP] = {"artifact-process-dump", NULL, "credential theft",

@@ -723,6 +723,21 @@ static void classify_locations(void **state)
 	                                   "MSExchange Management.evtx"),
 	                 EXS_LOG_EVTX);
 	assert_int_equal(exs_logs_classify("Windows/System32/winevt/Logs/Security.evtx"),
+	                 EXS_LOG_EVTX);
+	assert_int_equal(exs_logs_classify("Windows/System32/winevt/Logs/System.evtx"),
+	                 EXS_LOG_EVTX);
+	assert_int_equal(exs_logs_classify("Windows/System32/winevt/Logs/"
+	                                   "Microsoft-Windows-Sysmon%4Operational.evtx"),
+	                 EXS_LOG_EVTX);
+	assert_int_equal(exs_logs_classify("Windows/System32/winevt/Logs/"
+	                                   "Microsoft-Windows-PowerShell%4Operational.evtx"),
+	                 EXS_LOG_EVTX);
+	assert_int_equal(exs_logs_classify("Windows/System32/winevt/Logs/Windows PowerShell.evtx"),
+	                 EXS_LOG_EVTX);
+	assert_int_equal(exs_logs_classify("Windows/System32/winevt/Logs/Setup.evtx"),
+	                 EXS_LOG_NONE);
+	assert_int_equal(exs_logs_classify("Windows/System32/winevt/Logs/"
+	                                   "Microsoft-Windows-TaskScheduler%4Operational.evtx"),
 	                 EXS_LOG_NONE);
 	assert_int_equal(exs_logs_classify("Users/x/Application.evtx"), EXS_LOG_NONE);
 	assert_int_equal(exs_logs_classify("inetpub/wwwroot/aspnet_client/x.aspx"), EXS_LOG_NONE);
