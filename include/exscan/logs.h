@@ -94,7 +94,9 @@ int exs_logs_check_artifact(int fd, const char *relpath, enum exs_artifact_kind 
                             const struct stat *sb, struct exs_log_state *st, struct exs_error *err);
 
 /* Appends the aggregated findings (kind EXS_FINDING_LOG or
- * EXS_FINDING_ARTIFACT), most severe first.  Can be called more than once;
+ * EXS_FINDING_ARTIFACT), most severe first.  IIS requests that could be
+ * ProxyShell or ProxyNotShell join the one their clients did (findings and
+ * timeline) when every such client did only that one.  Can be called more than once;
  * the state is not changed.  Returns 0, or -1 when out of memory. */
 int exs_logs_finish(struct exs_log_state *st, struct exs_findings *out, struct exs_error *err);
 

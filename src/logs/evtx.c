@@ -217,8 +217,8 @@ static bool web_request_file(const char *p, size_t n)
 		return false;
 	rf += 11;
 	end = p + n;
-	for (e = rf + 1; e < end; e++)
-		if (*e == '\n' || *e == '\r' || (*e == '-' && e[-1] == ' ' && e > rf + 2))
+	for (e = rf; e < end; e++)
+		if (*e == '\n' || *e == '\r' || (e > rf + 1 && *e == '-' && e[-1] == ' '))
 			break;
 	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
 		size_t el = strlen(ext[i]);

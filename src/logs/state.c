@@ -460,17 +460,89 @@ static int push_damaged(struct exs_findings *out, const struct lg_damaged *d, ui
 	return 0;
 }
 
+static bool agg_has_client(const struct lg_agg *a, const char *c)
+{
+	for (size_t i = 0; i < a->n_clients; i++)
+		if (strcmp(a->clients[i], c) == 0)
+			return true;
+	return false;
+}
+
+/* The requests that could be ProxyShell or ProxyNotShell, when every one of
+ * their clients did the one and not the other (the anonymous first request
+ * of a ProxyNotShell chain, a ProxyShell client's refused attempt): the rule
+ * they join, or LG_R_IIS_PROXY_EITHER. */
+static enum lg_rule either_target(const struct lg_file *all)
+{
+	const struct lg_agg *ps = all->agg[LG_R_IIS_PROXYSHELL];
+	const struct lg_agg *pns = all->agg[LG_R_IIS_PROXYNOTSHELL];
+	bool to_ps = true, to_pns = true;
+	size_t seen = 0;
+
+	for (int s = 0; s < 2; s++) {
+		const struct lg_agg *e = &all->agg[LG_R_IIS_PROXY_EITHER][s];
+
+		if (e->count && (e->n_clients == 0 || e->n_clients == LG_MAX_CLIENTS))
+			return LG_R_IIS_PROXY_EITHER; /* clients unknown or not all kept */
+		for (size_t i = 0; i < e->n_clients; i++) {
+			bool in_ps = agg_has_client(&ps[0], e->clients[i]) ||
+			             agg_has_client(&ps[1], e->clients[i]);
+			bool in_pns = agg_has_client(&pns[0], e->clients[i]) ||
+			              agg_has_client(&pns[1], e->clients[i]);
+
+			to_ps = to_ps && in_ps && !in_pns;
+			to_pns = to_pns && in_pns && !in_ps;
+			seen++;
+		}
+	}
+	if (!seen)
+		return LG_R_IIS_PROXY_EITHER;
+	return to_ps    ? LG_R_IIS_PROXYSHELL
+	       : to_pns ? LG_R_IIS_PROXYNOTSHELL
+	                : LG_R_IIS_PROXY_EITHER;
+}
+
+/* v = a and b together; v borrows their strings. */
+static void agg_view(const struct lg_agg *a, const struct lg_agg *b, struct lg_agg *v)
+{
+	*v = *a;
+	if (!b->count)
+		return;
+	v->count += b->count;
+	if (b->first && (!v->first || b->first < v->first))
+		v->first = b->first;
+	if (b->last > v->last)
+		v->last = b->last;
+	for (size_t i = 0; i < b->n_clients && v->n_clients < LG_MAX_CLIENTS; i++)
+		if (!agg_has_client(v, b->clients[i]))
+			v->clients[v->n_clients++] = b->clients[i];
+	if (b->path && (!v->path || b->best_ts < v->best_ts)) {
+		v->path = b->path;
+		v->excerpt = b->excerpt;
+		v->excerpt_len = b->excerpt_len;
+		v->line = b->line;
+		v->best_ts = b->best_ts;
+		v->size = b->size;
+		v->mtime = b->mtime;
+	}
+}
+
 int exs_logs_finish(struct exs_log_state *st, struct exs_findings *out, struct exs_error *err)
 {
 	struct order ord[LG_R_COUNT * 2];
 	size_t n = 0;
 	bool other = false;
+	enum lg_rule target;
 	int rc = 0;
 
 	pthread_mutex_lock(&st->lock);
+	target = either_target(&st->all);
 	for (int r = 0; r < LG_R_COUNT; r++) {
 		for (int s = 0; s < 2; s++) {
-			if (!st->all.agg[r][s].count)
+			if (target != LG_R_IIS_PROXY_EITHER && r == LG_R_IIS_PROXY_EITHER)
+				continue; /* joined its target */
+			if (!st->all.agg[r][s].count &&
+			    !(r == (int)target && st->all.agg[LG_R_IIS_PROXY_EITHER][s].count))
 				continue;
 			if (r != LG_R_ART_ARCHIVE)
 				other = true;
@@ -481,12 +553,17 @@ int exs_logs_finish(struct exs_log_state *st, struct exs_findings *out, struct e
 	other = other || st->indicator;
 	qsort(ord, n, sizeof(ord[0]), cmp_order);
 	for (size_t i = 0; i < n; i++) {
+		const struct lg_agg *a = &st->all.agg[ord[i].r][ord[i].s];
 		struct exs_finding f;
+		struct lg_agg v;
 
 		if (ord[i].r == LG_R_ART_ARCHIVE && !other)
 			continue; /* archives alone are normal: Test-ProxyLogon learned it */
-		if (fill_finding(&f, ord[i].r, ord[i].s, &st->all.agg[ord[i].r][ord[i].s]) ||
-		    exs_findings_push(out, &f)) {
+		if (target != LG_R_IIS_PROXY_EITHER && ord[i].r == (int)target) {
+			agg_view(a, &st->all.agg[LG_R_IIS_PROXY_EITHER][ord[i].s], &v);
+			a = &v;
+		}
+		if (fill_finding(&f, ord[i].r, ord[i].s, a) || exs_findings_push(out, &f)) {
 			exs_finding_release(&f);
 			rc = exs_error_set(err, "out of memory collecting log findings");
 			break;
@@ -523,16 +600,19 @@ struct json_object *exs_log_timeline_to_json(struct exs_log_state *st)
 {
 	struct json_object *arr = json_object_new_array();
 	struct tl_key *keys = NULL;
+	enum lg_rule target;
 	size_t n = 0;
 
 	if (!arr)
 		return NULL;
 	pthread_mutex_lock(&st->lock);
+	target = either_target(&st->all);
 	if (st->all.n_days)
 		keys = calloc(st->all.n_days, sizeof(*keys));
 	for (size_t i = 0; keys && i < st->all.n_days; i++) {
 		const struct lg_day *d = &st->all.days[i];
-		const char *camp = lg_rules[d->rule].campaign;
+		const char *camp =
+		        lg_rules[d->rule == LG_R_IIS_PROXY_EITHER ? (int)target : d->rule].campaign;
 		size_t j;
 
 		if (d->rule == LG_R_ART_ARCHIVE)

@@ -420,10 +420,11 @@ static const char iis_notshell_log[] = IIS_FIELDS
         "@x.example/Powershell?serializationLevel=Full;ExchClientVer=15.2.922.7&Email="
         "autodiscover/autodiscover.json%3F@x.example 443 corp\\bob 192.0.2.30 "
         "python-requests/2.28.1 200\r\n"
-        /* 3: anonymous, Powershell, 401, October 2022: either */
+        /* 3: anonymous, Powershell, 401, October 2022, a client that did
+         * nothing else: either */
         "2022-10-03 09:59:59 10.0.0.1 GET /autodiscover/autodiscover.json "
         "@x.example/Powershell&Email=autodiscover/autodiscover.json%3F@x.example 443 - "
-        "192.0.2.30 python-requests/2.28.1 401\r\n"
+        "192.0.2.33 python-requests/2.28.1 401\r\n"
         /* 4: signed in but January 2022: ProxyNotShell did not exist, ProxyShell */
         "2022-01-10 10:00:00 10.0.0.1 GET /autodiscover/autodiscover.json @x.example/powershell "
         "443 corp\\eve 192.0.2.31 Mozilla/5.0 401\r\n"
@@ -464,6 +465,56 @@ static void iis_proxyshell_or_notshell(void **state)
 	assert_int_equal(f->line, 5);
 	assert_string_equal(f->cve, "CVE-2021-34473");
 	assert_int_equal(r.fs.n, 4);
+	run_release(&r);
+}
+
+/* The anonymous first request of a ProxyNotShell chain (answered 401
+ * before NTLM) joins the ProxyNotShell finding of the same client; a
+ * ProxyShell client's refused request in 2023 joins ProxyShell. */
+static void iis_chain_decides_either(void **state)
+{
+	struct run r = {0};
+	const struct exs_finding *f;
+	struct json_object *tl;
+
+	(void)state;
+	feed_str(&r, IIS, EXS_LOG_IIS,
+	         IIS_FIELDS "2022-10-03 09:59:59 10.0.0.1 GET /autodiscover/autodiscover.json "
+	                    "@x.example/Powershell 443 - 192.0.2.40 python-requests/2.28.1 401\r\n"
+	                    "2022-10-03 10:00:00 10.0.0.1 GET /autodiscover/autodiscover.json "
+	                    "@x.example/Powershell 443 corp\\bob 192.0.2.40 python-requests/2.28.1 "
+	                    "200\r\n");
+	finish(&r);
+	assert_null(find(&r, "iis-proxyshell-or-proxynotshell", -1));
+	assert_null(find(&r, "iis-proxyshell", -1));
+	f = find(&r, "iis-proxynotshell", 0);
+	assert_non_null(f);
+	assert_int_equal(f->count, 1);
+	assert_int_equal(f->line, 2);
+	assert_string_equal(f->cve, "CVE-2022-41040");
+	assert_non_null(find(&r, "iis-proxynotshell", 1));
+	assert_int_equal(r.fs.n, 2);
+	tl = exs_log_timeline_to_json(r.st);
+	assert_non_null(tl);
+	assert_string_equal(json_object_to_json_string_ext(tl, JSON_C_TO_STRING_PLAIN),
+	                    "[{\"date\":\"2022-10-03\",\"campaign\":\"ProxyNotShell\","
+	                    "\"attempts\":1,\"successes\":1}]");
+	json_object_put(tl);
+	run_release(&r);
+
+	feed_str(&r, IIS, EXS_LOG_IIS,
+	         IIS_FIELDS "2023-02-01 10:00:00 10.0.0.1 GET /autodiscover/autodiscover.json "
+	                    "@x.example/mapi/emsmdb 443 - 192.0.2.41 Mozilla/5.0 403\r\n"
+	                    "2023-02-01 10:00:01 10.0.0.1 GET /autodiscover/autodiscover.json "
+	                    "@x.example/powershell/?X-Rps-CAT=VgEA 443 - 192.0.2.41 Mozilla/5.0 "
+	                    "200\r\n");
+	finish(&r);
+	assert_null(find(&r, "iis-proxyshell-or-proxynotshell", -1));
+	f = find(&r, "iis-proxyshell", 0);
+	assert_non_null(f);
+	assert_int_equal(f->line, 2);
+	assert_non_null(find(&r, "iis-proxyshell", 1));
+	assert_int_equal(r.fs.n, 2);
 	run_release(&r);
 }
 
@@ -770,6 +821,7 @@ int main(void)
 	        cmocka_unit_test(iis_fields_change),
 	        cmocka_unit_test(iis_proxyshell_chain),
 	        cmocka_unit_test(iis_proxyshell_or_notshell),
+	        cmocka_unit_test(iis_chain_decides_either),
 	        cmocka_unit_test(iis_utf16),
 	        cmocka_unit_test(iis_large_and_overlong),
 	        cmocka_unit_test(iis_utf16_large),
