@@ -17,6 +17,11 @@
  *
  * Windows event logs (.evtx) are read with libevtx, which opens the
  * descriptor through /proc/self/fd (Linux) and reads it chunk by chunk.
+ * Records it cannot decode are counted (stats, lines include them): when
+ * most records of a file are unreadable, or libevtx finds the file damaged,
+ * exs_logs_scan_fd() fails with one line naming the file; otherwise
+ * exs_logs_finish() reports the file as an informational finding (rule
+ * evtx-unreadable-records, count = records not decoded).
  */
 #ifndef EXSCAN_LOGS_H
 #define EXSCAN_LOGS_H
@@ -89,7 +94,9 @@ int exs_logs_check_artifact(int fd, const char *relpath, enum exs_artifact_kind 
                             const struct stat *sb, struct exs_log_state *st, struct exs_error *err);
 
 /* Appends the aggregated findings (kind EXS_FINDING_LOG or
- * EXS_FINDING_ARTIFACT), most severe first.  Can be called more than once;
+ * EXS_FINDING_ARTIFACT), most severe first.  IIS requests that could be
+ * ProxyShell or ProxyNotShell join the one their clients did (findings and
+ * timeline) when every such client did only that one.  Can be called more than once;
  * the state is not changed.  Returns 0, or -1 when out of memory. */
 int exs_logs_finish(struct exs_log_state *st, struct exs_findings *out, struct exs_error *err);
 
@@ -101,6 +108,7 @@ struct json_object *exs_log_timeline_to_json(struct exs_log_state *st);
 /* Counters for the summary and the benchmark. */
 struct exs_log_stats {
 	uint64_t files, bytes, lines, bad_lines, hits;
+	uint64_t unreadable_records; /* EVTX records libevtx could not decode */
 };
 void exs_log_state_stats(struct exs_log_state *st, struct exs_log_stats *out);
 

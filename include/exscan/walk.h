@@ -71,7 +71,8 @@ struct exs_walk_stats {
 	uint64_t timeouts;         /* YARA gave up (also counted in errors) */
 	uint64_t symlinks_outside; /* links whose target leaves the root (also findings) */
 	uint64_t logs;             /* files read by the log readers */
-	uint64_t artifacts;        /* files given to the artifact checks (dumps, WER, ...) */
+	uint64_t log_records_unreadable; /* event log records libevtx could not decode */
+	uint64_t artifacts;              /* files given to the artifact checks (dumps, WER, ...) */
 	double seconds;
 };
 

@@ -238,11 +238,18 @@ static void finding_text(FILE *out, const struct exs_finding *f, bool color)
 	iso_time(f->first_seen, a, sizeof(a));
 	iso_time(f->last_seen, b, sizeof(b));
 	exs_buf_init(&e, 16384);
-	fprintf(out, "  %s%-7s%s %s%s%s %s: %s, %llu time%s, %s .. %s\n", color ? col[sev] : "",
-	        exs_severity_name(sev), color ? "\033[0m" : "", f->campaign ? f->campaign : "",
-	        f->cve ? " " : "", f->cve ? f->cve : "", f->rule,
-	        f->success ? "success" : "attempt", (unsigned long long)f->count,
-	        f->count == 1 ? "" : "s", a, b);
+	if (!f->campaign && f->description) { /* a note on a file, not a trace */
+		exs_escape_text(&e, f->description, strlen(f->description));
+		fprintf(out, "  %s%-7s%s %s: %s\n", color ? col[sev] : "", exs_severity_name(sev),
+		        color ? "\033[0m" : "", f->rule, exs_buf_cstr(&e));
+		exs_buf_reset(&e);
+	} else {
+		fprintf(out, "  %s%-7s%s %s%s%s %s: %s, %llu time%s, %s .. %s\n",
+		        color ? col[sev] : "", exs_severity_name(sev), color ? "\033[0m" : "",
+		        f->campaign ? f->campaign : "", f->cve ? " " : "", f->cve ? f->cve : "",
+		        f->rule, f->success ? "success" : "attempt", (unsigned long long)f->count,
+		        f->count == 1 ? "" : "s", a, b);
+	}
 	if (f->n_clients) {
 		exs_buf_puts(&e, "          clients:");
 		for (size_t i = 0; i < f->n_clients; i++) {
@@ -332,7 +339,8 @@ static int logs_run(struct exs_config *cfg)
 			note_error(&h, err.msg);
 		exs_log_state_stats(h.st, &stats);
 		incomplete = incomplete || h.n_errors > 0;
-		any = any || fs.n > 0;
+		for (size_t k = 0; k < fs.n; k++)
+			any = any || exs_severity_of(fs.items[k].score) >= EXS_SEVERITY_NOTICE;
 		if (hosts) {
 			struct json_object *ho = json_object_new_object();
 			struct json_object *arr = json_object_new_array(), *so;
@@ -353,6 +361,9 @@ static int logs_run(struct exs_config *cfg)
 			                       json_object_new_int64((int64_t)stats.bad_lines));
 			json_object_object_add(so, "hits",
 			                       json_object_new_int64((int64_t)stats.hits));
+			json_object_object_add(
+			        so, "unreadable_records",
+			        json_object_new_int64((int64_t)stats.unreadable_records));
 			json_object_object_add(ho, "stats", so);
 			json_object_object_add(ho, "errors", h.errors);
 			h.errors = NULL;
@@ -362,11 +373,15 @@ static int logs_run(struct exs_config *cfg)
 
 			exs_buf_init(&b, 8192);
 			exs_escape_text(&b, cfg->args[i], strlen(cfg->args[i]));
-			fprintf(out,
-			        "%s: %zu finding%s (%llu files, %llu lines, %llu bytes read)\n",
+			fprintf(out, "%s: %zu finding%s (%llu files, %llu lines, %llu bytes read%s",
 			        exs_buf_cstr(&b), fs.n, fs.n == 1 ? "" : "s",
 			        (unsigned long long)stats.files, (unsigned long long)stats.lines,
-			        (unsigned long long)stats.bytes);
+			        (unsigned long long)stats.bytes,
+			        stats.unreadable_records ? "; " : ")\n");
+			if (stats.unreadable_records)
+				fprintf(out, "%llu event log record%s cannot be decoded)\n",
+				        (unsigned long long)stats.unreadable_records,
+				        stats.unreadable_records == 1 ? "" : "s");
 			for (size_t k = 0; k < fs.n; k++)
 				finding_text(out, &fs.items[k], cfg->color && out == stdout);
 			timeline_text(out, h.st);
@@ -403,8 +418,9 @@ const struct exs_command exs_cmd_logs = {
                 "under each PATH (a directory tree, e.g. a mounted system drive, or a log file).\n"
                 "Each PATH is one host. Files are recognised by their location; --kind reads\n"
                 "files named on the command line as the given kind. Hits are aggregated per\n"
-                "rule and outcome; Application and MSExchange Management event logs (.evtx) are\n"
-                "read too. Exit 1 when\n"
+                "rule and outcome. Event logs (.evtx) under winevt/Logs are read too:\n"
+                "Application, MSExchange Management, PowerShell (Operational and Windows\n"
+                "PowerShell), Security, Sysmon and System. Exit 1 when\n"
                 "anything is found (unless --fail-on never), 3 when something could not be read.",
         .formats = "text|json",
         .options = logs_options,

@@ -91,21 +91,96 @@ static bool attacker_ua(struct lg_field ua)
 	       lg_eq_ci(ua.p, ua.n, "python-requests/2.25.1");
 }
 
-/* Which autodiscover.json abuse the query shows, or LG_R_COUNT for none. */
-static enum lg_rule autodiscover_rule(struct lg_field q, struct lg_field user)
-{
-	bool at = memchr(q.p, '@', q.n) || lg_find_ci(q.p, q.n, "%40");
-	bool anon = user.n == 0 || (user.n == 1 && user.p[0] == '-');
+/* ProxyNotShell (CVE-2022-41040) was used from early August 2022 (GTSC saw
+ * it then; it was disclosed on 2022-09-29): an earlier request cannot be it. */
+#define PROXYNOTSHELL_FIRST 1659312000 /* 2022-08-01T00:00:00Z */
+#define TARGET_MAX 4096
 
+static int hex_val(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)(c | 0x20);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Percent-decodes s[0..n) into out (cap bytes, NUL-terminated, cut when
+ * full). Returns the length. */
+static size_t url_decode(const char *s, size_t n, char *out, size_t cap)
+{
+	size_t len = 0;
+
+	for (size_t i = 0; i < n && len + 1 < cap; i++) {
+		int hi, lo;
+
+		if (s[i] == '%' && i + 2 < n && (hi = hex_val(s[i + 1])) >= 0 &&
+		    (lo = hex_val(s[i + 2])) >= 0) {
+			out[len++] = (char)(hi * 16 + lo);
+			i += 2;
+			continue;
+		}
+		out[len++] = s[i];
+	}
+	out[len] = '\0';
+	return len;
+}
+
+/* The back ends ProxyShell reaches through the autodiscover.json SSRF. */
+static const char *const backends[] = {
+        "/mapi/emsmdb", "/mapi/nspi", "/autodiscover/autodiscover.xml", "/powershell", "/ews",
+        "/ecp",         "/owa",
+};
+
+/* exscan's own ProxyShell checks (src/probe/probe.c) read nothing. */
+static bool own_probe(struct lg_field q, struct lg_field ua)
+{
+	return lg_find(ua.p, ua.n, "exscan/") &&
+	       (lg_eq_ci(q.p, q.n,
+	                 "@test.com/owa/?&Email=autodiscover/autodiscover.json%3F@test.com") ||
+	        lg_eq_ci(q.p, q.n, "a=check@test.com/mapi/nspi/"));
+}
+
+/* Which autodiscover.json abuse the request shows, or LG_R_COUNT for none.
+ * tail is what follows "autodiscover.json" in the stem. An "@" followed by
+ * a back-end path (after URL decoding, twice for double encoding) is the
+ * SSRF. ProxyShell is unauthenticated and reaches /powershell with an
+ * X-Rps-CAT token; ProxyNotShell needs a signed-in user. What neither the
+ * shape nor the date decides is reported as both. */
+static enum lg_rule autodiscover_rule(struct lg_field tail, struct lg_field q, struct lg_field user,
+                                      int64_t ts, bool success)
+{
+	char raw[TARGET_MAX], once[TARGET_MAX], dec[TARGET_MAX];
+	bool anon = user.n == 0 || (user.n == 1 && user.p[0] == '-');
+	size_t n = 0, dn;
+	const char *at;
+	bool backend = false, cat;
+
+	if (tail.n >= sizeof(raw) - 1)
+		tail.n = sizeof(raw) - 2;
+	memcpy(raw, tail.p, tail.n);
+	n = tail.n;
+	raw[n++] = '?';
+	if (q.n > sizeof(raw) - 1 - n)
+		q.n = sizeof(raw) - 1 - n;
+	memcpy(raw + n, q.p, q.n);
+	n += q.n;
+	dn = url_decode(raw, n, once, sizeof(once));
+	dn = url_decode(once, dn, dec, sizeof(dec));
+	at = memchr(dec, '@', dn);
 	if (!at)
 		return LG_R_COUNT;
-	if (lg_find_ci(q.p, q.n, "X-Rps-CAT"))
+	for (size_t i = 0; !backend && i < sizeof(backends) / sizeof(backends[0]); i++)
+		backend = lg_find_ci(at, dn - (size_t)(at - dec), backends[i]) != NULL;
+	cat = lg_find_ci(dec, dn, "X-Rps-CAT") != NULL;
+	if (!backend && !cat)
+		return LG_R_COUNT;
+	if (cat || (ts && ts < PROXYNOTSHELL_FIRST))
 		return LG_R_IIS_PROXYSHELL;
-	if (lg_find_ci(q.p, q.n, "owershell"))
-		return anon ? LG_R_IIS_PROXYSHELL : LG_R_IIS_PROXYNOTSHELL;
-	if (lg_find_ci(q.p, q.n, "/mapi/nspi") || lg_find_ci(q.p, q.n, "/ews/"))
-		return LG_R_IIS_PROXYSHELL;
-	return LG_R_COUNT;
+	if (!anon)
+		return LG_R_IIS_PROXYNOTSHELL;
+	/* anonymous: only ProxyShell reaches a back end without signing in,
+	 * but ProxyNotShell's first request is answered 401 before NTLM */
+	return success ? LG_R_IIS_PROXYSHELL : LG_R_IIS_PROXY_EITHER;
 }
 
 static void iis_hit(struct lg_file *f, struct lg_reader *r, const struct iis *x, size_t nf,
@@ -154,17 +229,25 @@ static void iis_line(struct iis *x, struct lg_reader *r, struct lg_file *f, cons
 	if (stem.n >= 5 && stem.p[0] == '/') {
 		char c1 = (char)(stem.p[1] | 0x20);
 
-		if (c1 == 'a' && lg_eq_ci(stem.p, stem.n, "/autodiscover/autodiscover.json")) {
+		if (c1 == 'a' && lg_prefix_ci(stem.p, stem.n, "/autodiscover/autodiscover.json")) {
+			struct lg_field tail = {stem.p + 31, stem.n - 31}, q, d, t;
 			enum lg_rule rule;
+			bool ok;
 
 			nf = all_fields(x, s, n, nf, &full);
-			rule = autodiscover_rule(fld(x, nf, I_QUERY), fld(x, nf, I_USER));
 			sf = fld(x, nf, I_STATUS);
 			status = lg_status(sf.p, sf.n);
-			if (rule == LG_R_IIS_PROXYSHELL)
-				iis_hit(f, r, x, nf, rule, status == 200 || status == 302, s, n);
-			else if (rule == LG_R_IIS_PROXYNOTSHELL)
-				iis_hit(f, r, x, nf, rule, status == 200, s, n);
+			ok = status == 200 || status == 302;
+			q = fld(x, nf, I_QUERY);
+			d = fld(x, nf, I_DATE);
+			t = fld(x, nf, I_TIME);
+			rule = own_probe(q, ua)
+			               ? LG_R_COUNT
+			               : autodiscover_rule(tail, q, fld(x, nf, I_USER),
+			                                   lg_parse_date_time(d.p, d.n, t.p, t.n),
+			                                   ok);
+			if (rule != LG_R_COUNT)
+				iis_hit(f, r, x, nf, rule, ok, s, n);
 		} else if (c1 == 'o' && lg_prefix_ci(stem.p, stem.n, "/owa/") &&
 		           memchr(stem.p, '@', stem.n) &&
 		           (lg_suffix_ci(stem.p, stem.n, "/powershell") ||

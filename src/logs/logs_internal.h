@@ -19,6 +19,7 @@
 #define LG_MAX_LINE (64 * 1024)
 #define LG_MAX_CLIENTS 16
 #define LG_EXCERPT_MAX 512
+#define LG_MAX_DAMAGED 256 /* event logs with unreadable records, listed one by one */
 
 /* ---- the line reader ---- */
 
@@ -91,6 +92,7 @@ enum lg_rule {
 	LG_R_IIS_UA,
 	LG_R_IIS_PROXYSHELL,
 	LG_R_IIS_PROXYNOTSHELL,
+	LG_R_IIS_PROXY_EITHER, /* ProxyShell or ProxyNotShell: the evidence does not decide */
 	LG_R_IIS_OWASSRF,
 	LG_R_RPS_CLIENTINFO,
 	LG_R_EVTX_UM,
@@ -98,6 +100,10 @@ enum lg_rule {
 	LG_R_EVTX_ROLE,
 	LG_R_EVTX_REMOVE,
 	LG_R_EVTX_OAB_SCRIPT,
+	LG_R_EVTX_CERT_WEBSHELL,
+	LG_R_EVTX_TRANSPORT_AGENT,
+	LG_R_EVTX_AGENT_ODD_PATH,
+	LG_R_EVTX_W3WP_CHILD,
 	LG_R_ART_LSASS,
 	LG_R_ART_DUMP,
 	LG_R_ART_ARCHIVE,
@@ -145,6 +151,8 @@ struct lg_file {
 	struct lg_day *days;
 	size_t n_days, cap_days;
 	uint64_t lines, bad_lines, hits, bytes;
+	uint64_t unreadable;   /* EVTX: records libevtx could not decode (in lines too) */
+	bool unreadable_fatal; /* EVTX: reported as an error instead (most unreadable) */
 	bool oom;
 };
 
@@ -174,6 +182,19 @@ int lg_read_ecp(struct lg_reader *r, struct lg_file *f, struct exs_error *err);
 int lg_read_oab(struct lg_reader *r, struct lg_file *f, struct exs_error *err);
 int lg_read_iis(struct lg_reader *r, struct lg_file *f, struct exs_error *err);
 int lg_read_rps(struct lg_reader *r, struct lg_file *f, struct exs_error *err);
+/* The event logs read, by file name (winevt/Logs/<channel>.evtx, '/' in a
+ * channel name written %4). LG_EVTX_OTHER: a log exscan does not read
+ * unless told (exscan logs --kind evtx), then with every rule. */
+enum lg_evtx_channel {
+	LG_EVTX_OTHER,
+	LG_EVTX_EXCHANGE,   /* Application, MSExchange Management */
+	LG_EVTX_POWERSHELL, /* Microsoft-Windows-PowerShell/Operational, Windows PowerShell */
+	LG_EVTX_SECURITY,   /* Security: 4688 process creation */
+	LG_EVTX_SYSMON,     /* Microsoft-Windows-Sysmon/Operational: event 1 */
+	LG_EVTX_SYSTEM,     /* System: read for damage, no rule yet */
+};
+enum lg_evtx_channel lg_evtx_channel(const char *base);
+
 /* EVTX reads the file through libevtx (by /proc/self/fd/FD), not lines. */
 int lg_read_evtx(int fd, const char *name, struct lg_file *f, struct exs_error *err);
 

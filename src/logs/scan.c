@@ -59,9 +59,7 @@ enum exs_log_kind exs_logs_classify(const char *relpath)
 	    find_dir(relpath, "CmdletInfra/Powershell-Proxy/Http"))
 		return EXS_LOG_RPS_HTTP;
 	if (lg_suffix_ci(base, bn, ".evtx"))
-		return find_dir(relpath, "winevt/Logs") &&
-		                       (lg_eq_ci(base, bn, "Application.evtx") ||
-		                        lg_find_ci(base, bn, "MSExchange Management"))
+		return find_dir(relpath, "winevt/Logs") && lg_evtx_channel(base) != LG_EVTX_OTHER
 		               ? EXS_LOG_EVTX
 		               : EXS_LOG_NONE;
 	if (!lg_suffix_ci(base, bn, ".log"))

@@ -39,13 +39,21 @@ const struct lg_rule_info lg_rules[LG_R_COUNT] = {
                          "(antSword, python-requests 2.19.1/2.25.1)",
                          50, 70, false},
         [LG_R_IIS_PROXYSHELL] = {"iis-proxyshell", "CVE-2021-34473", "ProxyShell",
-                                 "autodiscover.json with an @ path to powershell, mapi/nspi or "
-                                 "EWS: ProxyShell (200/302 reached the back end, 401 failed)",
+                                 "autodiscover.json with an @ and a back-end path (mapi, "
+                                 "autodiscover.xml, powershell, EWS, ECP, OWA, X-Rps-CAT), "
+                                 "unauthenticated or before ProxyNotShell: ProxyShell (200/302 "
+                                 "reached the back end, 401/403 failed)",
                                  60, 95, false},
         [LG_R_IIS_PROXYNOTSHELL] = {"iis-proxynotshell", "CVE-2022-41040", "ProxyNotShell",
-                                    "autodiscover.json with an @ path to PowerShell: "
-                                    "ProxyNotShell",
+                                    "autodiscover.json with an @ and a back-end path, signed "
+                                    "in, without X-Rps-CAT, since August 2022: ProxyNotShell",
                                     60, 95, false},
+        [LG_R_IIS_PROXY_EITHER] = {"iis-proxyshell-or-proxynotshell",
+                                   "CVE-2021-34473,CVE-2022-41040", "ProxyShell/ProxyNotShell",
+                                   "anonymous autodiscover.json SSRF attempt since August 2022 "
+                                   "without X-Rps-CAT: ProxyShell, or the first unauthenticated "
+                                   "request of ProxyNotShell",
+                                   60, 95, false},
         [LG_R_IIS_OWASSRF] = {"iis-owassrf", "CVE-2022-41080", "OWASSRF",
                               "POST to /owa/<mailbox>/powershell: OWASSRF", 60, 95, false},
         [LG_R_RPS_CLIENTINFO] = {"rps-owassrf-clientinfo", "CVE-2022-41080", "OWASSRF",
@@ -72,6 +80,25 @@ const struct lg_rule_info lg_rules[LG_R_COUNT] = {
                                   "Set-OabVirtualDirectory -ExternalUrl with script: a webshell "
                                   "planted in the OAB virtual directory",
                                   90, 100, false},
+        [LG_R_EVTX_CERT_WEBSHELL] = {"evtx-certificate-request-webshell", NULL, "webshell write",
+                                     "New-ExchangeCertificate with a -RequestFile named like a "
+                                     "web page (.aspx, .ashx, ...): a webshell written through "
+                                     "a certificate request",
+                                     90, 90, false},
+        [LG_R_EVTX_TRANSPORT_AGENT] = {"evtx-transport-agent-install", NULL, "transport agent",
+                                       "Install-TransportAgent or Enable-TransportAgent: an "
+                                       "agent that sees every message (a known persistence; "
+                                       "security products install agents too: check the "
+                                       "assembly)",
+                                       60, 60, false},
+        [LG_R_EVTX_AGENT_ODD_PATH] = {"evtx-transport-agent-odd-path", NULL, "transport agent",
+                                      "transport agent installed from ProgramData, a temporary, "
+                                      "user or web folder or a share: a malicious agent",
+                                      85, 85, false},
+        [LG_R_EVTX_W3WP_CHILD] = {"evtx-w3wp-shell-child", NULL, "webshell execution",
+                                  "w3wp.exe (IIS) started a command interpreter or attack tool "
+                                  "(Security 4688, Sysmon 1): a webshell running commands",
+                                  85, 85, false},
         [LG_R_ART_LSASS] = {"artifact-lsass-dump", NULL, "credential theft",
                             "lsass memory dump: credentials were dumped", 85, 85, true},
         [LG_R_ART_DUMP] = {"artifact-process-dump", NULL, "credential theft",
@@ -87,11 +114,20 @@ const struct lg_rule_info lg_rules[LG_R_COUNT] = {
                            "IIS virtual directory pointing into ProgramData", 90, 90, true},
 };
 
+/* An event log with records that could not be decoded (but most could). */
+struct lg_damaged {
+	char *path;
+	uint64_t records, unreadable;
+};
+
 struct exs_log_state {
 	pthread_mutex_t lock;
 	struct lg_file all; /* the merged aggregate; relpath unused */
 	uint64_t files;
 	bool indicator; /* something else was found on this host */
+	struct lg_damaged damaged[LG_MAX_DAMAGED];
+	size_t n_damaged;
+	uint64_t damaged_more; /* files left out of the list (it is full) */
 };
 
 void lg_file_init(struct lg_file *f, const char *relpath)
@@ -256,6 +292,7 @@ static void merge_file(struct lg_file *dst, struct lg_file *src)
 	dst->bad_lines += src->bad_lines;
 	dst->hits += src->hits;
 	dst->bytes += src->bytes;
+	dst->unreadable += src->unreadable;
 	dst->oom = dst->oom || src->oom;
 }
 
@@ -278,6 +315,8 @@ void exs_log_state_free(struct exs_log_state *st)
 	if (!st)
 		return;
 	lg_file_release(&st->all);
+	for (size_t i = 0; i < st->n_damaged; i++)
+		free(st->damaged[i].path);
 	pthread_mutex_destroy(&st->lock);
 	free(st);
 }
@@ -294,6 +333,17 @@ void lg_state_merge(struct exs_log_state *st, struct lg_file *f)
 	pthread_mutex_lock(&st->lock);
 	merge_file(&st->all, f);
 	st->files++;
+	if (f->unreadable && !f->unreadable_fatal) {
+		char *p = NULL;
+
+		if (st->n_damaged < LG_MAX_DAMAGED && (p = strdup(f->relpath ? f->relpath : "")))
+			st->damaged[st->n_damaged++] =
+			        (struct lg_damaged){p, f->lines, f->unreadable};
+		else if (st->n_damaged < LG_MAX_DAMAGED)
+			st->all.oom = true;
+		else
+			st->damaged_more++;
+	}
 	pthread_mutex_unlock(&st->lock);
 }
 
@@ -305,6 +355,7 @@ void exs_log_state_stats(struct exs_log_state *st, struct exs_log_stats *out)
 	out->lines = st->all.lines;
 	out->bad_lines = st->all.bad_lines;
 	out->hits = st->all.hits;
+	out->unreadable_records = st->all.unreadable;
 	pthread_mutex_unlock(&st->lock);
 }
 
@@ -376,17 +427,122 @@ static int cmp_order(const void *a, const void *b)
 	return y->s - x->s;
 }
 
+static int cmp_damaged(const void *a, const void *b)
+{
+	return strcmp(((const struct lg_damaged *)a)->path, ((const struct lg_damaged *)b)->path);
+}
+
+/* One finding per event log with records libevtx could not decode (an
+ * information: the events in them were not checked). */
+static int push_damaged(struct exs_findings *out, const struct lg_damaged *d, uint64_t more,
+                        struct exs_error *err)
+{
+	struct exs_finding f;
+	char desc[256];
+	bool oom = false;
+
+	snprintf(desc, sizeof(desc),
+	         "%llu of %llu records of this event log cannot be decoded: the events in them "
+	         "were not checked%s",
+	         (unsigned long long)d->unreadable, (unsigned long long)d->records,
+	         more ? " (more event logs like this one are not listed)" : "");
+	memset(&f, 0, sizeof(f));
+	f.kind = EXS_FINDING_LOG;
+	f.path = dup_or_null(d->path, &oom);
+	f.rule = dup_or_null("evtx-unreadable-records", &oom);
+	f.description = dup_or_null(desc, &oom);
+	f.score = 20;
+	f.count = d->unreadable;
+	if (oom || exs_findings_push(out, &f)) {
+		exs_finding_release(&f);
+		return exs_error_set(err, "out of memory collecting log findings");
+	}
+	return 0;
+}
+
+static bool agg_has_client(const struct lg_agg *a, const char *c)
+{
+	for (size_t i = 0; i < a->n_clients; i++)
+		if (strcmp(a->clients[i], c) == 0)
+			return true;
+	return false;
+}
+
+/* The requests that could be ProxyShell or ProxyNotShell, when every one of
+ * their clients did the one and not the other (the anonymous first request
+ * of a ProxyNotShell chain, a ProxyShell client's refused attempt): the rule
+ * they join, or LG_R_IIS_PROXY_EITHER. */
+static enum lg_rule either_target(const struct lg_file *all)
+{
+	const struct lg_agg *ps = all->agg[LG_R_IIS_PROXYSHELL];
+	const struct lg_agg *pns = all->agg[LG_R_IIS_PROXYNOTSHELL];
+	bool to_ps = true, to_pns = true;
+	size_t seen = 0;
+
+	for (int s = 0; s < 2; s++) {
+		const struct lg_agg *e = &all->agg[LG_R_IIS_PROXY_EITHER][s];
+
+		if (e->count && (e->n_clients == 0 || e->n_clients == LG_MAX_CLIENTS))
+			return LG_R_IIS_PROXY_EITHER; /* clients unknown or not all kept */
+		for (size_t i = 0; i < e->n_clients; i++) {
+			bool in_ps = agg_has_client(&ps[0], e->clients[i]) ||
+			             agg_has_client(&ps[1], e->clients[i]);
+			bool in_pns = agg_has_client(&pns[0], e->clients[i]) ||
+			              agg_has_client(&pns[1], e->clients[i]);
+
+			to_ps = to_ps && in_ps && !in_pns;
+			to_pns = to_pns && in_pns && !in_ps;
+			seen++;
+		}
+	}
+	if (!seen)
+		return LG_R_IIS_PROXY_EITHER;
+	return to_ps    ? LG_R_IIS_PROXYSHELL
+	       : to_pns ? LG_R_IIS_PROXYNOTSHELL
+	                : LG_R_IIS_PROXY_EITHER;
+}
+
+/* v = a and b together; v borrows their strings. */
+static void agg_view(const struct lg_agg *a, const struct lg_agg *b, struct lg_agg *v)
+{
+	*v = *a;
+	if (!b->count)
+		return;
+	v->count += b->count;
+	if (b->first && (!v->first || b->first < v->first))
+		v->first = b->first;
+	if (b->last > v->last)
+		v->last = b->last;
+	for (size_t i = 0; i < b->n_clients && v->n_clients < LG_MAX_CLIENTS; i++)
+		if (!agg_has_client(v, b->clients[i]))
+			v->clients[v->n_clients++] = b->clients[i];
+	if (b->path && (!v->path || b->best_ts < v->best_ts)) {
+		v->path = b->path;
+		v->excerpt = b->excerpt;
+		v->excerpt_len = b->excerpt_len;
+		v->line = b->line;
+		v->best_ts = b->best_ts;
+		v->size = b->size;
+		v->mtime = b->mtime;
+	}
+}
+
 int exs_logs_finish(struct exs_log_state *st, struct exs_findings *out, struct exs_error *err)
 {
 	struct order ord[LG_R_COUNT * 2];
 	size_t n = 0;
 	bool other = false;
+	enum lg_rule target;
 	int rc = 0;
 
 	pthread_mutex_lock(&st->lock);
+	target = either_target(&st->all);
 	for (int r = 0; r < LG_R_COUNT; r++) {
 		for (int s = 0; s < 2; s++) {
-			if (!st->all.agg[r][s].count)
+			if (target != LG_R_IIS_PROXY_EITHER && r == LG_R_IIS_PROXY_EITHER)
+				continue; /* joined its target */
+			if (!st->all.agg[r][s].count &&
+			    !(r == (int)target && st->all.agg[LG_R_IIS_PROXY_EITHER][s].count))
 				continue;
 			if (r != LG_R_ART_ARCHIVE)
 				other = true;
@@ -397,17 +553,27 @@ int exs_logs_finish(struct exs_log_state *st, struct exs_findings *out, struct e
 	other = other || st->indicator;
 	qsort(ord, n, sizeof(ord[0]), cmp_order);
 	for (size_t i = 0; i < n; i++) {
+		const struct lg_agg *a = &st->all.agg[ord[i].r][ord[i].s];
 		struct exs_finding f;
+		struct lg_agg v;
 
 		if (ord[i].r == LG_R_ART_ARCHIVE && !other)
 			continue; /* archives alone are normal: Test-ProxyLogon learned it */
-		if (fill_finding(&f, ord[i].r, ord[i].s, &st->all.agg[ord[i].r][ord[i].s]) ||
-		    exs_findings_push(out, &f)) {
+		if (target != LG_R_IIS_PROXY_EITHER && ord[i].r == (int)target) {
+			agg_view(a, &st->all.agg[LG_R_IIS_PROXY_EITHER][ord[i].s], &v);
+			a = &v;
+		}
+		if (fill_finding(&f, ord[i].r, ord[i].s, a) || exs_findings_push(out, &f)) {
 			exs_finding_release(&f);
 			rc = exs_error_set(err, "out of memory collecting log findings");
 			break;
 		}
 	}
+	if (!rc && st->n_damaged > 1)
+		qsort(st->damaged, st->n_damaged, sizeof(st->damaged[0]), cmp_damaged);
+	for (size_t i = 0; !rc && i < st->n_damaged; i++)
+		rc = push_damaged(out, &st->damaged[i],
+		                  i + 1 == st->n_damaged ? st->damaged_more : 0, err);
 	if (!rc && st->all.oom)
 		rc = exs_error_set(err, "out of memory while aggregating log hits: findings are "
 		                        "incomplete");
@@ -434,16 +600,19 @@ struct json_object *exs_log_timeline_to_json(struct exs_log_state *st)
 {
 	struct json_object *arr = json_object_new_array();
 	struct tl_key *keys = NULL;
+	enum lg_rule target;
 	size_t n = 0;
 
 	if (!arr)
 		return NULL;
 	pthread_mutex_lock(&st->lock);
+	target = either_target(&st->all);
 	if (st->all.n_days)
 		keys = calloc(st->all.n_days, sizeof(*keys));
 	for (size_t i = 0; keys && i < st->all.n_days; i++) {
 		const struct lg_day *d = &st->all.days[i];
-		const char *camp = lg_rules[d->rule].campaign;
+		const char *camp =
+		        lg_rules[d->rule == LG_R_IIS_PROXY_EITHER ? (int)target : d->rule].campaign;
 		size_t j;
 
 		if (d->rule == LG_R_ART_ARCHIVE)

@@ -243,14 +243,20 @@ static void judge_findings(struct judge *j, struct json_object *host, bool *inco
 			const char *camp = exs_json_get_str(f, "campaign", NULL);
 
 			/* a success below alert level (tool traffic that got answers) is
-			 * not called an exploitation */
-			snprintf(text, sizeof(text), "%s %s%s%s%s in %s (%lld times)",
-			         !success                    ? "exploitation attempt"
-			         : sev >= EXS_SEVERITY_ALERT ? "successful exploitation"
-			                                     : "answered requests of",
-			         camp ? camp : "", camp && cve ? " " : "", cve ? cve : "",
-			         !camp && !cve ? rule : "", path,
-			         (long long)exs_json_get_int(f, "count", 1));
+			 * not called an exploitation; a logged event without a CVE (a
+			 * transport agent, a shell under w3wp) is named by its rule */
+			if (!cve && success)
+				snprintf(text, sizeof(text), "logged %s%s%s in %s (%lld times)",
+				         camp ? camp : "", camp ? ": " : "", rule, path,
+				         (long long)exs_json_get_int(f, "count", 1));
+			else
+				snprintf(text, sizeof(text), "%s %s%s%s%s in %s (%lld times)",
+				         !success                    ? "exploitation attempt"
+				         : sev >= EXS_SEVERITY_ALERT ? "successful exploitation"
+				                                     : "answered requests of",
+				         camp ? camp : "", camp && cve ? " " : "", cve ? cve : "",
+				         !camp && !cve ? rule : "", path,
+				         (long long)exs_json_get_int(f, "count", 1));
 			if (success && sev >= EXS_SEVERITY_ALERT) {
 				reason(j, EXS_VERDICT_COMPROMISED, text, "finding",
 				       json_object_new_int64((int64_t)i));

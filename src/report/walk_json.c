@@ -38,6 +38,8 @@ static struct json_object *stats_to_json(const struct exs_walk_stats *s)
 	json_object_object_add(o, "symlinks_outside_root",
 	                       json_object_new_int64((int64_t)s->symlinks_outside));
 	json_object_object_add(o, "logs_read", json_object_new_int64((int64_t)s->logs));
+	json_object_object_add(o, "log_records_unreadable",
+	                       json_object_new_int64((int64_t)s->log_records_unreadable));
 	json_object_object_add(o, "artifacts_checked",
 	                       json_object_new_int64((int64_t)s->artifacts));
 	json_object_object_add(o, "seconds", json_object_new_double(s->seconds));

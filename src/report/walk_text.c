@@ -44,7 +44,10 @@ void exs_walk_host_write_text(FILE *fp, const struct exs_walk_host *h, bool colo
 		enum exs_severity sev = exs_severity_of(f->score);
 		const char *on = "", *off = "";
 
-		if (f->kind != EXS_FINDING_ERROR && sev == EXS_SEVERITY_INFO) {
+		/* informational log findings (event logs with unreadable records)
+		 * are few and say what was not checked: shown */
+		if (f->kind != EXS_FINDING_ERROR && f->kind != EXS_FINDING_LOG &&
+		    sev == EXS_SEVERITY_INFO) {
 			hidden++;
 			continue;
 		}
@@ -110,4 +113,7 @@ void exs_walk_host_write_text(FILE *fp, const struct exs_walk_host *h, bool colo
 		        "  %" PRIu64 " larger than --max-size (head scanned), %" PRIu64
 		        " changed while read, %" PRIu64 " logs read\n",
 		        s->truncated, s->changed, s->logs);
+	if (s->log_records_unreadable)
+		fprintf(fp, "  %" PRIu64 " event log record%s could not be decoded\n",
+		        s->log_records_unreadable, s->log_records_unreadable == 1 ? "" : "s");
 }

@@ -49,8 +49,13 @@ int exs_walk_log_hook(struct exs_walk_log_call *c)
 	case EXS_WALK_LOG_FINISH: {
 		int rc = 0;
 
-		if (c->state && c->out)
+		if (c->state && c->out) {
+			struct exs_log_stats s;
+
 			rc = exs_logs_finish(c->state, c->out, c->err);
+			exs_log_state_stats(c->state, &s);
+			c->unreadable_records = s.unreadable_records;
+		}
 		exs_log_state_free(c->state);
 		c->state = NULL;
 		return rc;

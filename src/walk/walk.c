@@ -534,6 +534,7 @@ static void stats_add(struct exs_walk_stats *a, const struct exs_walk_stats *b)
 	a->timeouts += b->timeouts;
 	a->symlinks_outside += b->symlinks_outside;
 	a->logs += b->logs;
+	a->log_records_unreadable += b->log_records_unreadable;
 	a->artifacts += b->artifacts;
 }
 
@@ -721,6 +722,7 @@ out_join:
 
 		if (exs_walk_log_hook(&c))
 			walk_error(&ctx, "", "log findings lost: %s", lerr.msg);
+		ctx.stats.log_records_unreadable += c.unreadable_records;
 		ctx.log_state = NULL;
 	}
 out_queue:

@@ -68,6 +68,7 @@ struct exs_walk_log_call {
 	void *state;
 	struct exs_findings *out;
 	struct exs_error *err;
+	uint64_t unreadable_records; /* FINISH: event log records not decoded */
 };
 
 int exs_walk_log_hook(struct exs_walk_log_call *c);

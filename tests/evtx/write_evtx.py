@@ -5,7 +5,9 @@ Log (EVTX) format" documentation of libevtx.
 
 usage: write_evtx.py OUT.evtx SPEC.json
 SPEC: a list of events {"provider": str, "level": int, "time": epoch seconds,
-"computer": str, "data": [str, ...]}.
+"computer": str, "event_id": int, "channel": str, "data": [str or [name, value], ...]}
+(a [name, value] pair is written <Data Name="name">value</Data>, as Security
+and Sysmon events have them).
 """
 import json
 import struct
@@ -80,6 +82,8 @@ def record(chunk_off, rid, ev):
     iso = "%sZ" % __import__("datetime").datetime.utcfromtimestamp(ev["time"]).isoformat(timespec="milliseconds")
     system = [
         lambda: x.element("Provider", [("Name", ev["provider"])]),
+        # text, not the UInt16 template value Windows writes: libevtx gives
+        # no event ID for it, exscan then reads it from the XML
         lambda: x.element("EventID", content=str(ev.get("event_id", 1))),
         lambda: x.element("Level", content=str(ev["level"])),
         lambda: x.element("TimeCreated", [("SystemTime", iso)]),
@@ -87,7 +91,8 @@ def record(chunk_off, rid, ev):
         lambda: x.element("Channel", content=ev.get("channel", "Application")),
         lambda: x.element("Computer", content=ev.get("computer", "EX01.corp.example")),
     ]
-    data = [(lambda d=d: x.element("Data", content=d)) for d in ev["data"]]
+    data = [(lambda d=d: x.element("Data", content=d)) if isinstance(d, str) else
+            (lambda d=d: x.element("Data", [("Name", d[0])], content=d[1])) for d in ev["data"]]
     x.element("Event", [("xmlns", "http://schemas.microsoft.com/win/2004/08/events/event")], [
         lambda: x.element("System", content=system),
         lambda: x.element("EventData", content=data),

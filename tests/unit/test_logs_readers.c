@@ -331,6 +331,193 @@ static void iis_fields_change(void **state)
 	run_release(&r);
 }
 
+#define IIS_FIELDS                                                                                 \
+	"#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip "      \
+	"cs(User-Agent) sc-status\r\n"
+
+/* A ProxyShell intrusion in August 2021: one client's discovery requests
+ * then PowerShell with X-Rps-CAT, failed attempts in every spelling, and
+ * autodiscover.json traffic that is not an attack. */
+static const char iis_proxyshell_log[] = IIS_FIELDS
+        /* 2: discovery through autodiscover.xml, 200 */
+        "2021-08-12 10:00:00 10.0.0.1 GET /autodiscover/autodiscover.json "
+        "@x.example/autodiscover/autodiscover.xml?&Email=autodiscover/autodiscover.json%3F@x.example "
+        "443 - 203.0.113.50 python-requests/2.26.0 200\r\n"
+        /* 3: the MAPI back end (emsmdb), 200 */
+        "2021-08-12 10:00:05 10.0.0.1 POST /autodiscover/autodiscover.json "
+        "@x.example/mapi/emsmdb/?&Email=autodiscover/autodiscover.json%3F@x.example 443 - "
+        "203.0.113.50 python-requests/2.26.0 200\r\n"
+        /* 4: PowerShell with X-Rps-CAT, URL-encoded, 200 */
+        "2021-08-12 10:01:00 10.0.0.1 POST /autodiscover/autodiscover.json "
+        "%40x.example%2FPowerShell%2F%3FX-Rps-CAT%3DVgEAVAdXaW5kb3dz&Email=autodiscover/"
+        "autodiscover.json%3F%40x.example 443 - 203.0.113.50 python-requests/2.26.0 200\r\n"
+        /* 5: PowerShell again, 302 */
+        "2021-08-12 10:02:00 10.0.0.1 POST /autodiscover/autodiscover.json "
+        "@x.example/powershell/?X-Rps-CAT=VgEAVAdXaW5kb3dz 443 - 203.0.113.50 "
+        "python-requests/2.26.0 302\r\n"
+        /* 6: EWS, 403: failed attempt */
+        "2021-08-13 08:00:00 10.0.0.1 POST /autodiscover/autodiscover.json "
+        "@x.example/EWS/exchange.asmx 443 - 198.51.100.9 Mozilla/5.0 403\r\n"
+        /* 7: the @ in the path, ECP, 401: failed attempt */
+        "2021-08-13 08:00:01 10.0.0.1 GET /autodiscover/autodiscover.json/@x.example/ecp/ - "
+        "443 - 198.51.100.9 Mozilla/5.0 401\r\n"
+        /* 8: doubly encoded OWA, 401: failed attempt */
+        "2021-08-13 08:00:02 10.0.0.1 GET /autodiscover/autodiscover.json "
+        "%2540x.example%252Fowa%252F 443 - 198.51.100.9 Mozilla/5.0 401\r\n"
+        /* 9: Outlook's own autodiscover v1.0 request with a mailbox: benign */
+        "2021-08-13 09:00:00 10.0.0.1 GET /autodiscover/autodiscover.json/v1.0/user@corp.example "
+        "Protocol=ActiveSync&RedirectCount=1 443 - 10.0.0.20 Outlook-iOS/2.0 200\r\n"
+        /* 10: the mailbox in the query, Protocol=Ews: benign */
+        "2021-08-13 09:00:01 10.0.0.1 GET /autodiscover/autodiscover.json "
+        "Email=user%40corp.example&Protocol=Ews&RedirectCount=1 443 - 10.0.0.21 "
+        "Microsoft+Office/16.0 200\r\n"
+        /* 11: a back-end path without @: benign */
+        "2021-08-13 09:00:02 10.0.0.1 GET /autodiscover/autodiscover.json x=/mapi/emsmdb 443 - "
+        "10.0.0.22 Mozilla/5.0 200\r\n"
+        /* 12: exscan's own MAPI check: benign */
+        "2021-08-13 09:00:03 10.0.0.1 GET /autodiscover/autodiscover.json "
+        "a=check@test.com/mapi/nspi/ 443 - 127.0.0.1 Mozilla/5.0+exscan/0.1 401\r\n"
+        /* 13: the same query from another tool: a failed attempt */
+        "2021-08-13 09:00:04 10.0.0.1 GET /autodiscover/autodiscover.json "
+        "a=check@test.com/mapi/nspi/ 443 - 198.51.100.10 Nuclei 401\r\n";
+
+static void iis_proxyshell_chain(void **state)
+{
+	struct run r = {0};
+	const struct exs_finding *f;
+
+	(void)state;
+	feed_str(&r, IIS, EXS_LOG_IIS, iis_proxyshell_log);
+	finish(&r);
+	/* the chain: one success with its first and last time */
+	f = find(&r, "iis-proxyshell", 1);
+	assert_non_null(f);
+	assert_string_equal(f->cve, "CVE-2021-34473");
+	assert_string_equal(f->campaign, "ProxyShell");
+	assert_int_equal(f->count, 4);
+	assert_int_equal(f->first_seen, 1628762400); /* 2021-08-12 10:00:00 */
+	assert_int_equal(f->last_seen, 1628762520);  /* 2021-08-12 10:02:00 */
+	assert_int_equal(f->n_clients, 1);
+	assert_true(has_client(f, "203.0.113.50"));
+	assert_int_equal(f->line, 2);
+	assert_true(f->score >= 80);
+	/* EWS 403, ECP in the path 401, double-encoded OWA 401, a copied probe */
+	f = find(&r, "iis-proxyshell", 0);
+	assert_non_null(f);
+	assert_int_equal(f->count, 4);
+	assert_int_equal(f->line, 6);
+	assert_true(has_client(f, "198.51.100.9"));
+	assert_true(has_client(f, "198.51.100.10"));
+	assert_false(has_client(f, "127.0.0.1"));
+	assert_int_equal(r.fs.n, 2);
+	run_release(&r);
+}
+
+/* ProxyShell or ProxyNotShell: by shape (signed in, X-Rps-CAT) and date. */
+static const char iis_notshell_log[] = IIS_FIELDS
+        /* 2: signed in, Powershell without X-Rps-CAT, October 2022: ProxyNotShell */
+        "2022-10-03 10:00:00 10.0.0.1 GET /autodiscover/autodiscover.json "
+        "@x.example/Powershell?serializationLevel=Full;ExchClientVer=15.2.922.7&Email="
+        "autodiscover/autodiscover.json%3F@x.example 443 corp\\bob 192.0.2.30 "
+        "python-requests/2.28.1 200\r\n"
+        /* 3: anonymous, Powershell, 401, October 2022, a client that did
+         * nothing else: either */
+        "2022-10-03 09:59:59 10.0.0.1 GET /autodiscover/autodiscover.json "
+        "@x.example/Powershell&Email=autodiscover/autodiscover.json%3F@x.example 443 - "
+        "192.0.2.33 python-requests/2.28.1 401\r\n"
+        /* 4: signed in but January 2022: ProxyNotShell did not exist, ProxyShell */
+        "2022-01-10 10:00:00 10.0.0.1 GET /autodiscover/autodiscover.json @x.example/powershell "
+        "443 corp\\eve 192.0.2.31 Mozilla/5.0 401\r\n"
+        /* 5: X-Rps-CAT in 2023: ProxyShell on an unpatched server */
+        "2023-02-01 10:00:00 10.0.0.1 GET /autodiscover/autodiscover.json "
+        "@x.example/powershell/?X-Rps-CAT=VgEA 443 - 192.0.2.32 Mozilla/5.0 200\r\n"
+        /* 6: anonymous, reached the MAPI back end in 2023: only ProxyShell does that */
+        "2023-02-01 10:00:01 10.0.0.1 GET /autodiscover/autodiscover.json "
+        "@x.example/mapi/nspi/ 443 - 192.0.2.32 Mozilla/5.0 200\r\n";
+
+static void iis_proxyshell_or_notshell(void **state)
+{
+	struct run r = {0};
+	const struct exs_finding *f;
+
+	(void)state;
+	feed_str(&r, IIS, EXS_LOG_IIS, iis_notshell_log);
+	finish(&r);
+	f = find(&r, "iis-proxynotshell", 1);
+	assert_non_null(f);
+	assert_string_equal(f->cve, "CVE-2022-41040");
+	assert_int_equal(f->count, 1);
+	assert_int_equal(f->line, 2);
+	assert_null(find(&r, "iis-proxynotshell", 0));
+	f = find(&r, "iis-proxyshell-or-proxynotshell", 0);
+	assert_non_null(f);
+	assert_string_equal(f->cve, "CVE-2021-34473,CVE-2022-41040");
+	assert_int_equal(f->count, 1);
+	assert_int_equal(f->line, 3);
+	assert_null(find(&r, "iis-proxyshell-or-proxynotshell", 1));
+	f = find(&r, "iis-proxyshell", 0);
+	assert_non_null(f);
+	assert_int_equal(f->line, 4);
+	assert_int_equal(f->count, 1);
+	f = find(&r, "iis-proxyshell", 1);
+	assert_non_null(f);
+	assert_int_equal(f->count, 2);
+	assert_int_equal(f->line, 5);
+	assert_string_equal(f->cve, "CVE-2021-34473");
+	assert_int_equal(r.fs.n, 4);
+	run_release(&r);
+}
+
+/* The anonymous first request of a ProxyNotShell chain (answered 401
+ * before NTLM) joins the ProxyNotShell finding of the same client; a
+ * ProxyShell client's refused request in 2023 joins ProxyShell. */
+static void iis_chain_decides_either(void **state)
+{
+	struct run r = {0};
+	const struct exs_finding *f;
+	struct json_object *tl;
+
+	(void)state;
+	feed_str(&r, IIS, EXS_LOG_IIS,
+	         IIS_FIELDS "2022-10-03 09:59:59 10.0.0.1 GET /autodiscover/autodiscover.json "
+	                    "@x.example/Powershell 443 - 192.0.2.40 python-requests/2.28.1 401\r\n"
+	                    "2022-10-03 10:00:00 10.0.0.1 GET /autodiscover/autodiscover.json "
+	                    "@x.example/Powershell 443 corp\\bob 192.0.2.40 python-requests/2.28.1 "
+	                    "200\r\n");
+	finish(&r);
+	assert_null(find(&r, "iis-proxyshell-or-proxynotshell", -1));
+	assert_null(find(&r, "iis-proxyshell", -1));
+	f = find(&r, "iis-proxynotshell", 0);
+	assert_non_null(f);
+	assert_int_equal(f->count, 1);
+	assert_int_equal(f->line, 2);
+	assert_string_equal(f->cve, "CVE-2022-41040");
+	assert_non_null(find(&r, "iis-proxynotshell", 1));
+	assert_int_equal(r.fs.n, 2);
+	tl = exs_log_timeline_to_json(r.st);
+	assert_non_null(tl);
+	assert_string_equal(json_object_to_json_string_ext(tl, JSON_C_TO_STRING_PLAIN),
+	                    "[{\"date\":\"2022-10-03\",\"campaign\":\"ProxyNotShell\","
+	                    "\"attempts\":1,\"successes\":1}]");
+	json_object_put(tl);
+	run_release(&r);
+
+	feed_str(&r, IIS, EXS_LOG_IIS,
+	         IIS_FIELDS "2023-02-01 10:00:00 10.0.0.1 GET /autodiscover/autodiscover.json "
+	                    "@x.example/mapi/emsmdb 443 - 192.0.2.41 Mozilla/5.0 403\r\n"
+	                    "2023-02-01 10:00:01 10.0.0.1 GET /autodiscover/autodiscover.json "
+	                    "@x.example/powershell/?X-Rps-CAT=VgEA 443 - 192.0.2.41 Mozilla/5.0 "
+	                    "200\r\n");
+	finish(&r);
+	assert_null(find(&r, "iis-proxyshell-or-proxynotshell", -1));
+	f = find(&r, "iis-proxyshell", 0);
+	assert_non_null(f);
+	assert_int_equal(f->line, 2);
+	assert_non_null(find(&r, "iis-proxyshell", 1));
+	assert_int_equal(r.fs.n, 2);
+	run_release(&r);
+}
+
 static void iis_utf16(void **state)
 {
 	struct run r = {0};
@@ -587,6 +774,21 @@ static void classify_locations(void **state)
 	                                   "MSExchange Management.evtx"),
 	                 EXS_LOG_EVTX);
 	assert_int_equal(exs_logs_classify("Windows/System32/winevt/Logs/Security.evtx"),
+	                 EXS_LOG_EVTX);
+	assert_int_equal(exs_logs_classify("Windows/System32/winevt/Logs/System.evtx"),
+	                 EXS_LOG_EVTX);
+	assert_int_equal(exs_logs_classify("Windows/System32/winevt/Logs/"
+	                                   "Microsoft-Windows-Sysmon%4Operational.evtx"),
+	                 EXS_LOG_EVTX);
+	assert_int_equal(exs_logs_classify("Windows/System32/winevt/Logs/"
+	                                   "Microsoft-Windows-PowerShell%4Operational.evtx"),
+	                 EXS_LOG_EVTX);
+	assert_int_equal(exs_logs_classify("Windows/System32/winevt/Logs/Windows PowerShell.evtx"),
+	                 EXS_LOG_EVTX);
+	assert_int_equal(exs_logs_classify("Windows/System32/winevt/Logs/Setup.evtx"),
+	                 EXS_LOG_NONE);
+	assert_int_equal(exs_logs_classify("Windows/System32/winevt/Logs/"
+	                                   "Microsoft-Windows-TaskScheduler%4Operational.evtx"),
 	                 EXS_LOG_NONE);
 	assert_int_equal(exs_logs_classify("Users/x/Application.evtx"), EXS_LOG_NONE);
 	assert_int_equal(exs_logs_classify("inetpub/wwwroot/aspnet_client/x.aspx"), EXS_LOG_NONE);
@@ -617,6 +819,9 @@ int main(void)
 	        cmocka_unit_test(httpproxy_benign_only),
 	        cmocka_unit_test(httpproxy_without_header),
 	        cmocka_unit_test(iis_fields_change),
+	        cmocka_unit_test(iis_proxyshell_chain),
+	        cmocka_unit_test(iis_proxyshell_or_notshell),
+	        cmocka_unit_test(iis_chain_decides_either),
 	        cmocka_unit_test(iis_utf16),
 	        cmocka_unit_test(iis_large_and_overlong),
 	        cmocka_unit_test(iis_utf16_large),

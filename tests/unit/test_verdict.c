@@ -292,12 +292,46 @@ static void log_success_below_alert_wording(void **state)
 	json_object_put(h);
 }
 
+/* A logged event without a CVE is named by its rule, at its level. */
+static void log_event_without_cve_wording(void **state)
+{
+	struct json_object *h;
+	const char *text;
+
+	(void)state;
+	assert_int_equal(
+	        judge(WALK("{\"path\":\"Windows/System32/winevt/Logs/Security.evtx\",\"kind\":"
+	                   "\"log\",\"rule\":\"evtx-w3wp-shell-child\",\"cve\":null,"
+	                   "\"campaign\":\"webshell execution\",\"success\":true,\"score\":85,"
+	                   "\"severity\":\"alert\",\"count\":2}"),
+	              false, NULL, &h),
+	        EXS_VERDICT_COMPROMISED);
+	text = exs_json_get_str(json_object_array_get_idx(exs_json_get(h, "reasons"), 0), "text",
+	                        "");
+	assert_non_null(strstr(text, "logged webshell execution: evtx-w3wp-shell-child in "
+	                             "Windows/System32/winevt/Logs/Security.evtx (2 times)"));
+	json_object_put(h);
+	assert_int_equal(
+	        judge(WALK("{\"path\":\"x.evtx\",\"kind\":\"log\",\"rule\":"
+	                   "\"evtx-transport-agent-install\",\"cve\":null,\"campaign\":"
+	                   "\"transport agent\",\"success\":true,\"score\":60,\"severity\":"
+	                   "\"warning\",\"count\":1}"),
+	              false, NULL, &h),
+	        EXS_VERDICT_AT_RISK);
+	text = exs_json_get_str(json_object_array_get_idx(exs_json_get(h, "reasons"), 0), "text",
+	                        "");
+	assert_non_null(strstr(text, "logged transport agent: evtx-transport-agent-install"));
+	assert_null(strstr(text, "answered requests"));
+	json_object_put(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(webshell_at_alert_is_compromised_even_when_patched),
 	        cmocka_unit_test(one_reason_per_file),
 	        cmocka_unit_test(log_success_below_alert_wording),
+	        cmocka_unit_test(log_event_without_cve_wording),
 	        cmocka_unit_test(suspicious_below_alert_is_at_risk),
 	        cmocka_unit_test(successful_exploitation_in_logs_is_compromised),
 	        cmocka_unit_test(failed_attempt_is_at_risk),
