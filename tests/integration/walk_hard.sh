@@ -142,6 +142,28 @@ json_check "externals: the signature-base-style rule fires on owa/auth/locked.as
 json_check "third-party rule: meta score used" \
 	'all(f["score"] == 65 for f in d["hosts"][0]["findings"] if f["rule"] == "SUSP_Lab_Exchange_Auth_Page_Externals")'
 
+# --- --rules: a folder tree with relative includes, two files of the same name
+mkdir -p "$TMP/tree-rules/vendor/lib" "$TMP/tree-rules/mine"
+printf 'include "lib/strings.yar"\nrule Vendor_Auth_Page { condition: Vendor_Page_Text }\n' \
+	>"$TMP/tree-rules/vendor/webshells.yar"
+printf 'rule Vendor_Page_Text { strings: $p = "<%%@ Page" condition: $p and filepath contains "\\\\owa\\\\auth\\\\" }\n' \
+	>"$TMP/tree-rules/vendor/lib/strings.yar"
+printf 'rule Vendor_Auth_Page { strings: $p = "<%%@ Page" condition: $p and filename == "locked.aspx" }\n' \
+	>"$TMP/tree-rules/mine/webshells.yar"
+# from another working directory: includes follow the including file, not the cwd
+(cd / && "$EXSCAN" walk --format json --no-builtin-rules --rules "$TMP/tree-rules" "$R" \
+	>"$TMP/out" 2>"$TMP/err")
+[ ! -s "$TMP/err" ]
+tap_ok $? "--rules DIR: nested folders, relative includes, same-name files: no problem" "$(cat "$TMP/err")"
+json_check "--rules DIR: both webshells.yar files active, the include resolved from its folder" \
+	'len([f for f in d["hosts"][0]["findings"] if f["rule"] == "Vendor_Auth_Page"]) >= 2 and any(f["rule"] == "Vendor_Page_Text" for f in d["hosts"][0]["findings"])'
+printf 'rule one { condition: nope_one }\n' >"$TMP/tree-rules/mine/webshells.yar"
+printf 'include "missing.yar"\n' >"$TMP/tree-rules/vendor/webshells.yar"
+run "$EXSCAN" walk --no-builtin-rules --rules "$TMP/tree-rules/mine" --rules "$TMP/tree-rules/vendor/webshells.yar" "$R"
+expect_rc 2 "--rules: nothing usable is a usage error"
+grep -q 'mine/webshells.yar:1: undefined identifier "nope_one"' "$TMP/err" && grep -q "includes 'missing.yar', which cannot be read" "$TMP/err"
+tap_ok $? "--rules: nothing usable shows each file's real error" "$(cat "$TMP/err")"
+
 # --- IOC lists
 sha=$(sha256sum "$AC/plain.aspx" | cut -d' ' -f1)
 md5=$(md5sum "$R/$EX/FrontEnd/HttpProxy/owa/auth/errorFE.aspx" | cut -d' ' -f1)
