@@ -159,7 +159,12 @@ static bool meta_true(const YR_RULE *rule, const char *id)
  * reported twice. */
 static bool view_rule(struct exs_worker *w, const YR_RULE *rule)
 {
-	if (strcmp(rule->ns->name, "webshells.yar") != 0 && !meta_true(rule, "exscan_view"))
+	const char *ns = strrchr(rule->ns->name, '/');
+
+	/* the built-in webshell rules: built in, or their installed copy */
+	ns = ns ? ns + 1 : rule->ns->name;
+	if (!(strcmp(ns, "webshells.yar") == 0 && strncmp(rule->identifier, "exs_", 4) == 0) &&
+	    !meta_true(rule, "exscan_view"))
 		return false;
 	for (size_t i = w->view_first; i < w->findings.n; i++)
 		if (w->findings.items[i].rule &&
