@@ -391,6 +391,13 @@ static void check_event(struct lg_file *f, const char *x, size_t n, uint64_t rid
 	}
 	if (ch != LG_EVTX_EXCHANGE && ch != LG_EVTX_POWERSHELL && ch != LG_EVTX_OTHER)
 		return;
+	if (ch == LG_EVTX_OTHER) { /* a file read with --kind: its records name their channel */
+		const char *c = "";
+		size_t cn = 0;
+
+		if (element_text(x, n, "Channel", &c, &cn) && lg_find_ci(c, cn, "PowerShell"))
+			ch = LG_EVTX_POWERSHELL;
+	}
 	mn = event_data(x, n, msg, MSG_MAX);
 	h.text_len = mn;
 	element_text(x, n, "Level", &lvl, &ln);

@@ -218,4 +218,9 @@ run "$EXSCAN" walk --format json "$TMP/ev"
 json_check "walk reads them too: the w3wp child is in the findings" \
 	"any(f['rule'] == 'evtx-w3wp-shell-child' and f['count'] == 2 for f in d['hosts'][0]['findings'])"
 
+cp "$E/Microsoft-Windows-PowerShell%4Operational.evtx" "$TMP/exported.evtx"
+run "$EXSCAN" logs --kind evtx --format json "$TMP/exported.evtx"
+json_check "--kind evtx on an exported PowerShell log: its records' channel keeps module definitions out" \
+	"sorted(f['rule'] for f in d['hosts'][0]['findings']) == ['evtx-certificate-request-webshell', 'evtx-transport-agent-install']"
+
 tap_done
