@@ -391,6 +391,13 @@ static void check_event(struct lg_file *f, const char *x, size_t n, uint64_t rid
 	}
 	if (ch != LG_EVTX_EXCHANGE && ch != LG_EVTX_POWERSHELL && ch != LG_EVTX_OTHER)
 		return;
+	if (ch == LG_EVTX_OTHER) { /* a file read with --kind: its records name their channel */
+		const char *c = "";
+		size_t cn = 0;
+
+		if (element_text(x, n, "Channel", &c, &cn) && lg_find_ci(c, cn, "PowerShell"))
+			ch = LG_EVTX_POWERSHELL;
+	}
 	mn = event_data(x, n, msg, MSG_MAX);
 	h.text_len = mn;
 	element_text(x, n, "Level", &lvl, &ln);
@@ -438,7 +445,8 @@ static int evtx_error(struct exs_error *err, const char *name, const char *what,
 
 /* Reads one record (recovered: from a damaged chunk or free space) and
  * checks it; a record libevtx cannot decode is counted in f->unreadable and
- * the first cause is kept. */
+ * the first cause is kept (a recovered one is left out: libevtx finds them
+ * in slack space, where they are often cut). */
 static void read_record(libevtx_file_t *file, int i, bool recovered, enum lg_evtx_channel ch,
                         struct lg_file *f, uint8_t *xml, char *msg, char *cause, size_t cause_cap)
 {
@@ -450,8 +458,6 @@ static void read_record(libevtx_file_t *file, int i, bool recovered, enum lg_evt
 	uint32_t id = 0;
 	int got;
 
-	f->lines++;
-
 	got = recovered ? libevtx_file_get_recovered_record_by_index(file, i, &rec, &e)
 	                : libevtx_file_get_record_by_index(file, i, &rec, &e);
 	/* these channels are large and only one event matters in each (an
@@ -460,6 +466,7 @@ static void read_record(libevtx_file_t *file, int i, bool recovered, enum lg_evt
 	    (ch == LG_EVTX_SYSTEM || (libevtx_record_get_event_identifier(rec, &id, NULL) == 1 &&
 	                              (id & 0xffff) != (ch == LG_EVTX_SECURITY ? 4688u : 1u)))) {
 		libevtx_record_free(&rec, NULL);
+		f->lines++;
 		return;
 	}
 	if (got != 1 || libevtx_record_get_utf8_xml_string_size(rec, &size, &e) != 1 || size == 0 ||
@@ -468,9 +475,13 @@ static void read_record(libevtx_file_t *file, int i, bool recovered, enum lg_evt
 			evtx_cause(&e, cause, cause_cap);
 		libevtx_error_free(&e);
 		libevtx_record_free(&rec, NULL);
-		f->unreadable++;
+		if (!recovered) { /* recovered fragments are often partial: not counted */
+			f->lines++;
+			f->unreadable++;
+		}
 		return;
 	}
+	f->lines++;
 	libevtx_record_get_identifier(rec, &rid, NULL);
 	if (libevtx_record_get_written_time(rec, &ft, NULL) == 1 && ft > 116444736000000000ULL)
 		ts = (int64_t)((ft - 116444736000000000ULL) / 10000000ULL);
@@ -524,7 +535,7 @@ int lg_read_evtx(int fd, const char *name, struct lg_file *f, struct exs_error *
 	} else if (libevtx_file_is_corrupted(file, NULL) == 1) {
 		rc = exs_error_set(err,
 		                   "event log '%s' is damaged: records in it may be missing (%d "
-		                   "read, %d recovered, %llu cannot be decoded)",
+		                   "listed, %d recovered, %llu cannot be decoded)",
 		                   name, n, nrec, (unsigned long long)f->unreadable);
 		f->unreadable_fatal = true;
 	}

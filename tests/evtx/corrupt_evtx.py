@@ -3,10 +3,12 @@
 a copy: the binary XML of the chosen records is overwritten with a token
 libevtx does not know, as in real logs whose records it cannot decode.
 
-usage: corrupt_evtx.py IN.evtx OUT.evtx RECORDS [--stale-crc]
+usage: corrupt_evtx.py IN.evtx OUT.evtx RECORDS [--stale-crc] [--signature]
 RECORDS: comma-separated 1-based record numbers, or "first:N" for 1..N.
 The chunk checksums are recomputed so that the chunk itself looks sound,
 unless --stale-crc is given (then libevtx also flags the file as damaged).
+--signature breaks the records' signature instead (and leaves the checksums
+stale): libevtx drops the chunk and recovers what records it can.
 """
 import struct
 import sys
@@ -17,7 +19,8 @@ CHUNK = 4096
 
 def main():
     src, dst, which = sys.argv[1], sys.argv[2], sys.argv[3]
-    stale = "--stale-crc" in sys.argv[4:]
+    sig = "--signature" in sys.argv[4:]
+    stale = sig or "--stale-crc" in sys.argv[4:]
     d = bytearray(open(src, "rb").read())
     if which.startswith("first:"):
         pick = set(range(1, int(which[6:]) + 1))
@@ -28,7 +31,9 @@ def main():
     while off < end and d[off:off + 4] == b"**\0\0":
         i += 1
         size = struct.unpack_from("<I", d, off + 4)[0]
-        if i in pick:
+        if i in pick and sig:
+            d[off] = 0
+        elif i in pick:
             # after the fragment header (0x0f 01 01 00): an unknown token
             for k in range(off + 28, off + 28 + 16):
                 d[k] = 0xFF

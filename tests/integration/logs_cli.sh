@@ -118,4 +118,24 @@ else
 	tap_skip "an unreadable log makes the scan incomplete" "needs root and setpriv"
 fi
 
+# ProxyShell discovery through autodiscover.xml and emsmdb, then PowerShell:
+# one success spanning the chain; an undecided 2022 request names both CVEs
+mkdir -p "$TMP/ps/inetpub/logs/LogFiles/W3SVC1"
+printf '%s\r\n' \
+	'#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) sc-status' \
+	'2021-08-12 10:00:00 10.0.0.1 GET /autodiscover/autodiscover.json @x.example/autodiscover/autodiscover.xml?&Email=autodiscover/autodiscover.json%3F@x.example 443 - 203.0.113.50 python 200' \
+	'2021-08-12 10:00:05 10.0.0.1 POST /autodiscover/autodiscover.json @x.example/mapi/emsmdb/?&Email=autodiscover/autodiscover.json%3F@x.example 443 - 203.0.113.50 python 200' \
+	'2021-08-12 10:02:00 10.0.0.1 POST /autodiscover/autodiscover.json @x.example/powershell/?X-Rps-CAT=VgEA&Email=autodiscover/autodiscover.json%3F@x.example 443 - 203.0.113.50 python 200' \
+	'2022-11-02 08:00:00 10.0.0.1 GET /autodiscover/autodiscover.json @x.example/Powershell 443 - 198.51.100.77 python 401' \
+	>"$TMP/ps/inetpub/logs/LogFiles/W3SVC1/u_ex210812.log"
+run "$EXSCAN" logs --format json "$TMP/ps"
+json_check "the ProxyShell chain is one success with its first and last time" \
+	"(lambda f: f['count'] == 3 and f['first_seen'] == '2021-08-12T10:00:00Z' and f['last_seen'] == '2021-08-12T10:02:00Z'
+	  and f['clients'] == ['203.0.113.50'] and f['cve'] == 'CVE-2021-34473')($(rule iis-proxyshell True))"
+json_check "the undecided request names both CVEs" \
+	"(lambda f: f['cve'] == 'CVE-2021-34473,CVE-2022-41040' and f['campaign'] == 'ProxyShell/ProxyNotShell')($(rule iis-proxyshell-or-proxynotshell False))"
+run "$EXSCAN" logs --no-color "$TMP/ps"
+grep -q "ProxyShell/ProxyNotShell CVE-2021-34473,CVE-2022-41040 iis-proxyshell-or-proxynotshell: attempt" "$TMP/out"
+tap_ok $? "text output names both CVEs" "$(cat "$TMP/out")"
+
 tap_done

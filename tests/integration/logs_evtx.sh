@@ -129,6 +129,18 @@ json_check "walk: an error finding names the file, the stats count the records" 
 	"d['hosts'][0]['stats']['log_records_unreadable'] == 5 and any(f['kind'] == 'error'
 	 and f['path'].endswith('MSExchange Management.evtx') and '5 of 7 records' in f['description'] for f in d['hosts'][0]['findings'])"
 
+# a record whose signature is broken: libevtx drops its chunk, recovers the
+# records it can, and exscan checks them (the file is still called damaged)
+D="$TMP/rec/Windows/System32/winevt/Logs"
+mkdir -p "$D"
+python3 "$C" "$TMP/m.evtx" "$D/MSExchange Management.evtx" 1 --signature
+run "$EXSCAN" logs --format json --fail-on never "$TMP/rec"
+expect_rc 3 "a dropped chunk makes the host incomplete"
+grep -q "is damaged: records in it may be missing (0 listed, [1-9][0-9]* recovered" "$TMP/err"
+tap_ok $? "the line says what was recovered" "$(cat "$TMP/err")"
+json_check "the recovered records are checked" \
+	"$(rule evtx-oab-vdir-script)['count'] == 1 and d['hosts'][0]['stats']['lines'] >= 1"
+
 # the new event rules: transport agents, certificate requests named like a
 # page, shells under w3wp.exe; Security, Sysmon, PowerShell and System logs
 E="$TMP/ev/Windows/System32/winevt/Logs"
@@ -217,5 +229,10 @@ json_check "a module defining the cmdlets is not a run of them" \
 run "$EXSCAN" walk --format json "$TMP/ev"
 json_check "walk reads them too: the w3wp child is in the findings" \
 	"any(f['rule'] == 'evtx-w3wp-shell-child' and f['count'] == 2 for f in d['hosts'][0]['findings'])"
+
+cp "$E/Microsoft-Windows-PowerShell%4Operational.evtx" "$TMP/exported.evtx"
+run "$EXSCAN" logs --kind evtx --format json "$TMP/exported.evtx"
+json_check "--kind evtx on an exported PowerShell log: its records' channel keeps module definitions out" \
+	"sorted(f['rule'] for f in d['hosts'][0]['findings']) == ['evtx-certificate-request-webshell', 'evtx-transport-agent-install']"
 
 tap_done
