@@ -14,7 +14,7 @@
 #include "exscan/detect.h"
 
 #define MAX_STMTS (1u << 18)
-#define NAME_SLOTS 2048 /* tainted names kept (open addressing) */
+#define NAME_SLOTS 1024 /* tainted names kept (open addressing) */
 #define NAME_MAX_LEN 63
 #define ROUNDS 4
 #define ARG_SPAN 4096 /* bytes of a call's arguments looked at */
@@ -24,8 +24,10 @@
  * needs a parameter: upload handlers legitimately save uploaded files. */
 enum { TAINT_PARAM = 1, TAINT_FILE = 2 };
 
+/* Names point into the view: no copies, a few KB per page. */
 struct name_set {
-	char names[NAME_SLOTS][NAME_MAX_LEN + 1];
+	uint32_t off[NAME_SLOTS];
+	unsigned char len[NAME_SLOTS]; /* 0: free slot */
 	unsigned char taint[NAME_SLOTS];
 	size_t n;
 };
@@ -51,6 +53,11 @@ struct cap {
 	struct name_set *aliases; /* names for the request object itself */
 	bool changed;
 	bool reads_request; /* request data anywhere in the view */
+	struct {
+		const char *w; /* a string literal: compared by address */
+		bool has;
+	} memo[64];
+	size_t n_memo;
 	struct exs_capability *out;
 };
 
@@ -69,16 +76,16 @@ static uint32_t hash(const char *p, size_t n)
 	return h;
 }
 
-static int name_slot(const struct name_set *s, const char *p, size_t n, bool *found)
+static int name_slot(const struct name_set *s, const char *t, const char *p, size_t n, bool *found)
 {
 	uint32_t h = hash(p, n) % NAME_SLOTS;
 
 	for (size_t k = 0; k < NAME_SLOTS; k++, h = (h + 1) % NAME_SLOTS) {
-		if (!s->names[h][0]) {
+		if (!s->len[h]) {
 			*found = false;
 			return (int)h;
 		}
-		if (strlen(s->names[h]) == n && memcmp(s->names[h], p, n) == 0) {
+		if (s->len[h] == n && memcmp(t + s->off[h], p, n) == 0) {
 			*found = true;
 			return (int)h;
 		}
@@ -87,14 +94,14 @@ static int name_slot(const struct name_set *s, const char *p, size_t n, bool *fo
 	return -1;
 }
 
-static unsigned name_get(const struct name_set *s, const char *p, size_t n)
+static unsigned name_get(const struct name_set *s, const char *t, const char *p, size_t n)
 {
 	bool found;
 	int h;
 
 	if (n == 0 || n > NAME_MAX_LEN || s->n == 0)
 		return 0;
-	h = name_slot(s, p, n, &found);
+	h = name_slot(s, t, p, n, &found);
 	return found ? s->taint[h] : 0;
 }
 
@@ -119,6 +126,7 @@ static bool keyword(const char *p, size_t n)
 	return false;
 }
 
+/* p lies in the view (c->t): the set keeps its offset. */
 static void name_add(struct cap *c, struct name_set *s, const char *p, size_t n, unsigned taint)
 {
 	bool found;
@@ -128,12 +136,12 @@ static void name_add(struct cap *c, struct name_set *s, const char *p, size_t n,
 		return;
 	if (s->n >= NAME_SLOTS * 3 / 4)
 		return;
-	h = name_slot(s, p, n, &found);
+	h = name_slot(s, c->t, p, n, &found);
 	if (h < 0)
 		return;
 	if (!found) {
-		memcpy(s->names[h], p, n);
-		s->names[h][n] = '\0';
+		s->off[h] = (uint32_t)(p - c->t);
+		s->len[h] = (unsigned char)n;
 		s->n++;
 	}
 	if ((s->taint[h] | taint) != s->taint[h]) {
@@ -282,7 +290,7 @@ static unsigned source_in(struct cap *c, size_t a, size_t b, size_t *where, char
 			;
 		k = j - i;
 		if ((k == 7 && memcmp(t + i, "request", 7) == 0) ||
-		    name_get(c->aliases, t + i, k)) {
+		    name_get(c->aliases, t, t + i, k)) {
 			/* request[..], request.form, a request alias passed on */
 			if (j < b && t[j] == '.') {
 				size_t m = j + 1, e = m;
@@ -306,7 +314,7 @@ static unsigned source_in(struct cap *c, size_t a, size_t b, size_t *where, char
 		           (k == 10 && memcmp(t + i, "binaryread", 10) == 0) ||
 		           (k == 15 && memcmp(t + i, "servervariables", 15) == 0)) {
 			bits = TAINT_PARAM;
-		} else if ((bits = name_get(c->names, t + i, k)) != 0) {
+		} else if ((bits = name_get(c->names, t, t + i, k)) != 0) {
 			if (index)
 				bits = 0; /* config[s]: the value is config's */
 		} else {
@@ -825,9 +833,19 @@ static size_t stmt_of(const struct cap *c, size_t off)
 	return lo;
 }
 
+/* Whether the page holds a word, looked up once per page and word. */
 static bool page_has(const struct cap *c, const char *w)
 {
-	return strstr(c->t, w) != NULL;
+	struct cap *m = (struct cap *)c; /* the memo is not part of the answer */
+
+	for (size_t i = 0; i < m->n_memo; i++)
+		if (m->memo[i].w == w)
+			return m->memo[i].has;
+	if (m->n_memo == sizeof(m->memo) / sizeof(m->memo[0]))
+		return strstr(c->t, w) != NULL;
+	m->memo[m->n_memo].w = w;
+	m->memo[m->n_memo].has = strstr(c->t, w) != NULL;
+	return m->memo[m->n_memo++].has;
 }
 
 /* The arguments after the first top-level comma of t[a,b) hold request data. */
@@ -969,65 +987,88 @@ static int presence_score(struct cap *c, const struct sink *s)
 	}
 }
 
+static void sink_at(struct cap *c, const struct sink *s, size_t at)
+{
+	size_t plen = strlen(s->pat), si, a, b, src = 0;
+	char name[48] = "";
+	unsigned bits;
+	int score;
+
+	/* a word pattern must start a word */
+	if (at > 0 && wc(s->pat[0]) && wc(c->t[at - 1]) && s->pat[0] != '.')
+		return;
+	si = stmt_of(c, at);
+	if (si >= c->nst)
+		return;
+	sink_span(c, s, at, c->st[si].a, c->st[si].b, &a, &b);
+	if (s->pat[0] == '.') {
+		/* a member call: the object it is called on counts too,
+		 * e.g. new fileinfo(request[..]) then fil.createtext() */
+		size_t r = at;
+
+		while (r > c->st[si].a && (wc(c->t[r - 1]) || c->t[r - 1] == '.'))
+			r--;
+		if (s->kind == K_CALL)
+			a = r;
+	}
+	if (s->kind == K_STMT && s->pat[plen - 1] == '=') {
+		a = at + plen; /* the assigned value */
+		b = c->st[si].b;
+	}
+	bits = source_in(c, a, b, &src, name, sizeof(name));
+	if (bits & s->need) {
+		score = s->flow;
+		if (s->cls == EXS_SINK_SQL && s->kind == K_CALL && score < 80 &&
+		    conn_arg_tainted(c, a, b))
+			score = 80; /* new xxxcommand(sql, conn): the connection is chosen */
+		/* a path checked against "..", an extension list or invalid
+		 * characters is the mark of an application, not a shell */
+		if ((s->cls == EXS_SINK_FILE_WRITE || s->cls == EXS_SINK_FILE_READ ||
+		     s->cls == EXS_SINK_DIR_LIST) &&
+		    path_checked(c))
+			score -= 20;
+		record(c, s, at, true, src, name, score);
+	} else {
+		score = presence_score(c, s);
+		if (score)
+			record(c, s, at, false, 0, "", score);
+	}
+}
+
+#define N_SINKS (sizeof(sinks) / sizeof(sinks[0]))
+
+/* One pass over the view: at each byte, only the patterns that start with it. */
 static void scan_sinks(struct cap *c)
 {
-	for (size_t k = 0; k < sizeof(sinks) / sizeof(sinks[0]); k++) {
-		const struct sink *s = &sinks[k];
-		size_t plen = strlen(s->pat);
+	unsigned char head[256][32]; /* pattern indices by first byte */
+	unsigned char nhead[256] = {0};
+	bool on[N_SINKS];
+	bool psi = page_has(c, "processstartinfo") || page_has(c, "new process");
 
-		if (s->cls == EXS_SINK_PROCESS && s->kind == K_STMT &&
-		    strcmp(s->pat, ".arguments=") && !page_has(c, "processstartinfo") &&
-		    !page_has(c, "new process"))
-			continue;
-		if (strcmp(s->pat, ".filename=") == 0 && !page_has(c, "processstartinfo") &&
-		    !page_has(c, "new process") && !page_has(c, "system.diagnostics.process"))
-			continue;
-		for (const char *p = c->t; (p = strstr(p, s->pat)) != NULL; p += plen) {
-			size_t at = (size_t)(p - c->t), si, a, b, src = 0;
-			char name[48] = "";
-			unsigned bits;
-			int score;
+	for (size_t k = 0; k < N_SINKS; k++) {
+		unsigned char f = (unsigned char)sinks[k].pat[0];
 
-			/* a word pattern must start a word */
-			if (at > 0 && wc(s->pat[0]) && wc(c->t[at - 1]) && s->pat[0] != '.')
-				continue;
-			si = stmt_of(c, at);
-			if (si >= c->nst)
-				continue;
-			sink_span(c, s, at, c->st[si].a, c->st[si].b, &a, &b);
-			if (s->pat[0] == '.') {
-				/* a member call: the object it is called on counts too,
-				 * e.g. new fileinfo(request[..]) then fil.createtext() */
-				size_t r = at;
+		on[k] = true;
+		if (sinks[k].cls == EXS_SINK_PROCESS && sinks[k].kind == K_STMT &&
+		    strcmp(sinks[k].pat, ".arguments=") && !psi)
+			on[k] = false;
+		if (strcmp(sinks[k].pat, ".filename=") == 0 && !psi &&
+		    !page_has(c, "system.diagnostics.process"))
+			on[k] = false;
+		if (on[k] && nhead[f] < sizeof(head[0]))
+			head[f][nhead[f]++] = (unsigned char)k;
+		else if (on[k])
+			abort(); /* a bucket too small for the table: a build-time mistake */
+	}
+	for (size_t i = 0; i < c->n; i++) {
+		unsigned char f = (unsigned char)c->t[i];
 
-				while (r > c->st[si].a && (wc(c->t[r - 1]) || c->t[r - 1] == '.'))
-					r--;
-				if (s->kind == K_CALL)
-					a = r;
-			}
-			if (s->kind == K_STMT && s->pat[plen - 1] == '=') {
-				a = at + plen; /* the assigned value */
-				b = c->st[si].b;
-			}
-			bits = source_in(c, a, b, &src, name, sizeof(name));
-			if (bits & s->need) {
-				score = s->flow;
-				if (s->cls == EXS_SINK_SQL && s->kind == K_CALL && score < 80 &&
-				    conn_arg_tainted(c, a, b))
-					score = 80; /* new xxxcommand(sql, conn): the connection is
-					               chosen */
-				/* a path checked against "..", an extension list or invalid
-				 * characters is the mark of an application, not a shell */
-				if ((s->cls == EXS_SINK_FILE_WRITE ||
-				     s->cls == EXS_SINK_FILE_READ || s->cls == EXS_SINK_DIR_LIST) &&
-				    path_checked(c))
-					score -= 20;
-				record(c, s, at, true, src, name, score);
-			} else {
-				score = presence_score(c, s);
-				if (score)
-					record(c, s, at, false, 0, "", score);
-			}
+		for (unsigned j = 0; j < nhead[f]; j++) {
+			const struct sink *s = &sinks[head[f][j]];
+			size_t plen = strlen(s->pat);
+
+			if (i + plen <= c->n && memcmp(c->t + i, s->pat, plen) == 0)
+				sink_at(c, s, i);
 		}
 	}
 }

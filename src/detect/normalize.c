@@ -37,7 +37,15 @@ struct src {
 	bool is_fixed;
 };
 
+/* A growing string: one per normaliser, reused for every token. */
+struct sbuf {
+	char *p;
+	size_t n, cap;
+	bool oom;
+};
+
 struct norm {
+	struct sbuf sb; /* the token being read */
 	struct tok *t;
 	size_t nt, ct;
 	char *arena;
@@ -198,13 +206,6 @@ static void tok_nl(struct norm *nm, uint32_t off)
 
 /* ---- tokenizer ---- */
 
-/* Appends the character c (decoded) to a growing string in a small buffer. */
-struct sbuf {
-	char *p;
-	size_t n, cap;
-	bool oom;
-};
-
 static void sb_putc(struct sbuf *b, int c)
 {
 	if (b->n + 1 >= b->cap) {
@@ -259,7 +260,9 @@ static size_t lex_string(struct norm *nm, const struct src *s, size_t i, size_t 
                          enum exs_code_lang lang, bool verbatim, int q)
 {
 	size_t start = i;
-	struct sbuf b = {0};
+	struct sbuf *b = &nm->sb;
+
+	b->n = 0;
 
 	i++; /* the quote */
 	while (i < end) {
@@ -267,7 +270,7 @@ static size_t lex_string(struct norm *nm, const struct src *s, size_t i, size_t 
 
 		if (c == q) {
 			if ((verbatim || lang == EXS_LANG_VB) && i + 1 < end && s->s[i + 1] == q) {
-				sb_putc(&b, q);
+				sb_putc(b, q);
 				i += 2;
 				continue;
 			}
@@ -283,38 +286,38 @@ static size_t lex_string(struct norm *nm, const struct src *s, size_t i, size_t 
 			size_t k = unicode_escape(s, i, &v);
 
 			if (k) {
-				sb_putc(&b, lc(narrow(v)));
+				sb_putc(b, lc(narrow(v)));
 				nm->v->n_unicode++;
 				i += k;
 				continue;
 			}
 			switch (s->s[i + 1]) {
 			case 'n':
-				sb_putc(&b, '\n');
+				sb_putc(b, '\n');
 				break;
 			case 't':
-				sb_putc(&b, '\t');
+				sb_putc(b, '\t');
 				break;
 			case 'r':
-				sb_putc(&b, '\r');
+				sb_putc(b, '\r');
 				break;
 			case '0':
-				sb_putc(&b, ' ');
+				sb_putc(b, ' ');
 				break;
 			default:
-				sb_putc(&b, lc(s->s[i + 1]));
+				sb_putc(b, lc(s->s[i + 1]));
 			}
 			i += 2;
 			continue;
 		}
-		sb_putc(&b, lc(c));
+		sb_putc(b, lc(c));
 		i++;
 	}
-	if (!b.oom)
-		tok_text(nm, T_STR, orig_of(s, start), (uint32_t)(i - start), b.p ? b.p : "", b.n);
+	if (!b->oom)
+		tok_text(nm, T_STR, orig_of(s, start), (uint32_t)(i - start), b->p ? b->p : "",
+		         b->n);
 	else
 		nm->oom = true;
-	free(b.p);
 	return i;
 }
 
@@ -322,7 +325,9 @@ static size_t lex_string(struct norm *nm, const struct src *s, size_t i, size_t 
 static size_t lex_ident(struct norm *nm, const struct src *s, size_t i, size_t end)
 {
 	size_t start = i;
-	struct sbuf b = {0};
+	struct sbuf *b = &nm->sb;
+
+	b->n = 0;
 
 	if (s->s[i] == '@')
 		i++;
@@ -331,22 +336,21 @@ static size_t lex_ident(struct norm *nm, const struct src *s, size_t i, size_t e
 		size_t k;
 
 		if (s->s[i] == '\\' && (k = unicode_escape(s, i, &v)) != 0) {
-			sb_putc(&b, lc(narrow(v)));
+			sb_putc(b, lc(narrow(v)));
 			nm->v->n_unicode++;
 			i += k;
 			continue;
 		}
 		if (!is_word(s->s[i]))
 			break;
-		sb_putc(&b, lc(s->s[i]));
+		sb_putc(b, lc(s->s[i]));
 		i++;
 	}
-	if (!b.oom)
-		tok_text(nm, T_IDENT, orig_of(s, start), (uint32_t)(i - start), b.p ? b.p : "",
-		         b.n);
+	if (!b->oom)
+		tok_text(nm, T_IDENT, orig_of(s, start), (uint32_t)(i - start), b->p ? b->p : "",
+		         b->n);
 	else
 		nm->oom = true;
-	free(b.p);
 	return i;
 }
 
@@ -611,9 +615,10 @@ static void directive(struct norm *nm, const struct src *s, size_t i, size_t end
                       enum exs_code_lang *lang)
 {
 	char val[64];
-	struct sbuf b = {0};
+	struct sbuf *b = &nm->sb;
 	bool sp = false;
 
+	b->n = 0;
 	if (attr_value(s, i, end, "language", val, sizeof(val)))
 		*lang = lang_of(val, *lang);
 	if (attr_value(s, i, end, "codebehind", val, sizeof(val)) ||
@@ -628,14 +633,13 @@ static void directive(struct norm *nm, const struct src *s, size_t i, size_t end
 			sp = true;
 			continue;
 		}
-		if (sp && b.n)
-			sb_putc(&b, ' ');
+		if (sp && b->n)
+			sb_putc(b, ' ');
 		sp = false;
-		sb_putc(&b, lc(c));
+		sb_putc(b, lc(c));
 	}
-	if (!b.oom)
-		tok_text(nm, T_RAW, orig_of(s, i), 1, b.p ? b.p : "", b.n);
-	free(b.p);
+	if (!b->oom)
+		tok_text(nm, T_RAW, orig_of(s, i), 1, b->p ? b->p : "", b->n);
 }
 
 static void lex_code_region(struct norm *nm, const struct src *s, size_t a, size_t b,
@@ -1221,6 +1225,7 @@ int exs_view_build(struct exs_view *v, const unsigned char *p, size_t n, size_t 
 out:
 	for (size_t d = 0; d < nm.n_dec; d++)
 		free(nm.dec[d].buf);
+	free(nm.sb.p);
 	free(nm.t);
 	free(nm.arena);
 	free(s.owned);

@@ -424,15 +424,28 @@ static int read_file(struct exs_worker *w, struct exs_walk_item *it, bool want_m
  * (not binaries, not files larger than the view's budget). */
 #define VIEW_MAX (4u << 20)
 
+/* libyara's headers declare a memmem of their own: this search is ours. */
+static bool has_bytes(const unsigned char *p, size_t n, const char *w, size_t k)
+{
+	const unsigned char *q = p, *end = p + n;
+
+	while (k && (size_t)(end - q) >= k && (q = memchr(q, w[0], (size_t)(end - q) - k + 1))) {
+		if (memcmp(q, w, k) == 0)
+			return true;
+		q++;
+	}
+	return false;
+}
+
 static bool view_candidate(const struct exs_worker *w, const struct exs_walk_item *it)
 {
+	/* server pages and code; not .js (client code) nor .txt (sniffed below) */
 	static const char *const exts[] = {"aspx",   "ashx",   "asmx",   "ascx", "asax", "master",
 	                                   "config", "cs",     "vb",     "svc",  "soap", "xsl",
-	                                   "xslt",   "cshtml", "vbhtml", "asp",  "js",   "txt"};
+	                                   "xslt",   "cshtml", "vbhtml", "asp"};
 	const char *name = it->relpath + it->name_off, *dot = strrchr(name, '.');
 	const unsigned char *p = w->buf;
 	size_t n = w->cur.scan_len;
-
 	const char *type = short_type(p, n);
 
 	if (!p || n == 0 || n > VIEW_MAX)
@@ -447,9 +460,9 @@ static bool view_candidate(const struct exs_worker *w, const struct exs_walk_ite
 			if (strcasecmp(dot + 1, exts[i]) == 0)
 				return true;
 	/* other names (.txt, none): server markup, or code that uses ASP.NET */
-	return memmem(p, n, "<%", 2) || memmem(p, n, "runat", 5) || memmem(p, n, "<\0%\0", 4) ||
-	       memmem(p, n, "System.Web", 10) || memmem(p, n, "HttpContext", 11) ||
-	       memmem(p, n, "IHttpHandler", 12);
+	return has_bytes(p, n, "<%", 2) || has_bytes(p, n, "runat", 5) ||
+	       has_bytes(p, n, "<\0%\0", 4) || has_bytes(p, n, "System.Web", 10) ||
+	       has_bytes(p, n, "HttpContext", 11) || has_bytes(p, n, "IHttpHandler", 12);
 }
 
 /* A webshell finding for the page's capabilities, with the sink (and the
