@@ -1043,11 +1043,13 @@ static void scan_sinks(struct cap *c)
 	unsigned char head[256][32]; /* pattern indices by first byte */
 	unsigned char nhead[256] = {0};
 	bool on[N_SINKS];
+	size_t len[N_SINKS];
 	bool psi = page_has(c, "processstartinfo") || page_has(c, "new process");
 
 	for (size_t k = 0; k < N_SINKS; k++) {
 		unsigned char f = (unsigned char)sinks[k].pat[0];
 
+		len[k] = strlen(sinks[k].pat);
 		on[k] = true;
 		if (sinks[k].cls == EXS_SINK_PROCESS && sinks[k].kind == K_STMT &&
 		    strcmp(sinks[k].pat, ".arguments=") && !psi)
@@ -1065,9 +1067,10 @@ static void scan_sinks(struct cap *c)
 
 		for (unsigned j = 0; j < nhead[f]; j++) {
 			const struct sink *s = &sinks[head[f][j]];
-			size_t plen = strlen(s->pat);
+			size_t plen = len[head[f][j]];
 
-			if (i + plen <= c->n && memcmp(c->t + i, s->pat, plen) == 0)
+			if (i + plen <= c->n && c->t[i + 1] == s->pat[1] &&
+			    memcmp(c->t + i, s->pat, plen) == 0)
 				sink_at(c, s, i);
 		}
 	}

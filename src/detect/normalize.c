@@ -57,7 +57,6 @@ struct norm {
 		unsigned char *buf;
 		size_t n;
 		uint32_t off;
-		enum exs_code_lang lang;
 	} dec[MAX_DECODED];
 	size_t n_dec;
 };
@@ -527,7 +526,8 @@ static bool attr_value(const struct src *s, size_t i, size_t end, const char *na
 		int q = 0;
 		size_t o = 0;
 
-		if (!at_ci(s, j, name) || (j > i && is_word(s->s[j - 1])) || is_word(s->s[j + k]))
+		if (lc(s->s[j]) != name[0] || !at_ci(s, j, name) ||
+		    (j > i && is_word(s->s[j - 1])) || is_word(s->s[j + k]))
 			continue;
 		p = j + k;
 		while (p < end && is_space(s->s[p]))
@@ -566,20 +566,27 @@ static enum exs_code_lang lang_of(const char *v, enum exs_code_lang dflt)
 	return dflt;
 }
 
-/* A bare code file is C# unless it reads like VB. */
+/* A bare code file is C# unless it reads like VB.  Only word starts are
+ * looked at, in the first 16 KiB: enough to tell, cheap on every page. */
 static enum exs_code_lang guess_lang(const struct src *s)
 {
 	size_t semis = 0, vb = 0;
-	size_t n = s->n < 65536 ? s->n : 65536;
+	size_t n = s->n < 16384 ? s->n : 16384;
 
 	for (size_t i = 0; i < n; i++) {
-		if (s->s[i] == ';')
+		int c = s->s[i];
+
+		if (c == ';') {
 			semis++;
-		if ((s->s[i] | 32) == 'e' &&
-		    (at_ci(s, i, "end sub") || at_ci(s, i, "end function")))
+			continue;
+		}
+		if ((c | 32) != 'e' && (c | 32) != 'd')
+			continue;
+		if (i > 0 && is_word(s->s[i - 1]))
+			continue;
+		if ((c | 32) == 'e' && (at_ci(s, i, "end sub") || at_ci(s, i, "end function")))
 			vb += 4;
-		if ((s->s[i] | 32) == 'd' && at_ci(s, i, "dim ") &&
-		    (i == 0 || !is_word(s->s[i - 1])))
+		else if ((c | 32) == 'd' && at_ci(s, i, "dim "))
 			vb++;
 	}
 	return vb * 4 > semis ? EXS_LANG_VB : EXS_LANG_CSHARP;
@@ -611,7 +618,7 @@ static void add_control(struct exs_view *v, const char *id, bool *oom)
 }
 
 /* A directive <%@ ... %> at s[i..end): notes what it says and prints it. */
-static void directive(struct norm *nm, const struct src *s, size_t i, size_t end,
+static bool directive(struct norm *nm, const struct src *s, size_t i, size_t end,
                       enum exs_code_lang *lang)
 {
 	char val[64];
@@ -619,8 +626,12 @@ static void directive(struct norm *nm, const struct src *s, size_t i, size_t end
 	bool sp = false;
 
 	b->n = 0;
-	if (attr_value(s, i, end, "language", val, sizeof(val)))
+	bool named = false;
+
+	if (attr_value(s, i, end, "language", val, sizeof(val))) {
 		*lang = lang_of(val, *lang);
+		named = true;
+	}
 	if (attr_value(s, i, end, "codebehind", val, sizeof(val)) ||
 	    attr_value(s, i, end, "codefile", val, sizeof(val)) ||
 	    attr_value(s, i, end, "src", val, sizeof(val)) ||
@@ -640,6 +651,7 @@ static void directive(struct norm *nm, const struct src *s, size_t i, size_t end
 	}
 	if (!b->oom)
 		tok_text(nm, T_RAW, orig_of(s, i), 1, b->p ? b->p : "", b->n);
+	return named;
 }
 
 static void lex_code_region(struct norm *nm, const struct src *s, size_t a, size_t b,
@@ -653,16 +665,25 @@ static void lex_code_region(struct norm *nm, const struct src *s, size_t a, size
 	nm->v->n_blocks++;
 }
 
+/* The page's default language is guessed only when code needs it: most
+ * pages name it in their directive, and the guess reads 16 KiB. */
+#define PAGE_LANG() (known ? lang : (known = true, lang = guess_lang(s)))
+
 static void lex_page(struct norm *nm, const struct src *s)
 {
-	enum exs_code_lang lang = guess_lang(s);
+	enum exs_code_lang lang = EXS_LANG_CSHARP;
+	bool known = false;
+	/* without "runat" anywhere no tag names a control: only "<" matters */
+	bool controls = find_ci(s, 0, s->n, "runat") < s->n;
 	size_t i = 0;
 
 	while (i < s->n && !nm->oom) {
 		size_t end;
 
 		if (s->s[i] != '<') {
-			i++;
+			const unsigned char *lt = memchr(s->s + i, '<', s->n - i);
+
+			i = lt ? (size_t)(lt - s->s) : s->n;
 			continue;
 		}
 		if (at_ci(s, i, "<%--")) {
@@ -681,12 +702,14 @@ static void lex_page(struct norm *nm, const struct src *s)
 			while (j < end && is_word(s->s[j]) && k + 1 < sizeof(name))
 				name[k++] = (char)lc(s->s[j++]);
 			name[k] = '\0';
-			directive(nm, s, i, end < s->n ? end + 2 : end, &lang);
+			if (directive(nm, s, i, end < s->n ? end + 2 : end, &lang))
+				known = true;
 			nm->v->page = true;
 			if (strcmp(name, "webhandler") == 0 || strcmp(name, "webservice") == 0) {
 				nm->v->handler = true;
 				if (end + 2 < s->n)
-					lex_code_region(nm, s, end + 2, s->n, lang, NULL, NULL);
+					lex_code_region(nm, s, end + 2, s->n, PAGE_LANG(), NULL,
+					                NULL);
 				return;
 			}
 			i = end + 2;
@@ -702,7 +725,7 @@ static void lex_page(struct norm *nm, const struct src *s)
 			}
 			end = find_ci(s, a, s->n, "%>");
 			nm->v->page = true;
-			lex_code_region(nm, s, a, end, lang, open, "%>");
+			lex_code_region(nm, s, a, end, PAGE_LANG(), open, "%>");
 			i = end + 2;
 			continue;
 		}
@@ -724,9 +747,14 @@ static void lex_page(struct norm *nm, const struct src *s)
 			end = find_ci(s, gt, s->n, xsl ? "</msxsl:script" : "</script");
 			nm->v->page = true;
 			lex_code_region(nm, s, gt + 1 < end ? gt + 1 : end, end,
-			                lang_of(val, xsl ? EXS_LANG_JSCRIPT : lang),
+			                val[0] ? lang_of(val, EXS_LANG_CSHARP)
+			                       : (xsl ? EXS_LANG_JSCRIPT : PAGE_LANG()),
 			                "<script runat=server>", "</script>");
 			i = end + 1;
+			continue;
+		}
+		if (!controls) {
+			i++;
 			continue;
 		}
 		/* another tag: a server control's id is a source of request data */
@@ -753,8 +781,16 @@ static void lex_page(struct norm *nm, const struct src *s)
 /* True when the bytes hold a server-code marker (otherwise: a bare code file). */
 static bool looks_like_page(const struct src *s)
 {
-	return find_ci(s, 0, s->n, "<%") < s->n || find_ci(s, 0, s->n, "runat") < s->n ||
-	       find_ci(s, 0, s->n, "msxsl:script") < s->n;
+	/* one pass: "<%", "runat" or "msxsl:script" */
+	for (size_t i = 0; i + 1 < s->n; i++) {
+		int c = s->s[i];
+
+		if (c == '<' && (s->s[i + 1] == '%' || at_ci(s, i, "<msxsl:script")))
+			return true;
+		if ((c | 32) == 'r' && at_ci(s, i, "runat"))
+			return true;
+	}
+	return false;
 }
 
 /* ---- rewrites ---- */
@@ -1021,7 +1057,7 @@ static bool looks_like_code(const unsigned char *d, size_t n)
 
 /* Base64 literals that decode to code are kept for a second lexing pass. */
 static void find_base64(struct norm *nm, const unsigned char *orig, size_t orig_n,
-                        const struct src *s, enum exs_code_lang lang)
+                        const struct src *s)
 {
 	for (size_t i = 0; i < nm->nt && nm->n_dec < MAX_DECODED; i++) {
 		struct tok *t = &nm->t[i];
@@ -1052,7 +1088,6 @@ static void find_base64(struct norm *nm, const unsigned char *orig, size_t orig_
 		nm->dec[nm->n_dec].buf = d;
 		nm->dec[nm->n_dec].n = dn;
 		nm->dec[nm->n_dec].off = t->off;
-		nm->dec[nm->n_dec].lang = lang;
 		nm->n_dec++;
 		nm->v->n_base64++;
 	}
@@ -1143,6 +1178,25 @@ static int emit(struct norm *nm, size_t max_out)
 	return 0;
 }
 
+static bool looks_like_code_file(const struct src *s)
+{
+	static const char *const marks[] = {"using ",  "imports ",    "namespace ", "class ",
+	                                    "request", "httpcontext", "system.",    "function "};
+	size_t n = s->n < 65536 ? s->n : 65536;
+
+	/* one pass: a mark can only start at a word start with its first letter */
+	for (size_t i = 0; i < n; i++) {
+		int c = lc(s->s[i]);
+
+		if (c < 'c' || c > 'u' || (i > 0 && is_word(s->s[i - 1])))
+			continue;
+		for (size_t k = 0; k < sizeof(marks) / sizeof(marks[0]); k++)
+			if (marks[k][0] == c && at_ci(s, i, marks[k]))
+				return true;
+	}
+	return false;
+}
+
 static void lex_all(struct norm *nm, const struct src *s)
 {
 	size_t i = 0;
@@ -1151,8 +1205,9 @@ static void lex_all(struct norm *nm, const struct src *s)
 		i++;
 	if (looks_like_page(s)) {
 		lex_page(nm, s);
-	} else if (i < s->n && s->s[i] != '<') {
-		/* a bare code file (markup without server code has none) */
+	} else if (i < s->n && s->s[i] != '<' && looks_like_code_file(s)) {
+		/* a bare code file (markup without server code has none, nor has
+		 * text that names nothing of .NET: styles, data, prose) */
 		nm->v->n_blocks++;
 		lex_region(nm, s, 0, s->n, guess_lang(s));
 	}
@@ -1198,7 +1253,7 @@ int exs_view_build(struct exs_view *v, const unsigned char *p, size_t n, size_t 
 	lex_all(&nm, &s);
 	fold_chr(&nm);
 	fold_concat(&nm);
-	find_base64(&nm, p, n, &s, guess_lang(&s));
+	find_base64(&nm, p, n, &s);
 	/* decoded code, lexed as code of its own, every byte mapping to its literal */
 	for (size_t d = 0; d < nm.n_dec && !nm.oom; d++) {
 		struct src ds = {.s = nm.dec[d].buf, .n = nm.dec[d].n, .stride = 1};

@@ -443,6 +443,9 @@ static bool view_candidate(const struct exs_worker *w, const struct exs_walk_ite
 	static const char *const exts[] = {"aspx",   "ashx",   "asmx",   "ascx", "asax", "master",
 	                                   "config", "cs",     "vb",     "svc",  "soap", "xsl",
 	                                   "xslt",   "cshtml", "vbhtml", "asp"};
+	static const char *const statics[] = {"js",  "css", "htm",  "html", "json", "xml",
+	                                      "svg", "map", "resx", "less", "woff", "ttf",
+	                                      "log", "etl", "evtx", "csv",  "blg",  "mui"};
 	const char *name = it->relpath + it->name_off, *dot = strrchr(name, '.');
 	const unsigned char *p = w->buf;
 	size_t n = w->cur.scan_len;
@@ -459,6 +462,12 @@ static bool view_candidate(const struct exs_worker *w, const struct exs_walk_ite
 		for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++)
 			if (strcasecmp(dot + 1, exts[i]) == 0)
 				return true;
+	/* static web files are served, not run: their raw bytes go through the
+	 * rules all the same, but sniffing each for code costs the default walk */
+	if (dot && dot != name)
+		for (size_t i = 0; i < sizeof(statics) / sizeof(statics[0]); i++)
+			if (strcasecmp(dot + 1, statics[i]) == 0)
+				return false;
 	/* other names (.txt, none): server markup, or code that uses ASP.NET */
 	return has_bytes(p, n, "<%", 2) || has_bytes(p, n, "runat", 5) ||
 	       has_bytes(p, n, "<\0%\0", 4) || has_bytes(p, n, "System.Web", 10) ||
