@@ -29,6 +29,7 @@ struct name_set {
 	uint32_t off[NAME_SLOTS];
 	unsigned char len[NAME_SLOTS]; /* 0: free slot */
 	unsigned char taint[NAME_SLOTS];
+	uint32_t origin[NAME_SLOTS]; /* where its request data was first read */
 	size_t n;
 };
 
@@ -94,7 +95,10 @@ static int name_slot(const struct name_set *s, const char *t, const char *p, siz
 	return -1;
 }
 
-static unsigned name_get(const struct name_set *s, const char *t, const char *p, size_t n)
+/* The name's taint bits (0: not tainted) and, in *origin, where its request
+ * data came from. */
+static unsigned name_get(const struct name_set *s, const char *t, const char *p, size_t n,
+                         uint32_t *origin)
 {
 	bool found;
 	int h;
@@ -102,7 +106,11 @@ static unsigned name_get(const struct name_set *s, const char *t, const char *p,
 	if (n == 0 || n > NAME_MAX_LEN || s->n == 0)
 		return 0;
 	h = name_slot(s, t, p, n, &found);
-	return found ? s->taint[h] : 0;
+	if (!found)
+		return 0;
+	if (origin)
+		*origin = s->origin[h];
+	return s->taint[h];
 }
 
 /* Words that are never variables worth tainting. */
@@ -127,7 +135,8 @@ static bool keyword(const char *p, size_t n)
 }
 
 /* p lies in the view (c->t): the set keeps its offset. */
-static void name_add(struct cap *c, struct name_set *s, const char *p, size_t n, unsigned taint)
+static void name_add(struct cap *c, struct name_set *s, const char *p, size_t n, unsigned taint,
+                     size_t origin)
 {
 	bool found;
 	int h;
@@ -142,6 +151,7 @@ static void name_add(struct cap *c, struct name_set *s, const char *p, size_t n,
 	if (!found) {
 		s->off[h] = (uint32_t)(p - c->t);
 		s->len[h] = (unsigned char)n;
+		s->origin[h] = (uint32_t)origin;
 		s->n++;
 	}
 	if ((s->taint[h] | taint) != s->taint[h]) {
@@ -261,6 +271,29 @@ static bool word_at(const char *t, size_t n, size_t i, const char *w)
 	       (i + k == n || !wc(t[i + k]));
 }
 
+/* The source as written at t[at]: a name with its members and one index,
+ * e.g. request["c"] or pathbox.text. */
+static void spelling(const char *t, size_t n, size_t at, char *out, size_t cap)
+{
+	size_t e = at;
+	int depth = 0;
+
+	while (e < n && e - at < 40) {
+		char ch = t[e];
+
+		if (ch == '[')
+			depth++;
+		else if (ch == ']' && --depth < 0)
+			break;
+		else if (!depth && !wc(ch) && ch != '.' && ch != ']')
+			break;
+		e++;
+		if (ch == ']' && !depth)
+			break;
+	}
+	snprintf(out, cap, "%.*s", (int)(e - at), t + at);
+}
+
 /* Request data in t[a,b): returns the taint bits and the offset of the first
  * source in *where (and its spelling in name). */
 static unsigned source_in(struct cap *c, size_t a, size_t b, size_t *where, char *name,
@@ -271,7 +304,8 @@ static unsigned source_in(struct cap *c, size_t a, size_t b, size_t *where, char
 	int index = 0; /* inside x[...]: a tainted key does not taint x's value */
 
 	for (size_t i = a; i < b; i++) {
-		size_t j, k;
+		size_t j, k, at = i;
+		uint32_t origin = 0;
 		unsigned bits = 0;
 
 		if (t[i] == '"') {
@@ -290,7 +324,7 @@ static unsigned source_in(struct cap *c, size_t a, size_t b, size_t *where, char
 			;
 		k = j - i;
 		if ((k == 7 && memcmp(t + i, "request", 7) == 0) ||
-		    name_get(c->aliases, t, t + i, k)) {
+		    name_get(c->aliases, t, t + i, k, NULL)) {
 			/* request[..], request.form, a request alias passed on */
 			if (j < b && t[j] == '.') {
 				size_t m = j + 1, e = m;
@@ -314,9 +348,11 @@ static unsigned source_in(struct cap *c, size_t a, size_t b, size_t *where, char
 		           (k == 10 && memcmp(t + i, "binaryread", 10) == 0) ||
 		           (k == 15 && memcmp(t + i, "servervariables", 15) == 0)) {
 			bits = TAINT_PARAM;
-		} else if ((bits = name_get(c->names, t, t + i, k)) != 0) {
+		} else if ((bits = name_get(c->names, t, t + i, k, &origin)) != 0) {
 			if (index)
 				bits = 0; /* config[s]: the value is config's */
+			else
+				at = origin; /* the evidence is where the data came in */
 		} else {
 			/* a server control's value: id.text, id.value, id.selectedvalue */
 			for (size_t x = 0; x < c->v->n_controls && !bits; x++) {
@@ -335,8 +371,8 @@ static unsigned source_in(struct cap *c, size_t a, size_t b, size_t *where, char
 			}
 		}
 		if (bits && !found) {
-			*where = i;
-			snprintf(name, name_cap, "%.*s", (int)(k < 40 ? k : 40), t + i);
+			*where = at;
+			spelling(t, c->n, at, name, name_cap);
 		}
 		found |= bits;
 		i = j;
@@ -453,9 +489,10 @@ static void foreach_taint(struct cap *c, size_t a, size_t b)
 			s--;
 		if (s == e)
 			return;
-		if (source_in(c, i + 2, b, &w, nm, sizeof(nm)))
-			name_add(c, c->names, t + s, e - s,
-			         source_in(c, i + 2, b, &w, nm, sizeof(nm)));
+		unsigned bits = source_in(c, i + 2, b, &w, nm, sizeof(nm));
+
+		if (bits)
+			name_add(c, c->names, t + s, e - s, bits, w);
 		return;
 	}
 }
@@ -502,7 +539,7 @@ static void param_taint(struct cap *c, size_t s, size_t e, size_t open, size_t b
 			ps = pend;
 			while (ps > o + 1 && wc(t[ps - 1]))
 				ps--;
-			name_add(c, c->names, t + ps, pend - ps, bits);
+			name_add(c, c->names, t + ps, pend - ps, bits, w);
 			o = q; /* the next parameter starts after the comma */
 		}
 	}
@@ -594,11 +631,11 @@ static void propagate(struct cap *c)
 				/* an alias of the request object */
 				if (n && b - r >= 7 && memcmp(t + b - 7, "request", 7) == 0 &&
 				    (b - r == 7 || !wc(t[b - 8])))
-					name_add(c, c->aliases, t + name, n, TAINT_PARAM);
+					name_add(c, c->aliases, t + name, n, TAINT_PARAM, b - 7);
 				else if (n && bits) {
-					name_add(c, c->names, t + name, n, bits);
+					name_add(c, c->names, t + name, n, bits, w);
 					if (base_n && base != name)
-						name_add(c, c->names, t + base, base_n, bits);
+						name_add(c, c->names, t + base, base_n, bits, w);
 				}
 			}
 			foreach_taint(c, a, b);

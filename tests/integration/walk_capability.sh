@@ -96,7 +96,7 @@ d = json.load(open(sys.argv[1]))
 raw = open(sys.argv[2], "rb").read()
 f = [f for f in d["hosts"][0]["findings"] if f["path"] == "app/notes.aspx" and f["rule"].startswith("exs_cap")][0]
 m = {x["identifier"]: x for x in f["matches"]}
-ok = raw[m["sink"]["offset"]:].startswith(b".CreateText()") and raw[m["source"]["offset"]:].startswith(b"target.CreateText")
+ok = raw[m["sink"]["offset"]:].startswith(b".CreateText()") and raw[m["source"]["offset"]:].startswith(b"PathBox.Text")
 sys.exit(0 if ok else 1)
 PY
 tap_ok $? "capability evidence offsets point at the sink and the source in the file"
@@ -122,6 +122,6 @@ json_check "a user rule without it sees only the raw bytes" \
 	'not any(f["rule"] == "user_raw_rule" for f in d["hosts"][0]["findings"])'
 
 run "$EXSCAN" walk --fail-on never "$R"
-grep -q 'request data (target, line 6) reaches file write' "$TMP/out"
+grep -q 'request data (pathbox.text, line 5) reaches file write' "$TMP/out"
 tap_ok $? "the text report says which request data reaches which sink" "$(head -c 3000 "$TMP/out")"
 tap_done

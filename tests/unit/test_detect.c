@@ -383,8 +383,10 @@ static void evidence_offsets(void **state)
 	assert_int_equal(c.top, EXS_SINK_PROCESS);
 	assert_memory_equal(page + h->sink_off, "Process.Start", 13);
 	assert_int_equal(exs_line_of((const unsigned char *)page, strlen(page), h->sink_off), 4);
-	/* the source is the tainted variable on the sink's line */
-	assert_string_equal(h->source, "c");
+	/* the source is where the request data came in, not the variable at the sink */
+	assert_string_equal(h->source, "request[\"c\"]");
+	assert_memory_equal(page + h->source_off, "Request[", 8);
+	assert_int_equal(exs_line_of((const unsigned char *)page, strlen(page), h->source_off), 3);
 	assert_string_equal(exs_sink_class_rule(c.top), "exs_cap_process");
 	exs_capability_release(&c);
 	exs_view_release(&v);
