@@ -25,6 +25,8 @@ PACKAGES=(
 	libcmocka-dev
 	libevtx-dev
 	libbfio-dev
+	gcc-mingw-w64-x86-64
+	binutils-mingw-w64-x86-64
 	util-linux
 	nginx-light
 	nmap

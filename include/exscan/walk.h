@@ -84,7 +84,11 @@ struct exs_walk_layout {
 	char *temp_aspnet; /* Temporary ASP.NET Files of Framework64 v4 (or v2) */
 	char *programdata;
 	char *logging; /* <exchange>/Logging */
-	bool web_root; /* no layout found: the whole root is treated as a web directory */
+	/* the exact build from <exchange>/Bin/ExSetup.exe's version resource */
+	char *build;       /* "15.1.2507.6", or NULL */
+	char *build_file;  /* the file it was read from (or tried), relative to the root */
+	char *build_error; /* why the file gave no build, or NULL */
+	bool web_root;     /* no layout found: the whole root is treated as a web directory */
 };
 
 struct exs_walk_host {

@@ -463,6 +463,55 @@ static void judge_probe(struct judge *j, struct json_object *probe, const struct
 	judge_tls(j, probe);
 }
 
+/* The exact build a walk read from the disk (Bin/ExSetup.exe), judged with the
+ * same tables as a probe's when no probe saw an Exchange server; beside a
+ * probe it is compared, and a disagreement is said, not hidden.  The
+ * assessment is kept on the host as "disk_build".  Returns whether the disk
+ * build was judged. */
+static bool judge_disk_build(struct judge *j, struct json_object *host, struct json_object *probe,
+                             bool is_exchange, const struct exs_kb *kb, time_t now)
+{
+	const char *build = exs_json_get_str(host, "layout.build", NULL);
+	const char *file = exs_json_get_str(host, "layout.build_file", "Bin/ExSetup.exe");
+	struct json_object *d;
+	struct exs_version v;
+	struct exs_assessment a;
+	char text[512];
+
+	if (!build || !kb || exs_version_parse(build, &v, NULL) != 0 ||
+	    exs_kb_assess(kb, &v, now, &a, NULL) != 0)
+		return false;
+	d = json_object_new_object();
+	json_object_object_add(d, "build", json_object_new_string(build));
+	json_object_object_add(d, "build_precision", json_object_new_string("exact"));
+	json_object_object_add(d, "build_source", json_object_new_string("disk"));
+	json_object_object_add(d, "file", json_object_new_string(file));
+	json_object_object_add(d, "product",
+	                       a.product ? json_object_new_string(a.product->name) : NULL);
+	json_object_object_add(d, "open_cves", exs_open_cves_to_json(&a));
+	exs_assessment_release(&a);
+	json_object_object_add(host, "disk_build", d);
+	if (!is_exchange) {
+		judge_probe(j, d, kb, now);
+		return true;
+	}
+	{
+		const char *pb = exs_json_get_str(probe, "build", NULL);
+		const char *prec = exs_json_get_str(probe, "build_precision", "none");
+
+		if (pb && strcmp(prec, "exact") == 0 && strcmp(pb, build) != 0) {
+			snprintf(
+			        text, sizeof(text),
+			        "the probe saw build %s but %s on the disk says %s: a half-finished "
+			        "update, or the probe reached another server",
+			        pb, file, build);
+			reason(j, EXS_VERDICT_AT_RISK, text, "host",
+			       json_object_new_string("disk_build"));
+		}
+	}
+	return false;
+}
+
 enum exs_verdict exs_verdict_judge(struct json_object *host, const struct exs_kb *kb, time_t now,
                                    bool *incomplete)
 {
@@ -476,7 +525,7 @@ enum exs_verdict exs_verdict_judge(struct json_object *host, const struct exs_kb
 	bool has_walk = exs_json_get(host, "root") || exs_json_get(host, "stats");
 	bool is_exchange = has_probe && exs_json_get_bool(probe, "is_exchange", false);
 	const char *error = exs_json_get_str(host, "error", NULL);
-	bool inc = false;
+	bool inc = false, disk_judged = false;
 
 	if (!findings || !json_object_is_type(findings, json_type_array))
 		json_object_object_add(host, "findings", json_object_new_array());
@@ -489,6 +538,7 @@ enum exs_verdict exs_verdict_judge(struct json_object *host, const struct exs_kb
 		judge_findings(&j, host, &inc, evidence);
 	if (is_exchange)
 		judge_probe(&j, probe, kb, now);
+	disk_judged = has_walk && judge_disk_build(&j, host, probe, is_exchange, kb, now);
 
 	if (j.verdict == EXS_VERDICT_UNKNOWN) {
 		/* nothing against the host: clean only if we know it is Exchange and
@@ -496,7 +546,13 @@ enum exs_verdict exs_verdict_judge(struct json_object *host, const struct exs_kb
 		bool walked = has_walk && !exs_json_get_str(host, "walk_error", NULL) &&
 		              exs_json_get_int(host, "stats.files_scanned", 1) > 0;
 
-		if (is_exchange || (walked && !has_probe)) {
+		if (disk_judged && walked) {
+			j.verdict = EXS_VERDICT_CLEAN;
+			reason(&j, EXS_VERDICT_CLEAN,
+			       "no open known CVE (exact build from the disk) and no evidence of "
+			       "compromise",
+			       "host", NULL);
+		} else if (is_exchange || (walked && !has_probe)) {
 			j.verdict = EXS_VERDICT_CLEAN;
 			reason(&j, EXS_VERDICT_CLEAN,
 			       is_exchange && walked

@@ -12,6 +12,9 @@ static struct json_object *layout_to_json(const struct exs_walk_layout *l)
 	json_object_object_add(o, "temporary_aspnet_files", exs_json_cstr(l->temp_aspnet));
 	json_object_object_add(o, "programdata", exs_json_cstr(l->programdata));
 	json_object_object_add(o, "logging", exs_json_cstr(l->logging));
+	json_object_object_add(o, "build", exs_json_cstr(l->build));
+	json_object_object_add(o, "build_file", exs_json_cstr(l->build_file));
+	json_object_object_add(o, "build_error", exs_json_cstr(l->build_error));
 	json_object_object_add(o, "whole_root_is_web", json_object_new_boolean(l->web_root));
 	return o;
 }

@@ -114,6 +114,12 @@ static void write_card(FILE *fp, struct json_object *host, struct exs_buf *b)
 		fprintf(fp, ", precision %s; ",
 		        h(b, exs_json_get_str(host, "probe.build_precision", "")));
 	}
+	if (exs_json_get_str(host, "disk_build.build", NULL)) {
+		fprintf(fp, "build on disk %s",
+		        h(b, exs_json_get_str(host, "disk_build.build", "")));
+		fprintf(fp, " (%s, ", h(b, exs_json_get_str(host, "disk_build.product", "?")));
+		fprintf(fp, "from %s); ", h(b, exs_json_get_str(host, "disk_build.file", "")));
+	}
 	if (exs_json_get_str(host, "root", NULL))
 		fprintf(fp, "file system %s; ", h(b, exs_json_get_str(host, "root", "")));
 	if (exs_json_get_str(host, "error", NULL))

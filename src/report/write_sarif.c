@@ -131,7 +131,13 @@ int exs_write_sarif(FILE *fp, struct json_object *hosts, const struct exs_report
 		struct json_object *h = json_object_array_get_idx(hosts, i);
 		struct json_object *findings = exs_json_get(h, "findings");
 		struct json_object *checks = exs_json_get(h, "probe.checks");
-		struct json_object *cves = exs_json_get(h, "probe.open_cves");
+		/* the probe's build, or else the exact build a walk read from the disk */
+		const char *bkey = exs_json_get(h, "probe.open_cves") ? "probe" : "disk_build";
+		char key[32];
+		struct json_object *cves;
+
+		snprintf(key, sizeof(key), "%s.open_cves", bkey);
+		cves = exs_json_get(h, key);
 		const char *host = exs_json_get_str(h, "host", "unknown");
 		char base[32];
 
@@ -213,7 +219,10 @@ int exs_write_sarif(FILE *fp, struct json_object *hosts, const struct exs_report
 			snprintf(id, sizeof(id), "build/%s", exs_json_get_str(c, "id", "?"));
 			snprintf(text, sizeof(text), "%s: %s open by build %s%s%s", host,
 			         exs_json_get_str(c, "id", "?"),
-			         exs_json_get_str(h, "probe.build", "?"),
+			         exs_json_get_str(h,
+			                          strcmp(bkey, "probe") ? "disk_build.build"
+			                                                : "probe.build",
+			                          "?"),
 			         kev ? " (known exploited)" : "", certain ? "" : " (not certain)");
 			props = json_object_new_object();
 			json_object_object_add(props, "host", exs_json_cstr(host));

@@ -67,7 +67,11 @@ int exs_write_text(FILE *fp, struct json_object *hosts, const struct exs_report_
 
 		fprintf(fp, "%s%*s  %s%-11s%s  ", name, (int)pad, "",
 		        colour_of(verdict, meta->color), verdict, off);
-		fprintf(fp, "%-14s  ", safe(&b, exs_json_get_str(h, "probe.build", "-"), 20));
+		fprintf(fp, "%-14s  ",
+		        safe(&b,
+		             exs_json_get_str(h, "probe.build",
+		                              exs_json_get_str(h, "disk_build.build", "-")),
+		             20));
 		fprintf(fp, "%s%s\n", safe(&b, exs_json_get_str(first, "text", ""), 100),
 		        exs_json_get_bool(h, "incomplete", false) ? " [incomplete]" : "");
 	}

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "exscan/buf.h"
+#include "exscan/server.h"
 #include "exscan/walk.h"
 #include "walk_internal.h"
 
@@ -119,6 +120,98 @@ static char *resolve_under(int rootfd, const char *base, const char *path)
 	return r;
 }
 
+/* The regular file of directory dirfd named want, case-insensitively
+ * (malloc'd name or NULL). */
+static char *find_file_ci(int dirfd, const char *want)
+{
+	int fd = open_dir_quietly(dirfd, ".");
+	DIR *d;
+	struct dirent *de;
+	char *found = NULL;
+
+	if (fd < 0)
+		return NULL;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return NULL;
+	}
+	while ((de = readdir(d))) {
+		struct stat st;
+
+		if (strcasecmp(de->d_name, want) != 0)
+			continue;
+		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) || !S_ISREG(st.st_mode))
+			continue;
+		found = strdup(de->d_name);
+		break;
+	}
+	closedir(d);
+	return found;
+}
+
+#define MAX_SETUP_EXE (64u << 20)
+
+/* The exact build from the version resource of <exchange>/Bin/ExSetup.exe:
+ * what the disk says, with no network.  A file that cannot be read or
+ * parsed leaves a one-line reason in build_error. */
+static void read_disk_build(int rootfd, struct exs_walk_layout *l)
+{
+	char *bin = resolve_under(rootfd, l->exchange_dir, "Bin"), *name = NULL;
+	int dfd = -1, fd = -1;
+	unsigned char *buf = NULL;
+	struct exs_pe_version ver;
+	struct exs_error err = {{0}};
+	struct stat st;
+	size_t got = 0;
+
+	if (!bin)
+		goto out;
+	dfd = bin[0] ? open_dir_quietly(rootfd, bin) : dup(rootfd);
+	if (dfd < 0 || !(name = find_file_ci(dfd, "ExSetup.exe")))
+		goto out;
+	l->build_file = join(bin, name);
+	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOATIME);
+	if (fd < 0 && errno == EPERM)
+		fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		exs_error_set(&err, "cannot read it: %s", strerror(errno));
+		goto fail;
+	}
+	if (st.st_size <= 0 || (uint64_t)st.st_size > MAX_SETUP_EXE) {
+		exs_error_set(&err, "implausible size %lld bytes", (long long)st.st_size);
+		goto fail;
+	}
+	buf = malloc((size_t)st.st_size);
+	if (!buf) {
+		exs_error_set(&err, "out of memory");
+		goto fail;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	if (exs_pe_version_read(buf, got, &ver, &err) == 0) {
+		l->build = strdup(ver.text);
+		goto out;
+	}
+fail:
+	l->build_error = strdup(err.msg);
+out:
+	if (fd >= 0)
+		close(fd);
+	if (dfd >= 0)
+		close(dfd);
+	free(buf);
+	free(name);
+	free(bin);
+}
+
 int exs_walk_layout_detect(int rootfd, const char *exchange_dir, struct exs_walk_layout *l,
                            struct exs_error *err)
 {
@@ -169,6 +262,7 @@ int exs_walk_layout_detect(int rootfd, const char *exchange_dir, struct exs_walk
 				l->version[0] = 'V';
 		}
 		l->logging = resolve_under(rootfd, l->exchange_dir, "Logging");
+		read_disk_build(rootfd, l);
 	}
 	l->inetpub = exs_walk_resolve_ci(rootfd, "inetpub");
 	for (size_t i = 0; i < sizeof(temp_dirs) / sizeof(temp_dirs[0]) && !l->temp_aspnet; i++)
@@ -186,6 +280,9 @@ void exs_walk_layout_release(struct exs_walk_layout *l)
 	free(l->temp_aspnet);
 	free(l->programdata);
 	free(l->logging);
+	free(l->build);
+	free(l->build_file);
+	free(l->build_error);
 	memset(l, 0, sizeof(*l));
 }
 

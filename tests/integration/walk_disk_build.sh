@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# The exact build from the disk: executables built here with mingw-w64 and a
+# version resource stand in for Exchange's Bin/ExSetup.exe.  A walk reports
+# the build, a disk-only scan of an unpatched build is vulnerable by the same
+# tables as the probe, a patched one is not, and a damaged ExSetup.exe is
+# one line of reason.  Skipped (and said) without x86_64-w64-mingw32-gcc.
+. "$(dirname "$0")/tap.sh"
+export XDG_CACHE_HOME="$TMP/cache"
+if ! command -v x86_64-w64-mingw32-gcc >/dev/null || ! command -v x86_64-w64-mingw32-windres >/dev/null; then
+	tap_skip "build from ExSetup.exe" "x86_64-w64-mingw32-gcc/windres not installed (gcc-mingw-w64-x86-64)"
+	tap_done
+	exit $?
+fi
+EX="Program Files/Microsoft/Exchange Server/V15"
+# make_exe OUT A B C D: a Windows executable whose file version is A.B.C.D
+make_exe() {
+	local out=$1 d="$TMP/pe.$$.$RANDOM"
+
+	mkdir -p "$d"
+	cat >"$d/v.rc" <<R
+1 VERSIONINFO
+FILEVERSION $2,$3,$4,$5
+PRODUCTVERSION $2,$3,$4,$5
+BEGIN
+  BLOCK "StringFileInfo"
+  BEGIN
+    BLOCK "040904B0"
+    BEGIN
+      VALUE "FileVersion", "$2.$3.$4.$5"
+      VALUE "ProductName", "Microsoft Exchange"
+    END
+  END
+  BLOCK "VarFileInfo"
+  BEGIN
+    VALUE "Translation", 0x409, 1200
+  END
+END
+R
+	printf 'int main(void) { return 0; }\n' >"$d/m.c"
+	x86_64-w64-mingw32-windres "$d/v.rc" -O coff -o "$d/v.o" &&
+		x86_64-w64-mingw32-gcc -s "$d/m.c" "$d/v.o" -o "$out"
+}
+# tree ROOT: an Exchange-like tree with one benign page
+tree() {
+	mkdir -p "$1/$EX/Bin" "$1/$EX/FrontEnd/HttpProxy/owa/auth"
+	printf '<%%@ Page Language="C#" Inherits="Microsoft.Exchange.HttpProxy.Logon" %%>\n<html></html>\n' \
+		>"$1/$EX/FrontEnd/HttpProxy/owa/auth/logon.aspx"
+}
+
+# Exchange 2016 CU19 with no security update: ProxyShell and later are open
+tree "$TMP/old"
+make_exe "$TMP/old/$EX/Bin/ExSetup.exe" 15 1 2176 2
+tap_ok $? "mingw builds an ExSetup.exe with a version resource"
+chmod -R a+rX "$TMP"
+run setpriv --reuid=nobody --regid=nogroup --clear-groups "$EXSCAN" walk --format json --fail-on never "$TMP/old"
+expect_rc 0 "walk (as nobody) reads the tree"
+json_check "walk reports the build from Bin/ExSetup.exe" \
+	'd["hosts"][0]["layout"]["build"] == "15.1.2176.2" and d["hosts"][0]["layout"]["build_file"].endswith("Bin/ExSetup.exe")'
+run "$EXSCAN" scan --fs "$TMP/old" --host exch01 --format json --fail-on vulnerable
+expect_rc 1 "a disk-only scan of the unpatched build reaches --fail-on vulnerable"
+json_check "disk-only: vulnerable by the exact build on disk, ProxyShell open" \
+	'(lambda h: h["verdict"] == "vulnerable" and h["disk_build"]["build_source"] == "disk" and h["disk_build"]["build_precision"] == "exact" and any(c["id"] == "CVE-2021-34473" for c in h["disk_build"]["open_cves"]) and any("CVE-2021-34473" in r["text"] for r in h["reasons"]))(d["hosts"][0])'
+run "$EXSCAN" scan --fs "$TMP/old" --host exch01 --fail-on never
+grep -q "exch01 *vulnerable *15.1.2176.2" "$TMP/out"
+tap_ok $? "the text summary shows the disk build" "$(head -5 "$TMP/out")"
+run "$EXSCAN" scan --fs "$TMP/old" --host exch01 --format sarif --fail-on never
+json_check "SARIF carries the open CVEs of the disk build" \
+	'any("CVE-2021-34473" in r["message"]["text"] and "15.1.2176.2" in r["message"]["text"] for r in d["runs"][0]["results"])'
+
+# the newest Exchange 2019 build in the tables: no known-exploited CVE open
+newest=$("$EXSCAN" builds --format json 15.2.1748.10 2>/dev/null | python3 -c '
+import json, sys
+print((json.load(sys.stdin)["builds"][0].get("newest") or {}).get("build", ""))' 2>/dev/null)
+if [ -n "$newest" ]; then
+	tree "$TMP/new"
+	IFS=. read -r a b c e <<<"$newest"
+	make_exe "$TMP/new/$EX/Bin/ExSetup.exe" "$a" "$b" "$c" "$e"
+	run "$EXSCAN" scan --fs "$TMP/new" --host exch02 --format json --fail-on never
+	json_check "the newest 2019 build ($newest) on disk: not vulnerable" \
+		'd["hosts"][0]["verdict"] != "vulnerable" and d["hosts"][0]["disk_build"]["build"] == "'"$newest"'"'
+else
+	tap_skip "the newest build on disk" "exscan builds gave no newest build"
+fi
+
+# a damaged ExSetup.exe: a reason, not a build
+tree "$TMP/bad"
+head -c 700 "$TMP/old/$EX/Bin/ExSetup.exe" >"$TMP/bad/$EX/Bin/ExSetup.exe"
+run "$EXSCAN" walk --format json --fail-on never "$TMP/bad"
+json_check "a truncated ExSetup.exe gives build_error, no build" \
+	'd["hosts"][0]["layout"]["build"] is None and d["hosts"][0]["layout"]["build_error"]'
+
+# a probe that saw another build than the disk: said, not hidden
+"$EXSCAN" walk --host exch01 --format json --fail-on never "$TMP/old" >"$TMP/walk.json"
+python3 - "$TMP/walk.json" "$TMP/probe.json" <<'PY'
+import json, sys
+w = json.load(open(sys.argv[1]))
+probe = {"tool": w.get("tool", "exscan"), "hosts": [{
+    "host": "exch01", "address": "127.0.0.1", "port": 443, "error": None,
+    "probe": {"is_exchange": True, "build": "15.1.2507.6", "build_precision": "exact",
+              "build_source": "x-owa-version", "product": "Exchange Server 2016",
+              "open_cves": [], "checks": [], "tls": None, "ntlm": None}}]}
+json.dump(probe, open(sys.argv[2], "w"))
+PY
+run "$EXSCAN" report --format json --fail-on never "$TMP/probe.json" "$TMP/walk.json"
+json_check "probe and disk builds that differ are a reason" \
+	'any("15.1.2507.6" in r["text"] and "15.1.2176.2" in r["text"] for h in d["hosts"] for r in h["reasons"])'
+tap_done
