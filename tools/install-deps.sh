@@ -22,6 +22,7 @@ PACKAGES=(
 	yara
 	libmagic-dev
 	libjson-c-dev
+	libxml2-dev
 	libcmocka-dev
 	libevtx-dev
 	libbfio-dev

@@ -10,6 +10,7 @@
 #ifndef EXSCAN_SERVER_H
 #define EXSCAN_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,5 +27,54 @@ struct exs_pe_version {
  * section, no version resource, a truncated or looping directory). */
 int exs_pe_version_read(const unsigned char *p, size_t n, struct exs_pe_version *out,
                         struct exs_error *err);
+
+/* IIS configuration read from Windows/System32/inetsrv/config/applicationHost.config:
+ * native modules, virtual directories, Extended Protection per location and
+ * the URL Rewrite rules (Microsoft's emergency mitigations among them).
+ * exs_iis_config_parse() fills a caller-owned struct that owns every string
+ * and array in it until exs_iis_config_release(). */
+struct exs_iis_module {
+	char *name;
+	char *image;   /* the DLL path as written (environment variables unexpanded) */
+	bool known;    /* a module Windows, IIS or Exchange ship, where they ship it */
+	bool odd_path; /* the DLL lies outside System32/inetsrv and Exchange's folders */
+};
+
+struct exs_iis_vdir {
+	char *site;
+	char *path;          /* "/owa", "/x" */
+	char *physical_path; /* as written */
+	bool outside;        /* outside inetpub, Exchange's folders and the IIS defaults */
+};
+
+/* Extended Protection (windowsAuthentication/extendedProtection tokenChecking)
+ * of one <location>: "None", "Allow" or "Require". */
+struct exs_iis_ep {
+	char *location; /* "Default Web Site/owa" */
+	char *token_checking;
+};
+
+struct exs_iis_config {
+	struct exs_iis_module *modules;
+	size_t n_modules;
+	struct exs_iis_vdir *vdirs;
+	size_t n_vdirs;
+	struct exs_iis_ep *ep;
+	size_t n_ep;
+	char **rewrite_rules; /* names of URL Rewrite rules, global and per location */
+	size_t n_rewrite_rules;
+};
+
+/* Parses applicationHost.config from p[0, n) with libxml2, without network or
+ * entity expansion; known[] lists the module names Windows, IIS and Exchange
+ * ship (rules/iis-modules.tsv).  Returns 0, or -1 with err (not XML, no
+ * <configuration>). */
+int exs_iis_config_parse(const unsigned char *p, size_t n, const char *const *known, size_t n_known,
+                         struct exs_iis_config *out, struct exs_error *err);
+void exs_iis_config_release(struct exs_iis_config *c);
+/* Extended Protection of a location (the closest <location> that sets it),
+ * "None" when IIS's default applies; NULL when the file names no such
+ * location. */
+const char *exs_iis_config_ep(const struct exs_iis_config *c, const char *location);
 
 #endif

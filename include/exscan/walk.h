@@ -76,6 +76,8 @@ struct exs_walk_stats {
 	double seconds;
 };
 
+struct exs_iis_config;
+
 struct exs_walk_layout {
 	bool exchange;      /* an Exchange installation was found */
 	char *version;      /* "V15", "V14" or NULL */
@@ -88,7 +90,11 @@ struct exs_walk_layout {
 	char *build;       /* "15.1.2507.6", or NULL */
 	char *build_file;  /* the file it was read from (or tried), relative to the root */
 	char *build_error; /* why the file gave no build, or NULL */
-	bool web_root;     /* no layout found: the whole root is treated as a web directory */
+	/* Windows/System32/inetsrv/config/applicationHost.config */
+	struct exs_iis_config *iis; /* parsed, or NULL */
+	char *iis_file;             /* relative to the root, or NULL when absent */
+	char *iis_error;            /* why it could not be read or parsed */
+	bool web_root; /* no layout found: the whole root is treated as a web directory */
 };
 
 struct exs_walk_host {
@@ -129,6 +135,12 @@ int exs_walk_run(struct exs_walk_engine *e, const struct exs_walk_options *o, co
 int exs_walk_layout_detect(int rootfd, const char *exchange_dir, struct exs_walk_layout *l,
                            struct exs_error *err);
 void exs_walk_layout_release(struct exs_walk_layout *l);
+/* Findings the layout itself gives (IIS modules and virtual directories
+ * from applicationHost.config), appended to out.  Returns 0 or -1 (memory). */
+int exs_walk_layout_findings(const struct exs_walk_layout *l, struct exs_findings *out);
+struct exs_iis_vdir;
+/* An Exchange virtual directory whose Extended Protection decides CVE-2024-21410. */
+bool exs_walk_iis_ep_vdir(const struct exs_iis_vdir *v);
 
 /* Scan policy, exposed for tests.  relpath uses '/' and is relative to the root. */
 bool exs_walk_is_web_extension(const char *name);

@@ -55,6 +55,7 @@ bool exs_verdict_reaches(enum exs_verdict v, enum exs_fail_on threshold)
 }
 
 struct judge {
+	struct json_object *host; /* the host judged (borrowed) */
 	struct json_object *reasons;
 	struct json_object *remedies;
 	enum exs_verdict verdict;
@@ -372,6 +373,30 @@ static void judge_probe(struct judge *j, struct json_object *probe, const struct
 		bool certain = exs_json_get_bool(c, "certain", false);
 		bool config = exs_json_get_bool(c, "config_dependent", false);
 
+		if (config && !certain && !fixed_by &&
+		    exs_json_get_int(j->host, "layout.iis.extended_protection_checked", 0) > 0) {
+			/* Extended Protection read from applicationHost.config on the disk */
+			struct json_object *off =
+			        exs_json_get(j->host, "layout.iis.extended_protection_off");
+			size_t n_off = off && json_object_is_type(off, json_type_array)
+			                       ? json_object_array_length(off)
+			                       : 0;
+
+			if (n_off == 0)
+				continue; /* on for every Exchange virtual directory: closed */
+			snprintf(text, sizeof(text),
+			         "%s is open: Extended Protection is off on %s%s (%s)", id,
+			         json_object_get_string(json_object_array_get_idx(off, 0)),
+			         n_off > 1 ? " and others" : "",
+			         exs_json_get_str(j->host, "layout.iis.file",
+			                          "applicationHost.config"));
+			reason(j, kev ? EXS_VERDICT_VULNERABLE : EXS_VERDICT_AT_RISK, text, "cve",
+			       json_object_new_string(id));
+			remedy(j,
+			       "enable Extended Protection on all virtual directories "
+			       "(CVE-2024-21410; the Exchange Server Extended Protection script)");
+			continue;
+		}
 		if (config && !certain) {
 			/* Serialization signing is on by default once Nov23SU is installed;
 			 * Extended Protection is on by default from Exchange 2019 CU14 and in SE
@@ -529,6 +554,7 @@ enum exs_verdict exs_verdict_judge(struct json_object *host, const struct exs_kb
 
 	if (!findings || !json_object_is_type(findings, json_type_array))
 		json_object_object_add(host, "findings", json_object_new_array());
+	j.host = host;
 	j.reasons = json_object_new_array();
 	j.remedies = json_object_new_array();
 	j.verdict = EXS_VERDICT_UNKNOWN;

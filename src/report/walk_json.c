@@ -1,5 +1,66 @@
 /* exscan walk: one host as JSON. */
+#include <stdio.h>
+#include <strings.h>
+
 #include "exscan/report.h"
+#include "exscan/server.h"
+
+/* What applicationHost.config says, and the Extended Protection verdict input:
+ * the Exchange virtual directories found, and those with it off. */
+static struct json_object *iis_to_json(const struct exs_walk_layout *l)
+{
+	const struct exs_iis_config *c = l->iis;
+	struct json_object *o = json_object_new_object(), *a;
+	size_t checked = 0;
+
+	json_object_object_add(o, "file", exs_json_cstr(l->iis_file));
+	json_object_object_add(o, "error", exs_json_cstr(l->iis_error));
+	if (!c)
+		return o;
+	a = json_object_new_array();
+	for (size_t i = 0; i < c->n_modules; i++) {
+		struct json_object *m = json_object_new_object();
+
+		json_object_object_add(m, "name", exs_json_cstr(c->modules[i].name));
+		json_object_object_add(m, "image", exs_json_cstr(c->modules[i].image));
+		json_object_object_add(m, "known", json_object_new_boolean(c->modules[i].known));
+		json_object_array_add(a, m);
+	}
+	json_object_object_add(o, "native_modules", a);
+	a = json_object_new_array();
+	for (size_t i = 0; i < c->n_vdirs; i++) {
+		struct json_object *v = json_object_new_object();
+
+		json_object_object_add(v, "site", exs_json_cstr(c->vdirs[i].site));
+		json_object_object_add(v, "path", exs_json_cstr(c->vdirs[i].path));
+		json_object_object_add(v, "physical_path",
+		                       exs_json_cstr(c->vdirs[i].physical_path));
+		json_object_array_add(a, v);
+	}
+	json_object_object_add(o, "virtual_directories", a);
+	a = json_object_new_array();
+	for (size_t i = 0; i < c->n_rewrite_rules; i++)
+		json_object_array_add(a, exs_json_cstr(c->rewrite_rules[i]));
+	json_object_object_add(o, "rewrite_rules", a);
+	a = json_object_new_array();
+	for (size_t i = 0; i < c->n_vdirs; i++) {
+		const struct exs_iis_vdir *v = &c->vdirs[i];
+		char loc[512];
+		const char *ep;
+
+		if (!exs_walk_iis_ep_vdir(v))
+			continue;
+		checked++;
+		snprintf(loc, sizeof(loc), "%s%s", v->site, v->path);
+		ep = exs_iis_config_ep(c, loc);
+		if (!ep || strcasecmp(ep, "None") == 0)
+			json_object_array_add(a, json_object_new_string(loc));
+	}
+	json_object_object_add(o, "extended_protection_checked",
+	                       json_object_new_int64((int64_t)checked));
+	json_object_object_add(o, "extended_protection_off", a);
+	return o;
+}
 
 static struct json_object *layout_to_json(const struct exs_walk_layout *l)
 {
@@ -15,6 +76,8 @@ static struct json_object *layout_to_json(const struct exs_walk_layout *l)
 	json_object_object_add(o, "build", exs_json_cstr(l->build));
 	json_object_object_add(o, "build_file", exs_json_cstr(l->build_file));
 	json_object_object_add(o, "build_error", exs_json_cstr(l->build_error));
+	if (l->iis_file || l->iis_error)
+		json_object_object_add(o, "iis", iis_to_json(l));
 	json_object_object_add(o, "whole_root_is_web", json_object_new_boolean(l->web_root));
 	return o;
 }

@@ -2,7 +2,10 @@
  * policy that depends on paths (web extensions, location findings). */
 #include <dirent.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -151,6 +154,135 @@ static char *find_file_ci(int dirfd, const char *want)
 }
 
 #define MAX_SETUP_EXE (64u << 20)
+#define MAX_IIS_CONFIG (16u << 20)
+
+/* the known native IIS modules (rules/iis-modules.txt, embedded) */
+extern const char exs_iis_modules[];
+
+/* The names in the embedded list, one per line (static, built once per run:
+ * layout detection happens before any worker thread starts). */
+static const char **known_names;
+static size_t n_known_names;
+static pthread_once_t known_once = PTHREAD_ONCE_INIT;
+
+static void load_known_modules(void)
+{
+	const char **names = NULL;
+	size_t n = 0;
+	char *copy = strdup(exs_iis_modules);
+
+	if (copy) {
+		size_t cap = 0;
+
+		for (char *save = NULL, *line = strtok_r(copy, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save)) {
+			const char **p;
+
+			while (*line == ' ' || *line == '\t')
+				line++;
+			line[strcspn(line, " \t\r#")] = '\0';
+			if (!*line)
+				continue;
+			if (n == cap) {
+				cap = cap ? cap * 2 : 64;
+				p = realloc(names, cap * sizeof(*p));
+				if (!p)
+					break;
+				names = p;
+			}
+			names[n++] = line;
+		}
+	}
+	known_names = names; /* kept for the life of the process, like the list itself */
+	n_known_names = n;
+}
+
+static size_t known_modules(const char ***out)
+{
+	pthread_once(&known_once, load_known_modules);
+	*out = known_names;
+	return n_known_names;
+}
+
+/* Reads a whole regular file below rootfd (dir resolved case-insensitively,
+ * then name); returns a malloc'd buffer or NULL with *why set. */
+static unsigned char *read_small(int rootfd, const char *dir, const char *name, size_t max,
+                                 size_t *len, char **relpath, const char **why)
+{
+	char *d = exs_walk_resolve_ci(rootfd, dir), *fname = NULL;
+	int dfd = -1, fd = -1;
+	unsigned char *buf = NULL;
+	struct stat st;
+	size_t got = 0;
+
+	*why = NULL;
+	*relpath = NULL;
+	if (!d)
+		goto out;
+	dfd = d[0] ? open_dir_quietly(rootfd, d) : dup(rootfd);
+	if (dfd < 0 || !(fname = find_file_ci(dfd, name)))
+		goto out;
+	*relpath = join(d, fname);
+	fd = openat(dfd, fname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOATIME);
+	if (fd < 0 && errno == EPERM)
+		fd = openat(dfd, fname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		*why = "cannot be read";
+		goto out;
+	}
+	if (st.st_size <= 0 || (uint64_t)st.st_size > max) {
+		*why = "is empty or too large";
+		goto out;
+	}
+	buf = malloc((size_t)st.st_size);
+	if (!buf) {
+		*why = "out of memory";
+		goto out;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	*len = got;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (dfd >= 0)
+		close(dfd);
+	free(fname);
+	free(d);
+	return buf;
+}
+
+/* IIS's configuration: modules, virtual directories, Extended Protection. */
+static void read_iis_config(int rootfd, struct exs_walk_layout *l)
+{
+	const char **known;
+	size_t n_known = known_modules(&known), len = 0;
+	const char *why;
+	unsigned char *buf =
+	        read_small(rootfd, "Windows/System32/inetsrv/config", "applicationHost.config",
+	                   MAX_IIS_CONFIG, &len, &l->iis_file, &why);
+	struct exs_error err = {{0}};
+
+	if (!buf) {
+		if (why)
+			l->iis_error = strdup(why);
+		return;
+	}
+	l->iis = calloc(1, sizeof(*l->iis));
+	if (l->iis && exs_iis_config_parse(buf, len, known, n_known, l->iis, &err) != 0) {
+		free(l->iis);
+		l->iis = NULL;
+		l->iis_error = strdup(err.msg);
+	}
+	free(buf);
+}
 
 /* The exact build from the version resource of <exchange>/Bin/ExSetup.exe:
  * what the disk says, with no network.  A file that cannot be read or
@@ -268,6 +400,7 @@ int exs_walk_layout_detect(int rootfd, const char *exchange_dir, struct exs_walk
 	for (size_t i = 0; i < sizeof(temp_dirs) / sizeof(temp_dirs[0]) && !l->temp_aspnet; i++)
 		l->temp_aspnet = exs_walk_resolve_ci(rootfd, temp_dirs[i]);
 	l->programdata = exs_walk_resolve_ci(rootfd, "ProgramData");
+	read_iis_config(rootfd, l);
 	l->web_root = !l->exchange && !l->inetpub && !l->temp_aspnet;
 	return 0;
 }
@@ -283,6 +416,11 @@ void exs_walk_layout_release(struct exs_walk_layout *l)
 	free(l->build);
 	free(l->build_file);
 	free(l->build_error);
+	if (l->iis)
+		exs_iis_config_release(l->iis);
+	free(l->iis);
+	free(l->iis_file);
+	free(l->iis_error);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -424,6 +562,124 @@ int exs_walk_location_score(const struct exs_walk_layout *l, const char *relpath
 			       "Exchange installs no pages";
 			return 60;
 		}
+	}
+	return 0;
+}
+
+/* The Exchange virtual directories whose Extended Protection decides
+ * CVE-2024-21410 (HealthChecker's list). */
+static const char *const ep_vdirs[] = {"owa",  "ecp", "EWS",          "Microsoft-Server-ActiveSync",
+                                       "mapi", "OAB", "Autodiscover", "PowerShell",
+                                       "Rpc",  "API"};
+
+bool exs_walk_iis_ep_vdir(const struct exs_iis_vdir *v)
+{
+	const char *p = v->path && v->path[0] == '/' ? v->path + 1 : v->path;
+
+	if (!p || (strcasecmp(v->site, "Default Web Site") != 0 &&
+	           strcasecmp(v->site, "Exchange Back End") != 0))
+		return false;
+	for (size_t i = 0; i < sizeof(ep_vdirs) / sizeof(ep_vdirs[0]); i++)
+		if (strcasecmp(p, ep_vdirs[i]) == 0)
+			return true;
+	return false;
+}
+
+static struct exs_finding *config_finding(struct exs_findings *out, const char *path,
+                                          const char *rule, int score)
+{
+	struct exs_finding f;
+
+	memset(&f, 0, sizeof(f));
+	f.kind = EXS_FINDING_ARTIFACT;
+	f.path = strdup(path);
+	f.rule = strdup(rule);
+	f.family = strdup("IIS configuration");
+	f.score = score;
+	if (!f.path || !f.rule || exs_findings_push(out, &f))
+		return NULL;
+	return &out->items[out->n - 1];
+}
+
+static bool risky_place(const char *physical)
+{
+	static const char *const places[] = {"programdata", "windows\\temp", "windows/temp",
+	                                     "\\users\\",   "/users/",       "$recycle.bin"};
+	char low[1024];
+	size_t i;
+
+	for (i = 0; physical[i] && i + 1 < sizeof(low); i++)
+		low[i] = (char)(physical[i] >= 'A' && physical[i] <= 'Z' ? physical[i] + 32
+		                                                         : physical[i]);
+	low[i] = '\0';
+	for (i = 0; i < sizeof(places) / sizeof(places[0]); i++)
+		if (strstr(low, places[i]))
+			return true;
+	return false;
+}
+
+static int error_finding(struct exs_findings *out, const char *path, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = exs_findings_push_errorv(out, path, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int exs_walk_layout_findings(const struct exs_walk_layout *l, struct exs_findings *out)
+{
+	const struct exs_iis_config *c = l->iis;
+
+	/* a configuration that is there but unreadable: what it would say is unknown */
+	if (!c && l->iis_file && l->iis_error)
+		return error_finding(out, l->iis_file,
+		                     "%s; IIS modules and Extended Protection were not checked",
+		                     l->iis_error);
+	if (!c || !l->iis_file)
+		return 0;
+	for (size_t i = 0; i < c->n_modules; i++) {
+		const struct exs_iis_module *m = &c->modules[i];
+		struct exs_finding *f;
+
+		if (m->known)
+			continue;
+		f = config_finding(out, l->iis_file,
+		                   m->odd_path ? "iis-module-outside-system" : "iis-unknown-module",
+		                   m->odd_path ? 85 : 70);
+		if (!f)
+			return -1;
+		if (asprintf(
+		            &f->description,
+		            "native IIS module '%s' (%s) %s: a backdoor module (Owowa, SessionManager) "
+		            "loads into every worker process, OWA's included; check its publisher",
+		            m->name ? m->name : "?", m->image ? m->image : "no image",
+		            m->odd_path
+		                    ? "is loaded from outside System32/inetsrv and Exchange's folders"
+		                    : "is not one Windows, IIS or Exchange ship") < 0)
+			f->description = NULL;
+	}
+	for (size_t i = 0; i < c->n_vdirs; i++) {
+		const struct exs_iis_vdir *v = &c->vdirs[i];
+		bool risky = v->physical_path && risky_place(v->physical_path);
+		struct exs_finding *f;
+
+		/* ProgramData is reported by the artifact check (artifact-vdir-programdata) */
+		if (!v->outside ||
+		    (v->physical_path && strcasestr(v->physical_path, "programdata")))
+			continue;
+		f = config_finding(out, l->iis_file, "iis-vdir-outside", risky ? 85 : 60);
+		if (!f)
+			return -1;
+		if (asprintf(&f->description,
+		             "virtual directory %s%s points at %s, outside inetpub and Exchange's "
+		             "folders%s",
+		             v->site, v->path ? v->path : "", v->physical_path,
+		             risky ? " (ProxyShell actors pointed theirs into ProgramData)" : "") <
+		    0)
+			f->description = NULL;
 	}
 	return 0;
 }

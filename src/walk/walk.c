@@ -631,6 +631,10 @@ int exs_walk_run(struct exs_walk_engine *e, const struct exs_walk_options *o, co
 	ctx.root_dev = st.st_dev;
 	if (exs_walk_layout_detect(rootfd, o->exchange_dir, &out->layout, err))
 		goto out;
+	if (exs_walk_layout_findings(&out->layout, &ctx.findings)) {
+		exs_error_set(err, "out of memory");
+		goto out;
+	}
 	if (out->layout.exchange) {
 		add_web_dir(&ctx, out->layout.exchange_dir, "FrontEnd/HttpProxy");
 		add_web_dir(&ctx, out->layout.exchange_dir, "ClientAccess");

@@ -1,0 +1,338 @@
+/* IIS's applicationHost.config read from the disk (see exscan/server.h).
+ *
+ * libxml2 parses it without network access and without expanding entities;
+ * a tree walk collects <globalModules>, every <virtualDirectory> of every
+ * <site>, the Extended Protection of each <location> and the names of URL
+ * Rewrite rules.  What is suspicious is decided here from the text alone:
+ * the walker turns it into findings. */
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "exscan/server.h"
+
+#define MAX_ITEMS 4096 /* of each kind: a hostile file cannot make memory grow without end */
+
+static char *attr(xmlNode *n, const char *name)
+{
+	xmlChar *v = xmlGetProp(n, (const xmlChar *)name);
+	char *s = v ? strdup((const char *)v) : NULL;
+
+	xmlFree(v);
+	return s;
+}
+
+static bool named(xmlNode *n, const char *name)
+{
+	return n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0;
+}
+
+static int grow(void **items, size_t n, size_t size)
+{
+	void *p;
+
+	if (n >= MAX_ITEMS)
+		return -1;
+	if (n & (n - 1) && n) /* grow at powers of two */
+		return 0;
+	p = realloc(*items, (n ? n * 2 : 8) * size);
+	if (!p)
+		return -1;
+	*items = p;
+	return 0;
+}
+
+/* Lower case, backslashes to slashes, environment variables of the usual
+ * spellings folded: "%windir%\\System32\\inetsrv\\x.dll" ->
+ * "c:/windows/system32/inetsrv/x.dll". */
+static void norm_path(const char *in, char *out, size_t cap)
+{
+	static const struct {
+		const char *var, *val;
+	} vars[] = {
+	        {"%windir%", "c:/windows"},
+	        {"%systemroot%", "c:/windows"},
+	        {"%systemdrive%", "c:"},
+	        {"%programfiles%", "c:/program files"},
+	        {"%exchangeinstalldir%", "c:/program files/microsoft/exchange server/v15/"},
+	        {"%exchangeinstallpath%", "c:/program files/microsoft/exchange server/v15/"},
+	};
+	size_t o = 0;
+
+	for (size_t i = 0; in[i] && o + 1 < cap;) {
+		size_t k;
+		bool done = false;
+
+		if (in[i] == '%')
+			for (k = 0; k < sizeof(vars) / sizeof(vars[0]) && !done; k++) {
+				size_t l = strlen(vars[k].var);
+
+				if (strncasecmp(in + i, vars[k].var, l) == 0) {
+					for (const char *v = vars[k].val; *v && o + 1 < cap; v++)
+						out[o++] = *v;
+					i += l;
+					done = true;
+				}
+			}
+		if (done)
+			continue;
+		out[o++] = in[i] == '\\'
+		                   ? '/'
+		                   : (char)(in[i] >= 'A' && in[i] <= 'Z' ? in[i] + 32 : in[i]);
+		i++;
+	}
+	out[o] = '\0';
+	/* "c:/x//y" -> "c:/x/y" */
+	for (char *p = strstr(out, "//"); p; p = strstr(p, "//"))
+		memmove(p, p + 1, strlen(p));
+}
+
+static bool under(const char *path, const char *dir)
+{
+	return strncmp(path, dir, strlen(dir)) == 0;
+}
+
+/* Where Windows, IIS, .NET and Exchange keep the modules they ship. */
+static bool trusted_module_path(const char *image)
+{
+	char p[1024];
+
+	norm_path(image, p, sizeof(p));
+	return under(p, "c:/windows/system32/inetsrv/") ||
+	       under(p, "c:/windows/syswow64/inetsrv/") ||
+	       under(p, "c:/windows/microsoft.net/framework") ||
+	       under(p, "c:/program files/microsoft/exchange server/") ||
+	       under(p, "c:/program files/iis/") || under(p, "c:/program files (x86)/iis/");
+}
+
+static bool exchange_path(const char *image)
+{
+	char p[1024];
+
+	if (!image)
+		return false;
+	norm_path(image, p, sizeof(p));
+	return under(p, "c:/program files/microsoft/exchange server/");
+}
+
+static bool known_name(const char *name, const char *const *known, size_t n_known)
+{
+	for (size_t i = 0; name && i < n_known; i++)
+		if (strcasecmp(name, known[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Virtual directories belong under inetpub, Exchange's folders or the
+ * places IIS itself uses; anything else (ProgramData above all) is where
+ * ProxyShell actors pointed theirs. */
+static bool outside_expected(const char *physical)
+{
+	char p[1024];
+
+	norm_path(physical, p, sizeof(p));
+	return !(under(p, "c:/inetpub/") || strcmp(p, "c:/inetpub") == 0 ||
+	         under(p, "c:/program files/microsoft/exchange server/") ||
+	         under(p, "c:/windows/system32/inetsrv/") || under(p, "c:/windows/microsoft.net/"));
+}
+
+static int add_module(struct exs_iis_config *c, xmlNode *n, const char *const *known,
+                      size_t n_known)
+{
+	struct exs_iis_module *m;
+
+	if (grow((void **)&c->modules, c->n_modules, sizeof(*c->modules)))
+		return -1;
+	m = &c->modules[c->n_modules++];
+	memset(m, 0, sizeof(*m));
+	m->name = attr(n, "name");
+	m->image = attr(n, "image");
+	m->odd_path = m->image && !trusted_module_path(m->image);
+	/* Exchange's own modules live in its folders whatever their names */
+	m->known = !m->odd_path && (known_name(m->name, known, n_known) || exchange_path(m->image));
+	return 0;
+}
+
+static int add_vdir(struct exs_iis_config *c, const char *site, const char *app, xmlNode *n)
+{
+	struct exs_iis_vdir *v;
+	char *path = attr(n, "path");
+	size_t len;
+
+	if (grow((void **)&c->vdirs, c->n_vdirs, sizeof(*c->vdirs))) {
+		free(path);
+		return -1;
+	}
+	v = &c->vdirs[c->n_vdirs++];
+	memset(v, 0, sizeof(*v));
+	v->site = strdup(site ? site : "");
+	/* the application's path joined with the directory's ("/owa" + "/") */
+	len = strlen(app ? app : "") + strlen(path ? path : "") + 2;
+	v->path = malloc(len);
+	if (v->path) {
+		const char *a = app ? app : "", *p = path ? path : "";
+
+		if (strcmp(p, "/") == 0)
+			p = "";
+		snprintf(v->path, len, "%s%s", strcmp(a, "/") == 0 && *p ? "" : a, p);
+	}
+	free(path);
+	v->physical_path = attr(n, "physicalPath");
+	v->outside = v->physical_path && outside_expected(v->physical_path);
+	return 0;
+}
+
+static int add_ep(struct exs_iis_config *c, const char *location, xmlNode *n)
+{
+	struct exs_iis_ep *e;
+
+	if (grow((void **)&c->ep, c->n_ep, sizeof(*c->ep)))
+		return -1;
+	e = &c->ep[c->n_ep++];
+	e->location = strdup(location ? location : "");
+	e->token_checking = attr(n, "tokenChecking");
+	if (!e->token_checking)
+		e->token_checking = strdup("None");
+	return 0;
+}
+
+static int add_rule(struct exs_iis_config *c, xmlNode *n)
+{
+	char *name = attr(n, "name");
+
+	if (!name)
+		return 0;
+	if (grow((void **)&c->rewrite_rules, c->n_rewrite_rules, sizeof(char *))) {
+		free(name);
+		return -1;
+	}
+	c->rewrite_rules[c->n_rewrite_rules++] = name;
+	return 0;
+}
+
+struct walk_ctx {
+	struct exs_iis_config *c;
+	const char *const *known;
+	size_t n_known;
+	int rc;
+};
+
+/* Everything below one node; location is the enclosing <location path>,
+ * site the enclosing <site name>, app the enclosing <application path>. */
+static void walk_tree(struct walk_ctx *w, xmlNode *n, const char *location, const char *site,
+                      const char *app, int depth)
+{
+	if (depth > 64)
+		return; /* no real configuration nests this deep */
+	for (; n && w->rc == 0; n = n->next) {
+		char *loc = NULL, *s = NULL, *a = NULL;
+
+		if (n->type != XML_ELEMENT_NODE)
+			continue;
+		if (named(n, "location"))
+			loc = attr(n, "path");
+		else if (named(n, "site"))
+			s = attr(n, "name");
+		else if (named(n, "application"))
+			a = attr(n, "path");
+		if (named(n, "add") && n->parent && named(n->parent, "globalModules"))
+			w->rc = add_module(w->c, n, w->known, w->n_known);
+		else if (named(n, "virtualDirectory"))
+			w->rc = add_vdir(w->c, site, app, n);
+		else if (named(n, "extendedProtection"))
+			w->rc = add_ep(w->c, location, n);
+		else if (named(n, "rule") && n->parent && named(n->parent, "rules"))
+			w->rc = add_rule(w->c, n);
+		walk_tree(w, n->children, loc ? loc : location, s ? s : site, a ? a : app,
+		          depth + 1);
+		free(loc);
+		free(s);
+		free(a);
+	}
+}
+
+int exs_iis_config_parse(const unsigned char *p, size_t n, const char *const *known, size_t n_known,
+                         struct exs_iis_config *out, struct exs_error *err)
+{
+	xmlDoc *doc = NULL;
+	xmlNode *root;
+	struct walk_ctx w = {.c = out, .known = known, .n_known = n_known};
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	xmlInitParser();
+	if (n > INT32_MAX) {
+		exs_error_set(err, "too large for an IIS configuration");
+		goto out;
+	}
+	doc = xmlReadMemory((const char *)p, (int)n, "applicationHost.config", NULL,
+	                    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if (!doc) {
+		exs_error_set(err, "not well-formed XML");
+		goto out;
+	}
+	root = xmlDocGetRootElement(doc);
+	if (!root || !named(root, "configuration")) {
+		exs_error_set(err, "no <configuration> element");
+		goto out;
+	}
+	walk_tree(&w, root->children, NULL, NULL, NULL, 0);
+	if (w.rc) {
+		exs_error_set(err, "out of memory, or more than %d entries of one kind", MAX_ITEMS);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (doc)
+		xmlFreeDoc(doc);
+	if (rc)
+		exs_iis_config_release(out);
+	return rc;
+}
+
+void exs_iis_config_release(struct exs_iis_config *c)
+{
+	for (size_t i = 0; i < c->n_modules; i++) {
+		free(c->modules[i].name);
+		free(c->modules[i].image);
+	}
+	for (size_t i = 0; i < c->n_vdirs; i++) {
+		free(c->vdirs[i].site);
+		free(c->vdirs[i].path);
+		free(c->vdirs[i].physical_path);
+	}
+	for (size_t i = 0; i < c->n_ep; i++) {
+		free(c->ep[i].location);
+		free(c->ep[i].token_checking);
+	}
+	for (size_t i = 0; i < c->n_rewrite_rules; i++)
+		free(c->rewrite_rules[i]);
+	free(c->modules);
+	free(c->vdirs);
+	free(c->ep);
+	free(c->rewrite_rules);
+	memset(c, 0, sizeof(*c));
+}
+
+const char *exs_iis_config_ep(const struct exs_iis_config *c, const char *location)
+{
+	const char *best = NULL;
+	size_t best_len = 0;
+
+	/* the longest <location> path that is the location or a parent of it */
+	for (size_t i = 0; i < c->n_ep; i++) {
+		const char *l = c->ep[i].location;
+		size_t k = strlen(l);
+
+		if (strncasecmp(location, l, k) != 0 || (location[k] && location[k] != '/'))
+			continue;
+		if (!best || k >= best_len) {
+			best = c->ep[i].token_checking;
+			best_len = k;
+		}
+	}
+	return best;
+}

@@ -1,0 +1,153 @@
+/* src/server/iis_config.c on applicationHost.config files written here:
+ * modules known and not, virtual directories, Extended Protection inherited
+ * from a parent location, URL Rewrite rules, and hostile files (not XML,
+ * another root element, an entity bomb, external entities). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "exscan/server.h"
+
+static const char *const known[] = {"HttpLoggingModule", "StaticFileModule", "kerbauth"};
+
+static int parse(const char *xml, struct exs_iis_config *c, struct exs_error *err)
+{
+	return exs_iis_config_parse((const unsigned char *)xml, strlen(xml), known,
+	                            sizeof(known) / sizeof(known[0]), c, err);
+}
+
+static const char config[] =
+        "<?xml version=\"1.0\"?>\n<configuration>\n"
+        "<system.applicationHost><sites><site name=\"Default Web Site\">\n"
+        " <application path=\"/\"><virtualDirectory path=\"/\" "
+        "physicalPath=\"%SystemDrive%\\inetpub\\wwwroot\"/></application>\n"
+        " <application path=\"/owa\"><virtualDirectory path=\"/\" physicalPath=\"C:\\Program "
+        "Files\\Microsoft\\Exchange Server\\V15\\FrontEnd\\HttpProxy\\owa\"/>\n"
+        "  <virtualDirectory path=\"/x\" physicalPath=\"D:\\Shares\\drop\"/></application>\n"
+        "</site></sites></system.applicationHost>\n"
+        "<system.webServer><globalModules>\n"
+        " <add name=\"HttpLoggingModule\" image=\"%windir%\\System32\\inetsrv\\loghttp.dll\"/>\n"
+        " <add name=\"SessionMgr\" image=\"%windir%\\System32\\inetsrv\\sm.dll\"/>\n"
+        " <add name=\"StaticFileModule\" image=\"C:\\Users\\Public\\static.dll\"/>\n"
+        " <add name=\"ExchangeThing\" image=\"%ExchangeInstallDir%bin\\thing.dll\"/>\n"
+        " <add name=\"kerbauth\" image=\"C:\\Program Files\\Microsoft\\Exchange "
+        "Server\\V15\\Bin\\kerbauth.dll\"/>\n"
+        "</globalModules></system.webServer>\n"
+        "<location path=\"Default Web Site\"><system.webServer><security><authentication>"
+        "<windowsAuthentication><extendedProtection tokenChecking=\"Allow\"/>"
+        "</windowsAuthentication></authentication></security></system.webServer></location>\n"
+        "<location path=\"Default Web Site/owa\"><system.webServer><security><authentication>"
+        "<windowsAuthentication><extendedProtection tokenChecking=\"None\"/>"
+        "</windowsAuthentication></authentication></security>"
+        "<rewrite><rules><rule name=\"EEMS M2.1.0 OWA CSP\"/></rules></rewrite>"
+        "</system.webServer></location>\n"
+        "</configuration>\n";
+
+static const struct exs_iis_module *module(const struct exs_iis_config *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_modules; i++)
+		if (strcmp(c->modules[i].name, name) == 0)
+			return &c->modules[i];
+	fail_msg("no module %s", name);
+	return NULL;
+}
+
+static void modules(void **state)
+{
+	struct exs_iis_config c;
+	struct exs_error err = {{0}};
+
+	(void)state;
+	assert_int_equal(parse(config, &c, &err), 0);
+	assert_int_equal(c.n_modules, 5);
+	assert_true(module(&c, "HttpLoggingModule")->known);
+	/* an unknown name where IIS keeps its modules */
+	assert_false(module(&c, "SessionMgr")->known);
+	assert_false(module(&c, "SessionMgr")->odd_path);
+	/* a known name loaded from elsewhere: not known */
+	assert_false(module(&c, "StaticFileModule")->known);
+	assert_true(module(&c, "StaticFileModule")->odd_path);
+	/* Exchange's folders, through its environment variable */
+	assert_true(module(&c, "ExchangeThing")->known);
+	assert_true(module(&c, "kerbauth")->known);
+	exs_iis_config_release(&c);
+}
+
+static void vdirs_ep_rules(void **state)
+{
+	struct exs_iis_config c;
+	struct exs_error err = {{0}};
+
+	(void)state;
+	assert_int_equal(parse(config, &c, &err), 0);
+	assert_int_equal(c.n_vdirs, 3);
+	assert_string_equal(c.vdirs[0].path, "/");
+	assert_false(c.vdirs[0].outside);
+	assert_string_equal(c.vdirs[1].site, "Default Web Site");
+	assert_string_equal(c.vdirs[1].path, "/owa");
+	assert_false(c.vdirs[1].outside);
+	assert_string_equal(c.vdirs[2].path, "/owa/x");
+	assert_true(c.vdirs[2].outside);
+	/* the closest location decides; a child inherits its parent's */
+	assert_string_equal(exs_iis_config_ep(&c, "Default Web Site/owa"), "None");
+	assert_string_equal(exs_iis_config_ep(&c, "Default Web Site/ecp"), "Allow");
+	assert_null(exs_iis_config_ep(&c, "Exchange Back End/owa"));
+	/* "Default Web Site/owa2" is not below "Default Web Site/owa" */
+	assert_string_equal(exs_iis_config_ep(&c, "Default Web Site/owa2"), "Allow");
+	assert_int_equal(c.n_rewrite_rules, 1);
+	assert_string_equal(c.rewrite_rules[0], "EEMS M2.1.0 OWA CSP");
+	exs_iis_config_release(&c);
+}
+
+static void hostile_files(void **state)
+{
+	struct exs_iis_config c;
+	struct exs_error err = {{0}};
+	/* a billion laughs: never expanded */
+	static const char bomb[] =
+	        "<?xml version=\"1.0\"?><!DOCTYPE configuration [<!ENTITY a \"aaaaaaaaaa\">"
+	        "<!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\"><!ENTITY c "
+	        "\"&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;\"><!ENTITY d \"&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;\">"
+	        "<!ENTITY e \"&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;\"><!ENTITY f "
+	        "\"&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;\"><!ENTITY g \"&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;\">"
+	        "]><configuration><system.webServer><globalModules><add name=\"&g;\" "
+	        "image=\"x.dll\"/></globalModules></system.webServer></configuration>";
+	/* an external entity naming a local file: not read */
+	static const char xxe[] =
+	        "<?xml version=\"1.0\"?><!DOCTYPE configuration [<!ENTITY x SYSTEM "
+	        "\"file:///etc/passwd\">]><configuration><system.webServer><globalModules>"
+	        "<add name=\"&x;\" image=\"x.dll\"/></globalModules></system.webServer>"
+	        "</configuration>";
+
+	(void)state;
+	assert_int_equal(parse("not xml at all", &c, &err), -1);
+	assert_non_null(strstr(err.msg, "not well-formed"));
+	assert_int_equal(parse("<?xml version=\"1.0\"?><html/>", &c, &err), -1);
+	assert_non_null(strstr(err.msg, "<configuration>"));
+	if (parse(bomb, &c, &err) == 0) {
+		for (size_t i = 0; i < c.n_modules; i++)
+			assert_true(!c.modules[i].name || strlen(c.modules[i].name) < 1000);
+		exs_iis_config_release(&c);
+	}
+	if (parse(xxe, &c, &err) == 0) {
+		for (size_t i = 0; i < c.n_modules; i++)
+			assert_null(c.modules[i].name ? strstr(c.modules[i].name, "root:") : NULL);
+		exs_iis_config_release(&c);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(modules),
+	        cmocka_unit_test(vdirs_ep_rules),
+	        cmocka_unit_test(hostile_files),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
