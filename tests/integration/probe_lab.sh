@@ -237,6 +237,23 @@ tap_ok $? "the invalid target gets one line on stderr" "$(cat "$TMP/err")"
 awk -v s="$start" -v e="$end" 'BEGIN { exit !(e - s < 4.5) }'
 tap_ok $? "hostile hosts do not hold the scan back (took $(awk -v s="$start" -v e="$end" 'BEGIN{printf "%.1f", e-s}') s)"
 
+# A response cut off inside its headers (with a clean TLS close) and a 10 MB
+# header line: per-host errors, never a silent "not Exchange" or libcurl's
+# "Out of memory"; the host beside them is scanned completely.
+run "$EXSCAN" probe --format json --no-progress --fail-on never 127.0.2.12:$P 127.0.2.13:$P 127.0.1.4:$P
+expect_rc 3 "a cut response and a giant header line make the scan incomplete"
+batch "headers cut off: a per-host error saying so" \
+	"'response to /owa/ cut off inside its headers' in ($(host 127.0.2.12)['error'] or '')"
+batch "a 10 MB header line: over the 64 KiB header limit, not 'Out of memory'" \
+	"(lambda e: 'response headers on /owa/ exceed 64 KiB' in e and 'memory' not in e.lower())($(host 127.0.2.13)['error'] or '')"
+batch "beside them, 2019 CU11 is complete" \
+	"$(host 127.0.1.4)['error'] is None and $(host 127.0.1.4)['probe']['build'] == '15.2.986.36'"
+batch "summary: 3 hosts, 2 errors" "d['summary']['hosts'] == 3 and d['summary']['errors'] == 2"
+batch_run
+run "$EXSCAN" probe --format text --no-progress --fail-on never 127.0.2.13:$P
+grep -q "exceed 64 KiB" "$TMP/out" "$TMP/err" && ! grep -qi "out of memory" "$TMP/out" "$TMP/err"
+tap_ok $? "text output: the header limit named, no 'Out of memory'" "$(cat "$TMP/out" "$TMP/err" | head -c 1500)"
+
 run "$EXSCAN" probe --format json --no-progress --fail-on never 127.0.2.6:$P
 batch "invalid certificate: expired and for another name, reported in tls" \
 	"(lambda t: t['expired'] and not t['name_match'] and 'old.example.net' in t['subject'])($(host 127.0.2.6)['probe']['tls'])"
