@@ -312,6 +312,32 @@ batch "CIDR from a target file: 8 addresses walked (127.0.1.0 answers as 2013), 
 	"(len(d['hosts']) == 8 and d['summary']['exchange'] == 7
 	 and sorted(h['host'] for h in d['hosts'])[0] == '127.0.1.0')"
 batch_run
+# A target line is capped at 4 KiB: a 1 MB line is one bad target naming the
+# file and line, and the targets after it are still probed.
+{ echo "127.0.1.4:$P"; head -c 1000000 /dev/zero | tr '\0' a; echo; echo "127.0.1.5:$P"; } >"$TMP/long-targets"
+run "$EXSCAN" probe --format json --no-progress --fail-on never -i "$TMP/long-targets"
+expect_rc 3 "a 1 MB target line: incomplete (a bad target)"
+batch "a 1 MB target line: the targets before and after it probed, one invalid target" \
+	"($(host 127.0.1.4)['probe']['build'] == '15.2.986.36' and $(host 127.0.1.5)['probe']['build'] == '15.2.1748.49'
+	  and d['summary']['invalid_targets'] == 1)"
+batch_run
+[ "$(wc -l <"$TMP/err")" -eq 1 ] && grep -qF "$TMP/long-targets:2: target line longer than 4096 bytes: skipped" "$TMP/err"
+tap_ok $? "a 1 MB target line: one line on stderr naming file and line" "$(head -c 600 "$TMP/err")"
+# /dev/zero is one endless line: reported at once, then read through in
+# constant memory (it never ends: stopped after a few seconds)
+"$EXSCAN" probe --format jsonl --no-progress -i /dev/zero >"$TMP/zero.out" 2>"$TMP/zero.err" &
+ZPID=$!
+sleep 3
+hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$ZPID/status" 2>/dev/null)
+kill -0 "$ZPID" 2>/dev/null
+alive=$?
+kill "$ZPID" 2>/dev/null
+wait "$ZPID" 2>/dev/null
+[ "$alive" -eq 0 ] && [ -n "$hwm" ] && [ "$hwm" -lt 131072 ] &&
+	grep -qF "/dev/zero:1: target line longer than 4096 bytes: skipped" "$TMP/zero.err"
+tap_ok $? "-i /dev/zero: reported as a bad target, peak memory ${hwm:-?} KiB after 3 s (under 128 MiB)" \
+	"$(head -c 600 "$TMP/zero.err")"
+
 printf '127.0.1.4:%s\n' "$P" | "$EXSCAN" probe --format jsonl --no-progress --fail-on never -i - >"$TMP/out" 2>"$TMP/err"
 grep -q '"build":"15.2.986.36"' "$TMP/out"
 tap_ok $? "targets from standard input (-i -)" "$(cat "$TMP/err")"
