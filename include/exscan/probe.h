@@ -82,6 +82,9 @@ int exs_target_spec_parse(const char *text, size_t n, struct exs_target_spec *ou
 uint64_t exs_target_spec_count(const struct exs_target_spec *s);
 
 struct exs_target_gen;
+/* A target line of the input longer than this (its line end not counted) is
+ * a bad target; the rest of it is read and dropped, never kept in memory. */
+#define EXS_TARGET_LINE_MAX 4096
 /* args: positional targets (borrowed); input: NULL, a file name or "-". */
 struct exs_target_gen *exs_target_gen_new(char **args, int nargs, const char *input,
                                           struct exs_error *err);

@@ -45,12 +45,17 @@ struct exs_option {
 	}
 #define EXS_OPTION_BUILDS                                                                          \
 	{                                                                                          \
-		"builds", 0, "FILE", "use this Exchange build table instead of the built-in one",  \
+		"builds", 0, "FILE",                                                               \
+		        "use this build table (as tools/gen-kb.py writes it) instead of the "      \
+		        "built-in one",                                                            \
 		        EXS_OPT_BUILDS                                                             \
 	}
 #define EXS_OPTION_CVES                                                                            \
 	{                                                                                          \
-		"cves", 0, "FILE", "use this CVE table instead of the built-in one", EXS_OPT_CVES  \
+		"cves", 0, "FILE",                                                                 \
+		        "use this CVE table (as tools/gen-kb.py writes it) instead of the "        \
+		        "built-in one",                                                            \
+		        EXS_OPT_CVES                                                               \
 	}
 #define EXS_OPTION_NO_COLOR                                                                        \
 	{                                                                                          \

@@ -115,7 +115,10 @@ const struct exs_command exs_cmd_builds = {
                 "and the CVEs left open (KEV: known exploited; configuration-dependent CVEs cannot be\n"
                 "decided from the build). A CU-only build says which answers depend on the unseen\n"
                 "update. Unknown builds get the nearest known ones. --fail-on: vulnerable = a known\n"
-                "exploited CVE is certainly open; at-risk = any update missing or undecided.",
+                "exploited CVE is certainly open; at-risk = any update missing or undecided.\n"
+                "A table (--builds, --cves or the installed copy) must start with the header\n"
+                "tools/gen-kb.py writes (row count and SHA-256 of its rows): an empty, cut or\n"
+                "edited table, an impossible date or a control character is refused (exit 2).",
         .formats = "text|json",
         .options = builds_options,
         .set_option = NULL,

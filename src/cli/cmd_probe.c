@@ -31,8 +31,8 @@ enum {
 };
 
 static const struct exs_option probe_options[] = {
-        {"input", 'i', "FILE", "read targets from FILE, one per line ('-': standard input)",
-         OPT_INPUT},
+        {"input", 'i', "FILE",
+         "read targets from FILE, one per line of 4 KiB at most ('-': standard input)", OPT_INPUT},
         {"concurrency", 'c', "N", "hosts scanned at once (default 256)", OPT_CONCURRENCY},
         {"jobs", 'j', "N",
          "worker threads sharing the hosts in flight (default: one per CPU, at most 8)", OPT_JOBS},

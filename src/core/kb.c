@@ -1,9 +1,12 @@
 /* Loading the knowledge base tables. */
 #include <errno.h>
+#include <openssl/evp.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "exscan/escape.h"
 #include "exscan/kb.h"
 #include "kb_internal.h"
 
@@ -14,6 +17,10 @@ extern const size_t exs_builtin_cves_len;
 
 #define MAX_FIELDS 10
 #define TABLE_MAX_BYTES (64u << 20)
+/* Line 1 of every table: TABLE_MAGIC, the kind (builds or cves), the format,
+ * the number of data lines and their SHA-256 (docs/knowledge-base.md). */
+#define TABLE_MAGIC "exscan-table"
+#define TABLE_FORMAT "2"
 
 struct exs_kb *exs_kb_new(void)
 {
@@ -68,21 +75,39 @@ static int copy_field(char *dst, size_t size, const char *src, const char *what,
 	return 0;
 }
 
+static bool leap_year(unsigned y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+/* YYYY-MM-DD or YYYY-MM, a day that exists (no 2026-02-30, no month 13), or "". */
 static int check_date(const char *s, const char *name, size_t lineno, struct exs_error *err)
 {
+	static const unsigned days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	size_t n = strlen(s);
+	unsigned y, m, d = 1;
 
 	if (n == 0)
 		return 0;
-	if ((n == 10 || n == 7) && s[4] == '-' && (n == 7 || s[7] == '-')) {
-		for (size_t i = 0; i < n; i++) {
-			if (i == 4 || i == 7)
-				continue;
-			if (s[i] < '0' || s[i] > '9')
-				goto bad;
-		}
-		return 0;
+	if ((n != 10 && n != 7) || s[4] != '-' || (n == 10 && s[7] != '-'))
+		goto bad;
+	for (size_t i = 0; i < n; i++) {
+		if (i == 4 || i == 7)
+			continue;
+		if (s[i] < '0' || s[i] > '9')
+			goto bad;
 	}
+	y = (unsigned)((s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0'));
+	m = (unsigned)((s[5] - '0') * 10 + (s[6] - '0'));
+	if (n == 10)
+		d = (unsigned)((s[8] - '0') * 10 + (s[9] - '0'));
+	if (y == 0 || m < 1 || m > 12 || d < 1 ||
+	    d > days[m - 1] + (m == 2 && leap_year(y) ? 1u : 0u))
+		return exs_error_set(err,
+		                     "%s:%zu: '%s' is not a real date (month 01-12, day within the "
+		                     "month): correct it in the reference files and regenerate",
+		                     name, lineno, s);
+	return 0;
 bad:
 	return exs_error_set(err, "%s:%zu: '%.40s' is not a date (YYYY-MM-DD, YYYY-MM or -)", name,
 	                     lineno, s);
@@ -129,52 +154,239 @@ static int grow(void **arr, size_t *cap, size_t count, size_t elem)
 	return 0;
 }
 
-/* Calls `fn` for each non-comment line, split on tabs. */
+/* The lines of a table in memory, one at a time, each checked: not too long,
+ * no NUL, no control character, valid UTF-8 (fields reach every output). */
+struct line_iter {
+	const char *name, *text;
+	size_t len, pos, lineno;
+	char line[1024];
+};
+
+static void line_iter_init(struct line_iter *it, const char *name, const char *text, size_t len)
+{
+	memset(it, 0, sizeof(*it));
+	it->name = name;
+	it->text = text;
+	it->len = len;
+}
+
+static int check_text(const struct line_iter *it, size_t n, struct exs_error *err)
+{
+	const unsigned char *s = (const unsigned char *)it->line;
+
+	for (size_t i = 0; i < n;) {
+		size_t k = exs_utf8_seq_len(s + i, n - i);
+		/* C0 but TAB, DEL, and C1 (U+0080-U+009F, which the call above refuses) */
+		bool c0 = k == 1 && ((s[i] < 0x20 && s[i] != '\t') || s[i] == 0x7f);
+		bool c1 =
+		        k == 0 && s[i] == 0xc2 && i + 1 < n && s[i + 1] >= 0x80 && s[i + 1] < 0xa0;
+
+		if (c0 || c1)
+			return exs_error_set(
+			        err,
+			        "%s:%zu: control character 0x%02x in a field: remove it "
+			        "or regenerate the table with tools/gen-kb.py",
+			        it->name, it->lineno, c1 ? s[i + 1] : s[i]);
+		if (k == 0)
+			return exs_error_set(
+			        err,
+			        "%s:%zu: byte 0x%02x is not UTF-8: the table is damaged; "
+			        "reinstall it or regenerate it with tools/gen-kb.py",
+			        it->name, it->lineno, s[i]);
+		i += k;
+	}
+	return 0;
+}
+
+/* 1: the next line is in it->line (CR LF or LF stripped); 0: no more; -1: err set. */
+static int line_next(struct line_iter *it, struct exs_error *err)
+{
+	const char *start = it->text + it->pos;
+	const char *nl;
+	size_t n;
+
+	if (it->pos >= it->len)
+		return 0;
+	nl = memchr(start, '\n', it->len - it->pos);
+	n = nl ? (size_t)(nl - start) : it->len - it->pos;
+	it->pos += n + (nl ? 1 : 0);
+	it->lineno++;
+	if (n && start[n - 1] == '\r')
+		n--;
+	if (n >= sizeof(it->line))
+		return exs_error_set(err, "%s:%zu: line is longer than %zu characters", it->name,
+		                     it->lineno, sizeof(it->line) - 1);
+	if (memchr(start, '\0', n))
+		return exs_error_set(err, "%s:%zu: line contains a NUL byte", it->name, it->lineno);
+	memcpy(it->line, start, n);
+	it->line[n] = '\0';
+	if (check_text(it, n, err))
+		return -1;
+	return 1;
+}
+
+/* Comments and blank lines carry no data and are not counted. */
+static bool is_data_line(const char *line)
+{
+	return line[0] != '#' && line[strspn(line, " \t")] != '\0';
+}
+
+/* Reads the header on line 1: "exscan-table KIND format=N rows=N sha256=HEX". */
+static int parse_header(struct line_iter *it, const char *kind, size_t *rows, char *sha256,
+                        struct exs_error *err)
+{
+	char *f[MAX_FIELDS + 1];
+	const char *other = strcmp(kind, "builds") == 0 ? "cves" : "builds";
+	char *end = NULL;
+	unsigned long long v = 0;
+	bool ok;
+	int nf;
+
+	if (strncmp(it->line, TABLE_MAGIC "\t", sizeof(TABLE_MAGIC)) != 0)
+		return exs_error_set(err,
+		                     "%s:1: no '" TABLE_MAGIC "' header line: not a table written "
+		                     "by tools/gen-kb.py (regenerate it, or seal a hand-made table "
+		                     "with tools/gen-kb.py --seal)",
+		                     it->name);
+	nf = split_tabs(it->line, f, MAX_FIELDS);
+	if (nf == 5 && strcmp(f[1], other) == 0)
+		return exs_error_set(err,
+		                     "%s:1: this is a %s table, not a %s table: check --builds "
+		                     "and --cves",
+		                     it->name, other, kind);
+	if (nf == 5 && strcmp(f[1], kind) == 0 && strncmp(f[2], "format=", 7) == 0 &&
+	    strcmp(f[2] + 7, TABLE_FORMAT) != 0)
+		return exs_error_set(err,
+		                     "%s:1: table format '%.12s' is not the one this exscan reads "
+		                     "(" TABLE_FORMAT "): regenerate the table with this exscan's "
+		                     "tools/gen-kb.py",
+		                     it->name, f[2] + 7);
+	ok = nf == 5 && strcmp(f[1], kind) == 0 && strcmp(f[2], "format=" TABLE_FORMAT) == 0 &&
+	     strncmp(f[3], "rows=", 5) == 0 && f[3][5] >= '0' && f[3][5] <= '9' &&
+	     strncmp(f[4], "sha256=", 7) == 0 && strlen(f[4] + 7) == 64 &&
+	     strspn(f[4] + 7, "0123456789abcdef") == 64;
+	if (ok) {
+		errno = 0;
+		v = strtoull(f[3] + 5, &end, 10);
+		ok = !errno && !*end && v <= TABLE_MAX_BYTES;
+	}
+	if (!ok)
+		return exs_error_set(
+		        err,
+		        "%s:1: malformed header (want " TABLE_MAGIC " %s format=" TABLE_FORMAT
+		        " rows=N sha256=HEX, tab-separated): regenerate the table with "
+		        "tools/gen-kb.py",
+		        it->name, kind);
+	*rows = (size_t)v;
+	memcpy(sha256, f[4] + 7, 65);
+	return 0;
+}
+
+/* Proves the table whole before anything in it is used: the header's kind,
+ * row count and SHA-256 of the data lines (each without its line end, followed
+ * by one LF) must match.  Catches empty, comment-only, cut and changed files. */
+static int table_verify(const char *name, const char *kind, const char *text, size_t len,
+                        struct exs_error *err)
+{
+	struct line_iter it;
+	EVP_MD_CTX *md = NULL;
+	unsigned char digest[EVP_MAX_MD_SIZE];
+	unsigned dlen = 0;
+	char want[65], got[65];
+	size_t want_rows = 0, rows = 0;
+	int rc;
+
+	if (len > TABLE_MAX_BYTES) {
+		rc = exs_error_set(err, "%s: table is larger than %u MiB", name,
+		                   TABLE_MAX_BYTES >> 20);
+		goto out;
+	}
+	line_iter_init(&it, name, text, len);
+	rc = line_next(&it, err);
+	if (rc < 0)
+		goto out;
+	if (rc == 0) {
+		rc = exs_error_set(err,
+		                   "%s: empty file, not an exscan %s table: reinstall it or "
+		                   "regenerate it with tools/gen-kb.py",
+		                   name, kind);
+		goto out;
+	}
+	rc = parse_header(&it, kind, &want_rows, want, err);
+	if (rc)
+		goto out;
+	md = EVP_MD_CTX_new();
+	if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+		rc = exs_error_set(err, "%s: cannot compute SHA-256: out of memory", name);
+		goto out;
+	}
+	while ((rc = line_next(&it, err)) == 1) {
+		if (!is_data_line(it.line))
+			continue;
+		rows++;
+		EVP_DigestUpdate(md, it.line, strlen(it.line));
+		EVP_DigestUpdate(md, "\n", 1);
+	}
+	if (rc < 0)
+		goto out;
+	if (rows < want_rows) {
+		rc = exs_error_set(err,
+		                   "%s: truncated: the header promises %zu rows, the file has %zu: "
+		                   "reinstall the table or regenerate it with tools/gen-kb.py",
+		                   name, want_rows, rows);
+		goto out;
+	}
+	if (rows > want_rows) {
+		rc = exs_error_set(err,
+		                   "%s: %zu rows where the header promises %zu: rows were added by "
+		                   "hand; regenerate the table with tools/gen-kb.py",
+		                   name, rows, want_rows);
+		goto out;
+	}
+	if (EVP_DigestFinal_ex(md, digest, &dlen) != 1 || dlen != 32) {
+		rc = exs_error_set(err, "%s: cannot compute SHA-256", name);
+		goto out;
+	}
+	for (unsigned i = 0; i < 32; i++)
+		snprintf(got + 2 * i, 3, "%02x", digest[i]);
+	if (strcmp(got, want) != 0) {
+		rc = exs_error_set(
+		        err,
+		        "%s: checksum mismatch: a row was changed or cut after the table "
+		        "was generated; reinstall it or regenerate it with tools/gen-kb.py",
+		        name);
+		goto out;
+	}
+	rc = 0;
+out:
+	EVP_MD_CTX_free(md);
+	return rc;
+}
+
+/* Calls `fn` for each data line after the header, split on tabs. */
 typedef int (*line_fn)(struct exs_kb *kb, char **f, int nf, const char *name, size_t lineno,
                        struct exs_error *err);
 
 static int for_each_line(struct exs_kb *kb, const char *name, const char *text, size_t len,
                          line_fn fn, struct exs_error *err)
 {
-	size_t pos = 0, lineno = 0;
-	char line[1024];
-	int rc = 0;
+	struct line_iter it;
+	int rc;
 
-	if (len > TABLE_MAX_BYTES)
-		return exs_error_set(err, "%s: table is larger than %u MiB", name,
-		                     TABLE_MAX_BYTES >> 20);
-	while (pos < len) {
-		const char *nl = memchr(text + pos, '\n', len - pos);
-		size_t n = nl ? (size_t)(nl - (text + pos)) : len - pos;
+	line_iter_init(&it, name, text, len);
+	while ((rc = line_next(&it, err)) == 1) {
 		char *fields[MAX_FIELDS + 1];
 		int nf;
 
-		lineno++;
-		if (n && text[pos + n - 1] == '\r')
-			n--;
-		if (n >= sizeof(line)) {
-			rc = exs_error_set(err, "%s:%zu: line is longer than %zu characters", name,
-			                   lineno, sizeof(line) - 1);
-			goto out;
-		}
-		if (memchr(text + pos, '\0', n)) {
-			rc = exs_error_set(err, "%s:%zu: line contains a NUL byte", name, lineno);
-			goto out;
-		}
-		memcpy(line, text + pos, n);
-		line[n] = '\0';
-		pos += n + (nl ? 1 : 0);
-		if (nl && pos < len && text[pos - 1] == '\r')
-			pos++;
-		if (line[0] == '#' || line[strspn(line, " \t")] == '\0')
-			continue;
-		nf = split_tabs(line, fields, MAX_FIELDS);
-		rc = fn(kb, fields, nf, name, lineno, err);
+		if (it.lineno == 1 || !is_data_line(it.line))
+			continue; /* the header, checked by table_verify() */
+		nf = split_tabs(it.line, fields, MAX_FIELDS);
+		rc = fn(kb, fields, nf, name, it.lineno, err);
 		if (rc)
 			goto out;
 	}
 out:
-	return rc;
+	return rc < 0 ? -1 : 0;
 }
 
 static int builds_line(struct exs_kb *kb, char **f, int nf, const char *name, size_t lineno,
@@ -369,6 +581,9 @@ int exs_kb_load_builds(struct exs_kb *kb, const char *name, const char *text, si
 
 	kb->n_products = 0;
 	kb->n_builds = 0;
+	rc = table_verify(name, "builds", text, len, err);
+	if (rc)
+		goto out;
 	rc = for_each_line(kb, name, text, len, builds_line, err);
 	if (rc)
 		goto out;
@@ -396,13 +611,24 @@ int exs_kb_load_cves(struct exs_kb *kb, const char *name, const char *text, size
 		return exs_error_set(err, "%s: load the build table before the CVE table", name);
 	kb->n_cves = 0;
 	kb->n_fixes = 0;
+	rc = table_verify(name, "cves", text, len, err);
+	if (rc)
+		goto out;
 	rc = for_each_line(kb, name, text, len, cves_line, err);
 	if (rc)
 		goto out;
+	if (kb->n_cves == 0 || kb->n_fixes == 0) {
+		/* a sealed but empty table would make every build look patched */
+		rc = exs_error_set(err, "%s: no %s lines: is this an exscan CVE table?", name,
+		                   kb->n_cves == 0 ? "cve" : "fix");
+		goto out;
+	}
 	for (size_t i = 0; i < kb->n_fixes; i++)
 		kb->fixes[i].cve = &kb->cves[kb->fix_cve_index[i]];
 	snprintf(kb->cves_source, sizeof(kb->cves_source), "%s", name);
 out:
+	if (rc)
+		kb->n_cves = kb->n_fixes = 0; /* no half-read table, no unresolved fixes */
 	return rc;
 }
 

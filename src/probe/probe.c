@@ -111,6 +111,7 @@ struct xfer {
 	char path[1024];
 	struct exs_buf hdr, body;
 	bool hdr_overflow, calc_seen;
+	bool hdr_done; /* the blank line that ends the headers came */
 	long status;
 	double started;
 	char location[1024];
@@ -246,7 +247,11 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
 	if (n >= 5 && strncmp(p, "HTTP/", 5) == 0) {
 		/* a new response (after 100 Continue): forget the previous one's headers */
 		x->location[0] = x->calc_be[0] = '\0';
-		x->calc_seen = false;
+		x->calc_seen = x->hdr_done = false;
+		return n;
+	}
+	if ((n == 2 && p[0] == '\r' && p[1] == '\n') || (n == 1 && p[0] == '\n')) {
+		x->hdr_done = true;
 		return n;
 	}
 	if (exs_fp_header_value(p, n, "X-OWA-Version", &v, &vn) == 0) {
@@ -358,7 +363,7 @@ static int issue(struct engine *e, struct xfer *x, enum step step, bool last)
 	x->step = step;
 	exs_buf_reset(&x->hdr);
 	exs_buf_reset(&x->body);
-	x->hdr_overflow = x->calc_seen = false;
+	x->hdr_overflow = x->calc_seen = x->hdr_done = false;
 	x->status = 0;
 	x->location[0] = x->calc_be[0] = '\0';
 	x->errbuf[0] = '\0';
@@ -954,6 +959,18 @@ static void describe_failure(struct host *h, const struct xfer *x, CURLcode code
 			break;
 		}
 		/* fall through */
+	case CURLE_OUT_OF_MEMORY:
+		/* libcurl hands over whole header lines only, so a line longer than its
+		 * own 100 KiB limit never reaches on_header(): libcurl refuses it as
+		 * "out of memory" first */
+		if (code == CURLE_OUT_OF_MEMORY && !x->hdr_done) {
+			set_error(h,
+			          "response headers on %s exceed %d KiB (one header line longer "
+			          "than libcurl takes): gave up",
+			          x->path, MAX_HEADER_BYTES / 1024);
+			break;
+		}
+		/* fall through */
 	default:
 		set_error(h, "request %s failed: %s", x->path, detail);
 		break;
@@ -1012,7 +1029,16 @@ static bool transfer_done(struct engine *e, struct xfer *x, CURLcode code)
 	curl_multi_remove_handle(e->multi, x->easy);
 	x->busy = false;
 	slow = now_s() - x->started >= SLOW_RESPONSE_S;
-	if (code == CURLE_OK) {
+	if (code == CURLE_OK && !x->hdr_done) {
+		/* libcurl takes a connection closed inside the headers for the end
+		 * of the response: the headers seen are kept, but the host is
+		 * incomplete rather than judged on half an answer */
+		set_error(h,
+		          "response to %s cut off inside its headers (the server closed the "
+		          "connection): incomplete",
+		          x->path);
+		h->failed = true;
+	} else if (code == CURLE_OK) {
 		char *ip = NULL;
 
 		h->r.probed = true;

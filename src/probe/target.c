@@ -188,8 +188,8 @@ struct exs_target_gen {
 	int nargs, next_arg;
 	FILE *in;
 	bool own_in;
-	char *line;
-	size_t line_cap;
+	bool skipping; /* the rest of an over-long line is still to be dropped */
+	char line[EXS_TARGET_LINE_MAX + 1];
 	unsigned long lineno;
 	const char *input_name;
 	/* the CIDR block being walked */
@@ -236,7 +236,6 @@ void exs_target_gen_free(struct exs_target_gen *g)
 		return;
 	if (g->own_in)
 		fclose(g->in);
-	free(g->line);
 	free(g);
 }
 
@@ -336,6 +335,35 @@ static bool take(struct exs_target_gen *g)
 	return mine;
 }
 
+/* Reads the next line of the input into g->line, without its LF, keeping at
+ * most EXS_TARGET_LINE_MAX bytes: its length; -1 at the end of the input;
+ * -2 on a read error (errno set); -3 when the line is longer (what is left of
+ * it is dropped by the next call, so /dev/zero costs no memory). */
+static long read_line(struct exs_target_gen *g)
+{
+	size_t n = 0;
+	int c = 0;
+
+	if (g->skipping) {
+		while ((c = getc_unlocked(g->in)) != EOF && c != '\n')
+			;
+		g->skipping = false;
+		if (c == EOF)
+			return ferror(g->in) ? -2 : -1;
+	}
+	while ((c = getc_unlocked(g->in)) != EOF && c != '\n') {
+		if (n == EXS_TARGET_LINE_MAX) {
+			g->skipping = true;
+			return -3;
+		}
+		g->line[n++] = (char)c;
+	}
+	if (c == EOF && (ferror(g->in) || n == 0))
+		return ferror(g->in) ? -2 : -1;
+	g->line[n] = '\0';
+	return (long)n;
+}
+
 /* The next spec of the arguments, then of the input: 1, 0 at the end, -1 on
  * a bad spec (err set). */
 static int next_spec(struct exs_target_gen *g, struct exs_target_spec *s, struct exs_error *err)
@@ -346,22 +374,28 @@ static int next_spec(struct exs_target_gen *g, struct exs_target_spec *s, struct
 		return exs_target_spec_parse(a, strlen(a), s, err) ? -1 : 1;
 	}
 	while (g->in) {
-		ssize_t n = getline(&g->line, &g->line_cap, g->in);
+		long n = read_line(g);
 		char *p;
 		size_t len;
 
-		if (n < 0) {
-			if (ferror(g->in)) {
-				exs_error_set(err, "reading target list '%s' failed: %s",
-				              g->input_name, strerror(errno));
-				if (g->own_in)
-					fclose(g->in);
-				g->in = NULL;
-				return -2;
-			}
+		if (n == -1)
 			return 0;
+		if (n == -2) {
+			exs_error_set(err, "reading target list '%s' failed: %s", g->input_name,
+			              strerror(errno));
+			if (g->own_in)
+				fclose(g->in);
+			g->in = NULL;
+			return -2;
 		}
 		g->lineno++;
+		if (n == -3) {
+			exs_error_set(err,
+			              "%s:%lu: target line longer than %d bytes: skipped (one host "
+			              "name, address, URL or CIDR block per line)",
+			              g->input_name, g->lineno, EXS_TARGET_LINE_MAX);
+			return -1;
+		}
 		len = (size_t)n;
 		while (len > 0 && (g->line[len - 1] == '\n' || g->line[len - 1] == '\r'))
 			len--;

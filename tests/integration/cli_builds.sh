@@ -93,17 +93,81 @@ expect_rc 2 "unknown format is a usage error"
 run "$EXSCAN"
 expect_rc 2 "no command is a usage error"
 
-# tables from files: override and malformed
+# tables from files: override and malformed (hand-made tables are sealed
+# with tools/gen-kb.py --seal, as docs/knowledge-base.md says)
+seal() { python3 "$EXSCAN_SRCDIR/tools/gen-kb.py" --seal "$@"; }
 printf 'product\tExchange2016\tExchange Server 2016\t15.1\t0\t-\nbuild\t15.1.2176.2\tExchange2016\tCU19\t15.1.2176.2\t-\t2020-12-15\t-\n' >"$TMP/b.tsv"
 printf 'cve\tCVE-2099-0001\tkev\tTest\nfix\t-\tCVE-2099-0001\tExchange2016\n' >"$TMP/c.tsv"
+seal "$TMP/b.tsv" "$TMP/c.tsv"
 run "$EXSCAN" builds --builds "$TMP/b.tsv" --cves "$TMP/c.tsv" --format json 15.1.2176.2
 json_check "--builds/--cves replace the built-in tables" \
 	"[c['id'] for c in d['builds'][0]['open_cves']] == ['CVE-2099-0001'] and d['builds'][0]['support_ends'] is None"
 printf 'product\tExchange2016\tExchange Server 2016\t15.1\t0\t-\nbuild\tnope\n' >"$TMP/bad.tsv"
+seal "$TMP/bad.tsv"
 run "$EXSCAN" builds --builds "$TMP/bad.tsv" 15.1.2176.2
 expect_rc 2 "a malformed table is a configuration error"
-grep -q "bad.tsv:2:" "$TMP/err"
+grep -q "bad.tsv:3:" "$TMP/err"
 tap_ok $? "the error names file and line" "$(cat "$TMP/err")"
+
+# A table must prove it is whole. Each damaged CVE table below would
+# otherwise leave the unpatched CU19 with few or no open CVEs and exit 0:
+# exit 2, one line on stderr naming the file and the reason.
+CVES=$EXSCAN_SRCDIR/rules/exchange-cves.tsv
+BUILDS=$EXSCAN_SRCDIR/rules/exchange-builds.tsv
+refused() { # refused DESCRIPTION FILE PATTERN [OPTION]: --cves FILE (or OPTION FILE) is refused
+	run "$EXSCAN" builds --format json ${4:---cves} "$2" 15.1.2176.2
+	local n
+	n=$(wc -l <"$TMP/err")
+	grep -qF -- "$3" "$TMP/err" && [ "$RC" -eq 2 ] && [ "$n" -eq 1 ] && [ ! -s "$TMP/out" ]
+	tap_ok $? "$1: exit 2 and one line (exit $RC, $n lines)" "$(cat "$TMP/err" "$TMP/out" | head -c 1500)"
+}
+: >"$TMP/empty.tsv"
+refused "an empty CVE table" "$TMP/empty.tsv" "empty.tsv: empty file, not an exscan cves table"
+grep '^#' "$CVES" >"$TMP/comments.tsv"
+refused "a comment-only CVE table" "$TMP/comments.tsv" "comments.tsv:1: no 'exscan-table' header line"
+grep -v '^exscan-table' "$CVES" >"$TMP/unsealed.tsv"
+refused "a CVE table without its header" "$TMP/unsealed.tsv" "unsealed.tsv:1: no 'exscan-table' header"
+head -c $(( $(stat -c %s "$CVES") * 2 / 3 )) "$CVES" >"$TMP/cut.tsv"
+refused "a CVE table cut two thirds in, mid-line" "$TMP/cut.tsv" "cut.tsv: truncated: the header promises 228 rows"
+head -n -5 "$CVES" >"$TMP/short.tsv"
+refused "a CVE table without its last 5 rows" "$TMP/short.tsv" "the header promises 228 rows, the file has 223"
+head -c -12 "$CVES" >"$TMP/halfline.tsv"
+refused "a CVE table whose last line is cut in half" "$TMP/halfline.tsv" "halfline.tsv: checksum mismatch"
+sed 's/^fix\tMar21SU\tCVE-2021-26855\t/fix\tFeb21SU\tCVE-2021-26855\t/' "$CVES" >"$TMP/changed.tsv"
+cmp -s "$CVES" "$TMP/changed.tsv"
+tap_ok $(( ! $? )) "the edit below changes a row"
+refused "a CVE table with one row changed" "$TMP/changed.tsv" "changed.tsv: checksum mismatch"
+refused "the build table given as --cves" "$BUILDS" "this is a builds table, not a cves table"
+head -n -40 "$BUILDS" >"$TMP/builds-short.tsv"
+refused "a build table without its last 40 rows" "$TMP/builds-short.tsv" "the header promises 334 rows, the file has 294" --builds
+# the complete table still answers: the same build is vulnerable
+run "$EXSCAN" builds --format json --cves "$CVES" --builds "$BUILDS" 15.1.2176.2
+expect_rc 1 "the whole tables: the unpatched CU19 is vulnerable"
+# impossible dates and control characters, in sealed tables: file and line
+printf 'product\tExchange2016\tExchange Server 2016\t15.1\t0\t-\nbuild\t15.1.2176.2\tExchange2016\tCU19\t15.1.2176.2\t-\t2026-02-30\t-\n' >"$TMP/date.tsv"
+seal "$TMP/date.tsv"
+refused "a build released on 2026-02-30" "$TMP/date.tsv" "date.tsv:3: '2026-02-30' is not a real date" --builds
+printf 'product\tExchange2016\tExchange Server 2016\t15.1\t0\t2025-13\nbuild\t15.1.2176.2\tExchange2016\tCU19\t15.1.2176.2\t-\t-\t-\n' >"$TMP/month.tsv"
+seal "$TMP/month.tsv"
+refused "an end of support in month 13" "$TMP/month.tsv" "month.tsv:2: '2025-13' is not a real date" --builds
+printf 'cve\tCVE-2099-0001\tkev\tTest\033]0;pwned\007\nfix\t-\tCVE-2099-0001\tExchange2016\n' >"$TMP/ctl.tsv"
+seal "$TMP/ctl.tsv"
+refused "a control character in a CVE name" "$TMP/ctl.tsv" "ctl.tsv:2: control character 0x1b in a field"
+grep -q $'\033' "$TMP/err"
+tap_ok $(( ! $? )) "the control character itself is not printed" "$(cat -v "$TMP/err")"
+
+# tools/gen-kb.py reproduces the shipped tables byte for byte, and --seal
+# leaves a generated table as it is
+if [ -d "$EXSCAN_SRCDIR/../shared/ref" ]; then
+	python3 "$EXSCAN_SRCDIR/tools/gen-kb.py" "$EXSCAN_SRCDIR/../shared/ref" "$TMP/gen" >"$TMP/gen.out" 2>&1 &&
+		cmp "$TMP/gen/exchange-builds.tsv" "$BUILDS" && cmp "$TMP/gen/exchange-cves.tsv" "$CVES"
+	tap_ok $? "tools/gen-kb.py reproduces rules/*.tsv" "$(cat "$TMP/gen.out")"
+else
+	tap_skip "tools/gen-kb.py reproduces rules/*.tsv" "../shared/ref is not there"
+fi
+cp "$CVES" "$TMP/reseal.tsv"
+seal "$TMP/reseal.tsv" && cmp -s "$TMP/reseal.tsv" "$CVES"
+tap_ok $? "gen-kb.py --seal agrees with the generated header"
 
 # works from any directory: defaults are built in
 ( cd / && "$EXSCAN" builds --format json 15.1.2176.2 >"$TMP/out" 2>&1 )

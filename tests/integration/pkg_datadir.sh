@@ -13,10 +13,13 @@ tap_ok $? "no installed tables: --version says built-in" "$(cat "$TMP/out" "$TMP
 EXSCAN_DATADIR="$TMP/empty" run "$EXSCAN" builds --format json 15.1.2176.2
 json_check "no installed tables: the built-in ones answer" "d['builds'][0]['cu'] == 'CU19'"
 
-# a data directory with a (small, different) table of its own
+# a data directory with a (small, different) table of its own, sealed as
+# docs/knowledge-base.md says
+seal() { python3 "$EXSCAN_SRCDIR/tools/gen-kb.py" --seal "$@"; }
 printf 'product\tExchange2016\tExchange Server 2016\t15.1\t0\t-\nbuild\t15.1.2176.2\tExchange2016\tCU19\t15.1.2176.2\t-\t2020-12-15\t-\n' \
 	>"$TMP/data/exchange-builds.tsv"
 printf 'cve\tCVE-2099-0001\tkev\tTest\nfix\t-\tCVE-2099-0001\tExchange2016\n' >"$TMP/data/exchange-cves.tsv"
+seal "$TMP/data/exchange-builds.tsv" "$TMP/data/exchange-cves.tsv"
 EXSCAN_DATADIR="$TMP/data" run "$EXSCAN" --version
 grep -qF "build table: $TMP/data/exchange-builds.tsv, 1 builds" "$TMP/out" &&
 	grep -qF "cve table: $TMP/data/exchange-cves.tsv, 1 CVEs" "$TMP/out"
@@ -45,10 +48,44 @@ tap_ok $? "each table falls back on its own" "$(cat "$TMP/out")"
 
 # a broken installed table is an error naming it, not a silent fallback
 printf 'product\tExchange2016\tExchange Server 2016\t15.1\t0\t-\nbuild\tnope\n' >"$TMP/data/exchange-builds.tsv"
+seal "$TMP/data/exchange-builds.tsv"
 EXSCAN_DATADIR="$TMP/data" run "$EXSCAN" builds 15.1.2176.2
 expect_rc 2 "a broken installed table is a configuration error"
-grep -qF "$TMP/data/exchange-builds.tsv:2:" "$TMP/err"
+grep -qF "$TMP/data/exchange-builds.tsv:3:" "$TMP/err"
 tap_ok $? "the error names the installed file and line" "$(cat "$TMP/err")"
+
+# installed tables that cannot prove they are whole (empty, comment-only,
+# cut, rows missing, a row changed) are refused for every command and for
+# --version, never taken as "no CVEs": exit 2 and one line naming the file
+cp "$EXSCAN_SRCDIR/rules/exchange-builds.tsv" "$TMP/data/"
+CVES=$EXSCAN_SRCDIR/rules/exchange-cves.tsv
+damaged() { # damaged DESCRIPTION PATTERN: $TMP/data/exchange-cves.tsv is refused
+	local n1 n2 rc1
+	EXSCAN_DATADIR="$TMP/data" run "$EXSCAN" builds --format json 15.1.2176.2
+	n1=$(wc -l <"$TMP/err")
+	rc1=$RC
+	grep -qF -- "$TMP/data/exchange-cves.tsv$2" "$TMP/err"
+	tap_ok $(( $? + (rc1 != 2) + (n1 != 1) )) "installed $1: builds exits 2 with one line (exit $rc1)" \
+		"$(cat "$TMP/err")"
+	EXSCAN_DATADIR="$TMP/data" run "$EXSCAN" report --format json --fail-on never /dev/null
+	n2=$(wc -l <"$TMP/err")
+	grep -qF -- "$TMP/data/exchange-cves.tsv$2" "$TMP/err"
+	tap_ok $(( $? + (RC != 2) + (n2 != 1) )) "installed $1: report exits 2 too (exit $RC)" "$(cat "$TMP/err")"
+}
+: >"$TMP/data/exchange-cves.tsv"
+damaged "empty CVE table" ": empty file, not an exscan cves table"
+grep '^#' "$CVES" >"$TMP/data/exchange-cves.tsv"
+damaged "comment-only CVE table" ":1: no 'exscan-table' header line"
+head -c 5000 "$CVES" >"$TMP/data/exchange-cves.tsv"
+damaged "CVE table cut at 5000 bytes" ": truncated: the header promises 228 rows"
+head -n -3 "$CVES" >"$TMP/data/exchange-cves.tsv"
+damaged "CVE table without its last 3 rows" ": truncated: the header promises 228 rows, the file has 225"
+sed 's/^cve\tCVE-2021-26855\tkev\t/cve\tCVE-2021-26855\t-\t/' "$CVES" >"$TMP/data/exchange-cves.tsv"
+damaged "CVE table with ProxyLogon's KEV flag removed" ": checksum mismatch"
+EXSCAN_DATADIR="$TMP/data" run "$EXSCAN" --version
+grep -qF "$TMP/data/exchange-cves.tsv: checksum mismatch" "$TMP/err"
+tap_ok $(( $? + (RC != 2) )) "--version refuses it as well (exit $RC)" "$(cat "$TMP/err")"
+rm "$TMP/data/exchange-cves.tsv"
 
 # a directory where a table should be is ignored (built-in used)
 rm "$TMP/data/exchange-builds.tsv"

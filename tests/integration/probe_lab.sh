@@ -237,6 +237,23 @@ tap_ok $? "the invalid target gets one line on stderr" "$(cat "$TMP/err")"
 awk -v s="$start" -v e="$end" 'BEGIN { exit !(e - s < 4.5) }'
 tap_ok $? "hostile hosts do not hold the scan back (took $(awk -v s="$start" -v e="$end" 'BEGIN{printf "%.1f", e-s}') s)"
 
+# A response cut off inside its headers (with a clean TLS close) and a 10 MB
+# header line: per-host errors, never a silent "not Exchange" or libcurl's
+# "Out of memory"; the host beside them is scanned completely.
+run "$EXSCAN" probe --format json --no-progress --fail-on never 127.0.2.12:$P 127.0.2.13:$P 127.0.1.4:$P
+expect_rc 3 "a cut response and a giant header line make the scan incomplete"
+batch "headers cut off: a per-host error saying so" \
+	"'response to /owa/ cut off inside its headers' in ($(host 127.0.2.12)['error'] or '')"
+batch "a 10 MB header line: over the 64 KiB header limit, not 'Out of memory'" \
+	"(lambda e: 'response headers on /owa/ exceed 64 KiB' in e and 'memory' not in e.lower())($(host 127.0.2.13)['error'] or '')"
+batch "beside them, 2019 CU11 is complete" \
+	"$(host 127.0.1.4)['error'] is None and $(host 127.0.1.4)['probe']['build'] == '15.2.986.36'"
+batch "summary: 3 hosts, 2 errors" "d['summary']['hosts'] == 3 and d['summary']['errors'] == 2"
+batch_run
+run "$EXSCAN" probe --format text --no-progress --fail-on never 127.0.2.13:$P
+grep -q "exceed 64 KiB" "$TMP/out" "$TMP/err" && ! grep -qi "out of memory" "$TMP/out" "$TMP/err"
+tap_ok $? "text output: the header limit named, no 'Out of memory'" "$(cat "$TMP/out" "$TMP/err" | head -c 1500)"
+
 run "$EXSCAN" probe --format json --no-progress --fail-on never 127.0.2.6:$P
 batch "invalid certificate: expired and for another name, reported in tls" \
 	"(lambda t: t['expired'] and not t['name_match'] and 'old.example.net' in t['subject'])($(host 127.0.2.6)['probe']['tls'])"
@@ -295,6 +312,32 @@ batch "CIDR from a target file: 8 addresses walked (127.0.1.0 answers as 2013), 
 	"(len(d['hosts']) == 8 and d['summary']['exchange'] == 7
 	 and sorted(h['host'] for h in d['hosts'])[0] == '127.0.1.0')"
 batch_run
+# A target line is capped at 4 KiB: a 1 MB line is one bad target naming the
+# file and line, and the targets after it are still probed.
+{ echo "127.0.1.4:$P"; head -c 1000000 /dev/zero | tr '\0' a; echo; echo "127.0.1.5:$P"; } >"$TMP/long-targets"
+run "$EXSCAN" probe --format json --no-progress --fail-on never -i "$TMP/long-targets"
+expect_rc 3 "a 1 MB target line: incomplete (a bad target)"
+batch "a 1 MB target line: the targets before and after it probed, one invalid target" \
+	"($(host 127.0.1.4)['probe']['build'] == '15.2.986.36' and $(host 127.0.1.5)['probe']['build'] == '15.2.1748.49'
+	  and d['summary']['invalid_targets'] == 1)"
+batch_run
+[ "$(wc -l <"$TMP/err")" -eq 1 ] && grep -qF "$TMP/long-targets:2: target line longer than 4096 bytes: skipped" "$TMP/err"
+tap_ok $? "a 1 MB target line: one line on stderr naming file and line" "$(head -c 600 "$TMP/err")"
+# /dev/zero is one endless line: reported at once, then read through in
+# constant memory (it never ends: stopped after a few seconds)
+"$EXSCAN" probe --format jsonl --no-progress -i /dev/zero >"$TMP/zero.out" 2>"$TMP/zero.err" &
+ZPID=$!
+sleep 3
+hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$ZPID/status" 2>/dev/null)
+kill -0 "$ZPID" 2>/dev/null
+alive=$?
+kill "$ZPID" 2>/dev/null
+wait "$ZPID" 2>/dev/null
+[ "$alive" -eq 0 ] && [ -n "$hwm" ] && [ "$hwm" -lt 131072 ] &&
+	grep -qF "/dev/zero:1: target line longer than 4096 bytes: skipped" "$TMP/zero.err"
+tap_ok $? "-i /dev/zero: reported as a bad target, peak memory ${hwm:-?} KiB after 3 s (under 128 MiB)" \
+	"$(head -c 600 "$TMP/zero.err")"
+
 printf '127.0.1.4:%s\n' "$P" | "$EXSCAN" probe --format jsonl --no-progress --fail-on never -i - >"$TMP/out" 2>"$TMP/err"
 grep -q '"build":"15.2.986.36"' "$TMP/out"
 tap_ok $? "targets from standard input (-i -)" "$(cat "$TMP/err")"

@@ -23,6 +23,9 @@
  *   127.0.2.10 2019 CU11 Nov22SU answering 401 to both (undecided)
  *   127.0.2.11 2019 CU11 with its security updates, showing only the asset path
  *              (a CU-level build: ProxyToken is asked and not found)
+ *   127.0.2.12 closes the connection (cleanly, TLS close_notify) in the middle
+ *              of the response headers
+ *   127.0.2.13 one 10 MB response header line
  * Builds before the July 2021 update answer the ProxyToken request like a
  * vulnerable server (403 from the back end).
  *   ::1        like 127.0.1.4
@@ -68,6 +71,8 @@ enum behaviour {
 	B_SLOW,
 	B_CANONICAL,
 	B_AUTODISCOVER_401,
+	B_CUT_HEADERS,
+	B_GIANT_LINE,
 };
 
 struct profile {
@@ -118,6 +123,10 @@ static const struct profile profiles[] = {
                 "EX401B", 10, 0, 17763, B_AUTODISCOVER_401},
         [18] = {"exchange-2019-cu11-asset-only", true, "15.2.986", NULL, NULL, false, false,
                 "EXCUONLY", 10, 0, 17763, B_NORMAL, false},
+        [19] = {"cut-headers", true, "15.2.986", "15.2.986.36", NULL, false, false, "EXCUT", 10, 0,
+                17763, B_CUT_HEADERS},
+        [20] = {"giant-header-line", true, "15.2.986", "15.2.986.36", NULL, false, false, "EXGIANT",
+                10, 0, 17763, B_GIANT_LINE},
 };
 
 static SSL_CTX *good_ctx, *bad_ctx;
@@ -136,7 +145,7 @@ static const struct profile *profile_for(const struct sockaddr_storage *ss)
 
 	if (b1 == 0 && b2 == 1 && b3 >= 1 && b3 <= 7)
 		return &profiles[b3];
-	if (b1 == 0 && b2 == 2 && b3 >= 1 && b3 <= 11)
+	if (b1 == 0 && b2 == 2 && b3 >= 1 && b3 <= 13)
 		return &profiles[7 + b3];
 	return &profiles[1 + b3 % 6];
 }
@@ -607,6 +616,34 @@ static int serve_huge(SSL *ssl, const struct req *r)
 	return io_write(ssl, "Content-Length: 0\r\n\r\n", 21);
 }
 
+/* The status line and the start of the headers, then the end of the
+ * connection in the middle of a header line: before X-OWA-Version, so what
+ * arrived does not show Exchange. */
+static int serve_cut(SSL *ssl)
+{
+	static const char head[] = "HTTP/1.1 200 OK\r\nServer: Microsoft-IIS/10.0\r\n"
+	                           "X-FEServer: EXCUT\r\nX-OWA-Vers";
+
+	return io_write(ssl, head, sizeof(head) - 1);
+}
+
+/* One header line of 10 MB: past libcurl's own limit for a line (100 KiB),
+ * so it never reaches exscan's header callback. */
+static int serve_giant_line(SSL *ssl)
+{
+	static const char head[] = "HTTP/1.1 200 OK\r\nServer: Microsoft-IIS/10.0\r\nX-Filler: ";
+	static const char tail[] = "\r\nContent-Length: 0\r\n\r\n";
+	char chunk[65536];
+
+	if (io_write(ssl, head, sizeof(head) - 1))
+		return -1;
+	memset(chunk, 'A', sizeof(chunk));
+	for (int i = 0; i < 160; i++) /* 10 MiB */
+		if (io_write(ssl, chunk, sizeof(chunk)))
+			return -1;
+	return io_write(ssl, tail, sizeof(tail) - 1);
+}
+
 /* Connections wait here for a worker; workers are kept and reused, and a new
  * one starts only when none is idle (silent and slow profiles hold theirs). */
 #define QUEUE_CAP 65536
@@ -711,8 +748,14 @@ static void serve_conn(int fd)
 			break;
 		if (pr->behaviour == B_SLOW || slow_range(&local))
 			usleep(1500 * 1000);
+		if (pr->behaviour == B_CUT_HEADERS) {
+			serve_cut(ssl);
+			break; /* SSL_shutdown: a clean end, not a network error */
+		}
 		if (pr->behaviour == B_HUGE_HEADERS)
 			rc = serve_huge(ssl, &r);
+		else if (pr->behaviour == B_GIANT_LINE)
+			rc = serve_giant_line(ssl);
 		else if (pr->exchange)
 			rc = serve_exchange(ssl, pr, &r);
 		else

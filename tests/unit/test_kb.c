@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <openssl/evp.h>
 
 #include "exscan/kb.h"
 
@@ -253,7 +254,51 @@ static void unknown_builds(void **state)
 	exs_assessment_release(&a);
 }
 
-static void expect_load_error(const char *builds, const char *cves, const char *want)
+extern const char exs_builtin_builds[];
+extern const size_t exs_builtin_builds_len;
+extern const char exs_builtin_cves[];
+extern const size_t exs_builtin_cves_len;
+
+/* A table as tools/gen-kb.py writes it: the header line (kind, format, count
+ * and SHA-256 of the data lines, computed here independently), then `body`.
+ * Returns a malloc'ed string. */
+static char *sealed(const char *kind, const char *body)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	size_t rows = 0, n = strlen(body) + 200;
+	char *out = malloc(n), *p;
+	int len;
+
+	assert_non_null(ctx);
+	assert_non_null(out);
+	assert_int_equal(EVP_DigestInit_ex(ctx, EVP_sha256(), NULL), 1);
+	for (const char *l = body; *l;) {
+		const char *nl = strchr(l, '\n');
+		size_t ln = nl ? (size_t)(nl - l) : strlen(l);
+
+		if (ln && l[ln - 1] == '\r')
+			ln--;
+		if (l[0] != '#' && strspn(l, " \t") < ln) {
+			rows++;
+			EVP_DigestUpdate(ctx, l, ln);
+			EVP_DigestUpdate(ctx, "\n", 1);
+		}
+		l = nl ? nl + 1 : l + strlen(l);
+	}
+	EVP_DigestFinal_ex(ctx, md, &mdlen);
+	EVP_MD_CTX_free(ctx);
+	len = snprintf(out, n, "exscan-table\t%s\tformat=2\trows=%zu\tsha256=", kind, rows);
+	p = out + len;
+	for (unsigned i = 0; i < mdlen; i++, p += 2)
+		snprintf(p, 3, "%02x", md[i]);
+	snprintf(p, n - (size_t)(p - out), "\n%s", body);
+	return out;
+}
+
+/* Loads raw texts (NULL: skip the CVE table); the error must contain `want`. */
+static void expect_raw_error(const char *builds, const char *cves, const char *want)
 {
 	struct exs_kb *k = exs_kb_new();
 	struct exs_error err = {{0}};
@@ -265,50 +310,229 @@ static void expect_load_error(const char *builds, const char *cves, const char *
 	assert_int_equal(rc, -1);
 	if (!strstr(err.msg, want))
 		fail_msg("error '%s' lacks '%s'", err.msg, want);
+	assert_null(strchr(err.msg, '\n'));
 	exs_kb_free(k);
+}
+
+/* The same with both tables sealed: the body's line N is the file's line N+1. */
+static void expect_load_error(const char *builds, const char *cves, const char *want)
+{
+	char *b = sealed("builds", builds), *c = cves ? sealed("cves", cves) : NULL;
+
+	expect_raw_error(b, c, want);
+	free(b);
+	free(c);
 }
 
 #define PROD "product\tExchange2016\tExchange Server 2016\t15.1\t0\t2025-10-14\n"
 #define BUILD "build\t15.1.2176.2\tExchange2016\tCU19\t15.1.2176.2\t-\t2020-12-15\t-\n"
+#define CVE "cve\tCVE-2021-1\t-\t-\nfix\tMar21SU\tCVE-2021-1\tExchange2016\n"
 
 static void malformed_tables(void **state)
 {
 	(void)state;
-	expect_load_error(PROD "build\t15.1.2176.2\tExchange2016\n", NULL, "t.tsv:2:");
+	expect_load_error(PROD "build\t15.1.2176.2\tExchange2016\n", NULL, "t.tsv:3:");
 	expect_load_error(PROD "build\t15.1.2176.2\tExchange2016\n", NULL,
 	                  "8 tab-separated fields");
 	expect_load_error(PROD "# c\n\nbuild\tbanana\tExchange2016\tCU19\t15.1.2176.2\t-\t-\t-\n",
-	                  NULL, "t.tsv:4: 'banana' is not a full build number");
+	                  NULL, "t.tsv:5: 'banana' is not a full build number");
 	expect_load_error(PROD "build\t15.1.2176.2\tExchange2099\tCU19\t15.1.2176.2\t-\t-\t-\n",
-	                  NULL, "t.tsv:2: unknown product 'Exchange2099'");
+	                  NULL, "t.tsv:3: unknown product 'Exchange2099'");
 	expect_load_error(PROD
 	                  "build\t15.1.2176.2\tExchange2016\tCU19\t15.1.2176.2\t-\t12/15/2020\t-\n",
-	                  NULL, "t.tsv:2: '12/15/2020' is not a date");
+	                  NULL, "t.tsv:3: '12/15/2020' is not a date");
 	expect_load_error(PROD "build\t15.2.2176.2\tExchange2016\tCU19\t15.1.2176.2\t-\t-\t-\n",
 	                  NULL, "does not belong to Exchange2016");
-	expect_load_error(PROD "bulid\t15.1.2176.2\n", NULL, "t.tsv:2: unknown line type 'bulid'");
+	expect_load_error(PROD "bulid\t15.1.2176.2\n", NULL, "t.tsv:3: unknown line type 'bulid'");
 	expect_load_error(PROD, NULL, "no build lines");
 	expect_load_error(PROD BUILD, "cve\tCVE-2021-1\tkev,bogus\t-\n",
-	                  "c.tsv:1: unknown flag 'bogus'");
+	                  "c.tsv:2: unknown flag 'bogus'");
 	expect_load_error(PROD BUILD, "fix\tMar21SU\tCVE-2021-1\tExchange2016\n",
-	                  "c.tsv:1: CVE-2021-1 has no cve line above it");
+	                  "c.tsv:2: CVE-2021-1 has no cve line above it");
 	expect_load_error(PROD BUILD,
 	                  "cve\tCVE-2021-1\t-\t-\nfix\tMar21SU\tCVE-2021-1\tExchange3000\n",
-	                  "c.tsv:2: unknown product 'Exchange3000'");
+	                  "c.tsv:3: unknown product 'Exchange3000'");
+}
+
+/* A table must prove it is whole: empty, comment-only, unsealed, cut, shortened,
+ * lengthened and changed tables are all refused, each with its reason. */
+static void unsealed_tables_refused(void **state)
+{
+	char *b = sealed("builds", PROD BUILD);
+
+	(void)state;
+	expect_raw_error("", NULL, "t.tsv: empty file, not an exscan builds table");
+	expect_raw_error("# only a comment\n\n", NULL, "t.tsv:1: no 'exscan-table' header line");
+	expect_raw_error(PROD BUILD, NULL, "t.tsv:1: no 'exscan-table' header line");
+	expect_raw_error(b, "", "c.tsv: empty file, not an exscan cves table");
+	expect_raw_error(b, "# exscan CVE table\n# cve\tid\tflags\tname\n",
+	                 "c.tsv:1: no 'exscan-table' header line");
+	expect_raw_error(b, CVE, "c.tsv:1: no 'exscan-table' header line");
+	/* the header itself cut, or of another format or kind */
+	expect_raw_error("exscan-table\tbuilds\tformat=2\trows=2\tsha256=0db2\n" PROD BUILD, NULL,
+	                 "t.tsv:1: malformed header");
+	expect_raw_error("exscan-table\tbuilds\tformat=2\trows=2\n", NULL,
+	                 "t.tsv:1: malformed header");
+	expect_raw_error(
+	        "exscan-table\tbuilds\tformat=1\trows=2\tsha256="
+	        "0000000000000000000000000000000000000000000000000000000000000000\n" PROD BUILD,
+	        NULL, "t.tsv:1: table format '1' is not the one this exscan reads");
+	expect_raw_error(b, b, "c.tsv:1: this is a builds table, not a cves table");
+	/* sealed, but with nothing in it */
+	expect_load_error(PROD BUILD, "# nothing\n", "c.tsv: no cve lines");
+	expect_load_error(PROD BUILD, "cve\tCVE-2021-1\t-\t-\n", "c.tsv: no fix lines");
+	free(b);
+}
+
+/* Copies of the shipped CVE table, damaged the ways a disk, a download or a
+ * hand edit damages it. */
+static void damaged_builtin_tables_refused(void **state)
+{
+	size_t len = exs_builtin_cves_len, cut;
+	char *t = malloc((len > exs_builtin_builds_len ? len : exs_builtin_builds_len) + 64), *p;
+
+	(void)state;
+	assert_non_null(t);
+	/* the intact copy loads (the built-in tables are sealed too) */
+	memcpy(t, exs_builtin_cves, len);
+	t[len] = '\0';
+	{
+		struct exs_kb *k = exs_kb_new();
+		struct exs_error err = {{0}};
+
+		assert_int_equal(exs_kb_load_builds(k, "b", exs_builtin_builds,
+		                                    exs_builtin_builds_len, &err),
+		                 0);
+		assert_int_equal(exs_kb_load_cves(k, "c.tsv", t, len, &err), 0);
+		exs_kb_free(k);
+	}
+	/* the last line cut in half: as many rows, one of them changed */
+	cut = len - 1;
+	while (t[cut - 1] != '\n')
+		cut--;
+	cut += (len - cut) / 2;
+	t[cut] = '\0';
+	expect_raw_error(exs_builtin_builds, t, "c.tsv: checksum mismatch");
+	/* cut in the middle of a line two thirds in: rows missing */
+	memcpy(t, exs_builtin_cves, len);
+	cut = len * 2 / 3;
+	while (t[cut] == '\n')
+		cut++;
+	t[cut] = '\0';
+	expect_raw_error(exs_builtin_builds, t, "c.tsv: truncated: the header promises 228 rows");
+	/* the last five rows missing */
+	memcpy(t, exs_builtin_cves, len);
+	t[len] = '\0';
+	for (int i = 0; i < 6; i++)
+		*strrchr(t, '\n') = '\0';
+	strcat(t, "\n");
+	expect_raw_error(exs_builtin_builds, t, "the header promises 228 rows, the file has 223");
+	/* a row added */
+	memcpy(t, exs_builtin_cves, len);
+	t[len] = '\0';
+	strcat(t, "cve\tCVE-2099-1\tkev\t-\n");
+	expect_raw_error(exs_builtin_builds, t, "229 rows where the header promises 228");
+	/* one row changed: ProxyLogon said to be fixed a month early */
+	memcpy(t, exs_builtin_cves, len);
+	t[len] = '\0';
+	p = strstr(t, "fix\tMar21SU\tCVE-2021-26855\t");
+	assert_non_null(p);
+	memcpy(p + 4, "Feb", 3);
+	expect_raw_error(exs_builtin_builds, t, "c.tsv: checksum mismatch");
+	/* the same change in the build table */
+	memcpy(t, exs_builtin_builds, exs_builtin_builds_len);
+	t[exs_builtin_builds_len] = '\0';
+	p = strstr(t, "\t2021-03-02\t");
+	assert_non_null(p);
+	p[10] = '3';
+	expect_raw_error(t, NULL, "t.tsv: checksum mismatch");
+	free(t);
+}
+
+static void impossible_dates_refused(void **state)
+{
+	(void)state;
+	expect_load_error(PROD
+	                  "build\t15.1.2176.2\tExchange2016\tCU19\t15.1.2176.2\t-\t2026-02-30\t-\n",
+	                  NULL, "t.tsv:3: '2026-02-30' is not a real date");
+	expect_load_error(PROD
+	                  "build\t15.1.2176.2\tExchange2016\tCU19\t15.1.2176.2\t-\t2026-13\t-\n",
+	                  NULL, "t.tsv:3: '2026-13' is not a real date");
+	expect_load_error(PROD
+	                  "build\t15.1.2176.2\tExchange2016\tCU19\t15.1.2176.2\t-\t2023-02-29\t-\n",
+	                  NULL, "t.tsv:3: '2023-02-29' is not a real date");
+	expect_load_error(PROD
+	                  "build\t15.1.2176.2\tExchange2016\tCU19\t15.1.2176.2\t-\t2100-02-29\t-\n",
+	                  NULL, "'2100-02-29' is not a real date");
+	expect_load_error(PROD
+	                  "build\t15.1.2176.2\tExchange2016\tCU19\t15.1.2176.2\t-\t2026-04-31\t-\n",
+	                  NULL, "'2026-04-31' is not a real date");
+	expect_load_error(PROD
+	                  "build\t15.1.2176.2\tExchange2016\tCU19\t15.1.2176.2\t-\t2026-00\t-\n",
+	                  NULL, "'2026-00' is not a real date");
+	expect_load_error(
+	        "product\tExchange2016\tExchange Server 2016\t15.1\t0\t2025-10-32\n" BUILD, NULL,
+	        "t.tsv:2: '2025-10-32' is not a real date");
+	{
+		/* leap days that exist */
+		char *b = sealed("builds",
+		                 PROD "build\t15.1.2176.2\tExchange2016\tCU19\t15.1.2176.2\t-\t"
+		                      "2024-02-29\t-\nbuild\t15.1.2176.3\tExchange2016\tCU19\t"
+		                      "15.1.2176.2\t-\t2000-02-29\t-\n");
+		struct exs_kb *k = exs_kb_new();
+		struct exs_error err = {{0}};
+
+		assert_int_equal(exs_kb_load_builds(k, "t.tsv", b, strlen(b), &err), 0);
+		assert_int_equal(exs_kb_build_count(k), 2);
+		exs_kb_free(k);
+		free(b);
+	}
+}
+
+static void control_characters_refused(void **state)
+{
+	(void)state;
+	expect_load_error("product\tExchange2016\tExchange \033[2J2016\t15.1\t0\t-\n" BUILD, NULL,
+	                  "t.tsv:2: control character 0x1b in a field");
+	expect_load_error(PROD BUILD, "cve\tCVE-2021-1\t-\tProxy\rLogon\n",
+	                  "c.tsv:2: control character 0x0d");
+	expect_load_error(PROD BUILD, "cve\tCVE-2021-1\t-\tProxy\x7fLogon\n",
+	                  "c.tsv:2: control character 0x7f");
+	/* U+009B, the C1 control sequence introducer */
+	expect_load_error(PROD BUILD, "cve\tCVE-2021-1\t-\tProxy\xc2\x9bLogon\n",
+	                  "c.tsv:2: control character 0x9b");
+	expect_load_error(PROD BUILD, "cve\tCVE-2021-1\t-\tProxy\xffLogon\n",
+	                  "c.tsv:2: byte 0xff is not UTF-8");
+	/* found on its line even where the checksum would also fail */
+	expect_raw_error("exscan-table\tbuilds\tformat=2\trows=2\tsha256="
+	                 "0000000000000000000000000000000000000000000000000000000000000000\n" PROD
+	                 "build\t15.1.2176.2\tExchange2016\tCU\00719\t15.1.2176.2\t-\t-\t-\n",
+	                 NULL, "t.tsv:3: control character 0x07");
 }
 
 static void crlf_tables_load(void **state)
 {
-	const char *b = "product\tExchange2016\tExchange Server 2016\t15.1\t0\t-\r\n"
-	                "build\t15.1.2176.2\tExchange2016\tCU19\t15.1.2176.2\t-\t2020-12-15\t-\r\n";
+	const char *lf = "product\tExchange2016\tExchange Server 2016\t15.1\t0\t-\n"
+	                 "build\t15.1.2176.2\tExchange2016\tCU19\t15.1.2176.2\t-\t2020-12-15\t-\n";
+	char *s = sealed("builds", lf), *b = malloc(2 * strlen(s) + 1), *q = b;
 	struct exs_kb *k = exs_kb_new();
 	struct exs_error err = {{0}};
 
 	(void)state;
+	assert_non_null(b);
+	/* the checksum is of the lines, not of their ends */
+	for (const char *p = s; *p; p++) {
+		if (*p == '\n')
+			*q++ = '\r';
+		*q++ = *p;
+	}
+	*q = '\0';
 	assert_int_equal(exs_kb_load_builds(k, "crlf", b, strlen(b), &err), 0);
 	assert_int_equal(exs_kb_build_count(k), 1);
 	assert_string_equal(exs_kb_build_at(k, 0)->release_date, "2020-12-15");
 	exs_kb_free(k);
+	free(s);
+	free(b);
 }
 
 static void missing_file_is_named(void **state)
@@ -334,6 +558,10 @@ int main(void)
 	        cmocka_unit_test(cu_only_build),
 	        cmocka_unit_test(unknown_builds),
 	        cmocka_unit_test(malformed_tables),
+	        cmocka_unit_test(unsealed_tables_refused),
+	        cmocka_unit_test(damaged_builtin_tables_refused),
+	        cmocka_unit_test(impossible_dates_refused),
+	        cmocka_unit_test(control_characters_refused),
 	        cmocka_unit_test(crlf_tables_load),
 	        cmocka_unit_test(missing_file_is_named),
 	};

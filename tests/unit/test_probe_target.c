@@ -143,6 +143,60 @@ static void file_input(void **state)
 	assert_non_null(strstr(err.msg, "cannot open target list '/nonexistent/targets'"));
 }
 
+/* A target line is capped: a longer one is one bad target naming its file
+ * and line, its rest is dropped, and the lines after it are read as usual. */
+static void long_lines(void **state)
+{
+	char path[] = "/tmp/exscan-targets-XXXXXX";
+	int fd = mkstemp(path);
+	FILE *f;
+	struct exs_target_gen *g;
+	struct exs_target t;
+	struct exs_error err = {{0}};
+	char want[64];
+
+	(void)state;
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	fputs("a.example\n", f);
+	/* exactly the cap: read whole (and refused as a host name, not as too long) */
+	for (int i = 0; i < EXS_TARGET_LINE_MAX; i++)
+		fputc('b', f);
+	fputc('\n', f);
+	/* one byte more, then a 3 MB line, then one without a line end */
+	for (int i = 0; i <= EXS_TARGET_LINE_MAX; i++)
+		fputc('c', f);
+	fputc('\n', f);
+	for (int i = 0; i < 3000000; i++)
+		fputc(i % 100 ? 'd' : '\0', f);
+	fputs("\n10.0.0.1\n", f);
+	for (int i = 0; i < 2 * EXS_TARGET_LINE_MAX; i++)
+		fputc('e', f);
+	fclose(f);
+	g = exs_target_gen_new(NULL, 0, path, &err);
+	assert_non_null(g);
+	assert_int_equal(exs_target_gen_next(g, &t, &err), 1);
+	assert_string_equal(t.host, "a.example");
+	assert_int_equal(exs_target_gen_next(g, &t, &err), -1);
+	assert_non_null(strstr(err.msg, ":2: 'bbbb"));
+	assert_null(strstr(err.msg, "longer than"));
+	assert_int_equal(exs_target_gen_next(g, &t, &err), -1);
+	snprintf(want, sizeof(want), ":3: target line longer than %d bytes: skipped",
+	         EXS_TARGET_LINE_MAX);
+	assert_non_null(strstr(err.msg, path));
+	assert_non_null(strstr(err.msg, want));
+	assert_int_equal(exs_target_gen_next(g, &t, &err), -1);
+	assert_non_null(strstr(err.msg, ":4: target line longer than"));
+	assert_int_equal(exs_target_gen_next(g, &t, &err), 1);
+	assert_string_equal(t.host, "10.0.0.1");
+	assert_int_equal(exs_target_gen_next(g, &t, &err), -1);
+	assert_non_null(strstr(err.msg, ":6: target line longer than"));
+	assert_int_equal(exs_target_gen_next(g, &t, &err), 0);
+	exs_target_gen_free(g);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -150,6 +204,7 @@ int main(void)
 	        cmocka_unit_test(cidr_walk),
 	        cmocka_unit_test(huge_blocks_stream),
 	        cmocka_unit_test(file_input),
+	        cmocka_unit_test(long_lines),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
