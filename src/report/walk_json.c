@@ -48,7 +48,9 @@ static struct json_object *iis_to_json(const struct exs_walk_layout *l)
 		char loc[512];
 		const char *ep;
 
-		if (!exs_walk_iis_ep_vdir(v))
+		/* a file that sets Extended Protection nowhere says nothing of it
+		 * (a minimal or foreign configuration): it decides nothing */
+		if (!c->n_ep || !exs_walk_iis_ep_vdir(v))
 			continue;
 		checked++;
 		snprintf(loc, sizeof(loc), "%s%s", v->site, v->path);

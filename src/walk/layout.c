@@ -619,6 +619,9 @@ static bool risky_place(const char *physical)
 }
 
 static int error_finding(struct exs_findings *out, const char *path, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+static int error_finding(struct exs_findings *out, const char *path, const char *fmt, ...)
 {
 	va_list ap;
 	int rc;

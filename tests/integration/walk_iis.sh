@@ -71,6 +71,12 @@ else
 	tap_skip "CVE-2024-21410 closed by configuration" "no exsetup-15.2.1748.49.exe seed"
 fi
 
+# a configuration that sets Extended Protection nowhere decides nothing
+config Allow '' | grep -v extendedProtection >"$CFG/applicationHost.config"
+run "$EXSCAN" walk --format json --fail-on never "$R"
+json_check "no extendedProtection element anywhere: nothing checked, nothing off" \
+	'(lambda i: i["extended_protection_checked"] == 0 and i["extended_protection_off"] == [])(d["hosts"][0]["layout"]["iis"])'
+
 printf 'this is <not xml' >"$CFG/applicationHost.config"
 run "$EXSCAN" walk --format json --fail-on never "$R"
 json_check "a file that is not XML: one error finding naming it, no other findings from it" \
