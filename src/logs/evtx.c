@@ -460,6 +460,11 @@ static void read_record(libevtx_file_t *file, int i, bool recovered, enum lg_evt
 
 	got = recovered ? libevtx_file_get_recovered_record_by_index(file, i, &rec, &e)
 	                : libevtx_file_get_record_by_index(file, i, &rec, &e);
+	if (got == 1 && libevtx_record_get_written_time(rec, &ft, NULL) == 1 &&
+	    ft > 116444736000000000ULL) {
+		ts = (int64_t)((ft - 116444736000000000ULL) / 10000000ULL);
+		lg_span_add(&f->oldest, &f->newest, ts);
+	}
 	/* these channels are large and only one event matters in each (an
 	 * event ID libevtx cannot give is looked for in the XML) */
 	if (got == 1 && (ch == LG_EVTX_SECURITY || ch == LG_EVTX_SYSMON || ch == LG_EVTX_SYSTEM) &&
@@ -483,8 +488,6 @@ static void read_record(libevtx_file_t *file, int i, bool recovered, enum lg_evt
 	}
 	f->lines++;
 	libevtx_record_get_identifier(rec, &rid, NULL);
-	if (libevtx_record_get_written_time(rec, &ft, NULL) == 1 && ft > 116444736000000000ULL)
-		ts = (int64_t)((ft - 116444736000000000ULL) / 10000000ULL);
 	check_event(f, (const char *)xml, strnlen((const char *)xml, size), rid, ts, msg, ch);
 	libevtx_record_free(&rec, NULL);
 }

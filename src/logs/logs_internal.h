@@ -23,6 +23,9 @@
 
 /* ---- the line reader ---- */
 
+/* log kinds (enum exs_log_kind) counted per host, NONE included */
+#define LG_KINDS (EXS_LOG_EVTX + 1)
+
 struct lg_reader {
 	int fd;
 	const char *name; /* for messages */
@@ -32,10 +35,11 @@ struct lg_reader {
 	size_t raw_len;
 	char *buf; /* UTF-8 text: [start, end) not yet returned */
 	size_t cap, start, end;
-	size_t chunk;    /* bytes per read */
-	uint64_t lineno; /* of the line last returned (1-based) */
-	uint64_t bytes;  /* read from fd */
-	bool truncated;  /* the line last returned was cut at LG_MAX_LINE */
+	size_t chunk;           /* bytes per read */
+	uint64_t lineno;        /* of the line last returned (1-based) */
+	uint64_t bytes;         /* read from fd */
+	bool truncated;         /* the line last returned was cut at LG_MAX_LINE */
+	int64_t oldest, newest; /* leading timestamps of the lines returned (0: none) */
 	/* an in-memory source instead of fd (fuzzing, tests) */
 	const char *mem;
 	size_t mem_len, mem_off;
@@ -151,8 +155,10 @@ struct lg_file {
 	struct lg_day *days;
 	size_t n_days, cap_days;
 	uint64_t lines, bad_lines, hits, bytes;
-	uint64_t unreadable;   /* EVTX: records libevtx could not decode (in lines too) */
-	bool unreadable_fatal; /* EVTX: reported as an error instead (most unreadable) */
+	uint64_t unreadable;    /* EVTX: records libevtx could not decode (in lines too) */
+	int kind;               /* enum exs_log_kind */
+	int64_t oldest, newest; /* the time span the file's lines cover (0: unknown) */
+	bool unreadable_fatal;  /* EVTX: reported as an error instead (most unreadable) */
 	bool oom;
 };
 
@@ -172,6 +178,10 @@ struct lg_hit {
 void lg_file_init(struct lg_file *f, const char *relpath);
 void lg_file_release(struct lg_file *f);
 void lg_file_hit(struct lg_file *f, const struct lg_hit *h);
+/* Widens the time span f covers to include ts (epoch seconds; 0 ignored). */
+void lg_span_add(int64_t *oldest, int64_t *newest, int64_t ts);
+/* The epoch seconds of a leading "YYYY-MM-DD[T ]HH:MM:SS" (UTC), or 0. */
+int64_t lg_leading_time(const char *s, size_t n);
 /* Merges f into st (under st's lock). */
 void lg_state_merge(struct exs_log_state *st, struct lg_file *f);
 

@@ -194,6 +194,10 @@ int lg_reader_next(struct lg_reader *r, const char **line, size_t *len, struct e
 			r->truncated = false;
 			*line = s;
 			*len = n;
+			/* how far back and forward the file reaches: every log format
+			 * exscan reads starts its lines with the time */
+			if (n >= 19 && s[0] >= '0' && s[0] <= '9' && s[4] == '-')
+				lg_span_add(&r->oldest, &r->newest, lg_leading_time(s, n));
 			return 1;
 		}
 		if (!r->skipping && avail >= LG_MAX_LINE) {
@@ -228,4 +232,56 @@ int lg_reader_next(struct lg_reader *r, const char **line, size_t *len, struct e
 		if (got == 0)
 			r->eof = true;
 	}
+}
+
+void lg_span_add(int64_t *oldest, int64_t *newest, int64_t ts)
+{
+	if (ts <= 0)
+		return;
+	if (!*oldest || ts < *oldest)
+		*oldest = ts;
+	if (!*newest || ts > *newest)
+		*newest = ts;
+}
+
+static int digits(const char *s, int n)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+int64_t lg_leading_time(const char *s, size_t n)
+{
+	int y, mo, d, h, mi, se;
+	int64_t days;
+
+	if (n < 19 || s[4] != '-' || s[7] != '-' || (s[10] != ' ' && s[10] != 'T') ||
+	    s[13] != ':' || s[16] != ':')
+		return 0;
+	y = digits(s, 4);
+	mo = digits(s + 5, 2);
+	d = digits(s + 8, 2);
+	h = digits(s + 11, 2);
+	mi = digits(s + 14, 2);
+	se = digits(s + 17, 2);
+	if (y < 1990 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 ||
+	    mi > 59 || se < 0 || se > 60)
+		return 0;
+	/* days from the civil date (Howard Hinnant's algorithm) */
+	{
+		int yy = y - (mo <= 2);
+		int era = yy / 400;
+		int yoe = yy - era * 400;
+		int doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+		int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+
+		days = (int64_t)era * 146097 + doe - 719468;
+	}
+	return days * 86400 + h * 3600 + mi * 60 + se;
 }

@@ -103,6 +103,7 @@ int exs_logs_scan_fd(int fd, const char *relpath, enum exs_log_kind kind, struct
 	int rc;
 
 	lg_file_init(&f, relpath);
+	f.kind = kind;
 	if (kind == EXS_LOG_EVTX) {
 		struct stat sb;
 
@@ -116,6 +117,8 @@ int exs_logs_scan_fd(int fd, const char *relpath, enum exs_log_kind kind, struct
 		goto out;
 	rc = run(&r, kind, &f, err);
 	f.bytes = r.bytes;
+	f.oldest = r.oldest;
+	f.newest = r.newest;
 	lg_reader_release(&r);
 out:
 	lg_state_merge(st, &f);
@@ -147,9 +150,12 @@ int exs_logs_scan_mem(const char *data, size_t n, const char *relpath, enum exs_
 		return rc;
 	}
 	lg_file_init(&f, relpath);
+	f.kind = kind;
 	lg_reader_init_mem(&r, data, n, relpath);
 	rc = run(&r, kind, &f, err);
 	f.bytes = n;
+	f.oldest = r.oldest;
+	f.newest = r.newest;
 	lg_reader_release(&r);
 	lg_state_merge(st, &f);
 	lg_file_release(&f);

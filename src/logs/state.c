@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "logs_internal.h"
 
@@ -128,6 +129,12 @@ struct exs_log_state {
 	struct lg_damaged damaged[LG_MAX_DAMAGED];
 	size_t n_damaged;
 	uint64_t damaged_more; /* files left out of the list (it is full) */
+	/* per log family: files read and the time span their lines cover */
+	struct {
+		uint64_t files;
+		int64_t oldest, newest;
+		char *dir; /* the folder of the first file of the family read */
+	} cov[LG_KINDS];
 };
 
 void lg_file_init(struct lg_file *f, const char *relpath)
@@ -317,6 +324,8 @@ void exs_log_state_free(struct exs_log_state *st)
 	lg_file_release(&st->all);
 	for (size_t i = 0; i < st->n_damaged; i++)
 		free(st->damaged[i].path);
+	for (int k = 0; k < LG_KINDS; k++)
+		free(st->cov[k].dir);
 	pthread_mutex_destroy(&st->lock);
 	free(st);
 }
@@ -333,6 +342,17 @@ void lg_state_merge(struct exs_log_state *st, struct lg_file *f)
 	pthread_mutex_lock(&st->lock);
 	merge_file(&st->all, f);
 	st->files++;
+	if (f->kind > 0 && f->kind < LG_KINDS) {
+		if (!st->cov[f->kind].files && f->relpath) {
+			const char *slash = strrchr(f->relpath, '/');
+
+			st->cov[f->kind].dir =
+			        strndup(f->relpath, slash ? (size_t)(slash - f->relpath) : 0);
+		}
+		st->cov[f->kind].files++;
+		lg_span_add(&st->cov[f->kind].oldest, &st->cov[f->kind].newest, f->oldest);
+		lg_span_add(&st->cov[f->kind].oldest, &st->cov[f->kind].newest, f->newest);
+	}
 	if (f->unreadable && !f->unreadable_fatal) {
 		char *p = NULL;
 
@@ -460,6 +480,46 @@ static int push_damaged(struct exs_findings *out, const struct lg_damaged *d, ui
 	return 0;
 }
 
+/* What the logs of one family reach back to: an informational finding, so
+ * that "no evidence in the logs" can say how far back they went. */
+static int push_coverage(struct exs_findings *out, int kind, const char *dir, uint64_t files,
+                         int64_t oldest, int64_t newest, struct exs_error *err)
+{
+	struct exs_finding f;
+	char desc[256], a[32] = "", b[32] = "";
+	bool oom = false;
+	time_t t;
+	struct tm tm;
+
+	if (oldest && (t = (time_t)oldest, gmtime_r(&t, &tm)))
+		strftime(a, sizeof(a), "%Y-%m-%d", &tm);
+	if (newest && (t = (time_t)newest, gmtime_r(&t, &tm)))
+		strftime(b, sizeof(b), "%Y-%m-%d", &tm);
+	if (a[0])
+		snprintf(desc, sizeof(desc), "%llu %s log file%s read, reaching from %s to %s",
+		         (unsigned long long)files, exs_log_kind_name((enum exs_log_kind)kind),
+		         files == 1 ? "" : "s", a, b);
+	else
+		snprintf(desc, sizeof(desc), "%llu %s log file%s read, with no dated lines",
+		         (unsigned long long)files, exs_log_kind_name((enum exs_log_kind)kind),
+		         files == 1 ? "" : "s");
+	memset(&f, 0, sizeof(f));
+	f.kind = EXS_FINDING_LOG;
+	f.path = dup_or_null(dir && *dir ? dir : ".", &oom);
+	f.rule = dup_or_null("log-coverage", &oom);
+	f.family = dup_or_null(exs_log_kind_name((enum exs_log_kind)kind), &oom);
+	f.description = dup_or_null(desc, &oom);
+	f.score = 0;
+	f.count = files;
+	f.first_seen = oldest;
+	f.last_seen = newest;
+	if (oom || exs_findings_push(out, &f)) {
+		exs_finding_release(&f);
+		return exs_error_set(err, "out of memory collecting log findings");
+	}
+	return 0;
+}
+
 static bool agg_has_client(const struct lg_agg *a, const char *c)
 {
 	for (size_t i = 0; i < a->n_clients; i++)
@@ -569,6 +629,10 @@ int exs_logs_finish(struct exs_log_state *st, struct exs_findings *out, struct e
 			break;
 		}
 	}
+	for (int k = 1; !rc && k < LG_KINDS; k++)
+		if (st->cov[k].files)
+			rc = push_coverage(out, k, st->cov[k].dir, st->cov[k].files,
+			                   st->cov[k].oldest, st->cov[k].newest, err);
 	if (!rc && st->n_damaged > 1)
 		qsort(st->damaged, st->n_damaged, sizeof(st->damaged[0]), cmp_damaged);
 	for (size_t i = 0; !rc && i < st->n_damaged; i++)

@@ -56,6 +56,7 @@ bool exs_verdict_reaches(enum exs_verdict v, enum exs_fail_on threshold)
 
 struct judge {
 	struct json_object *host; /* the host judged (borrowed) */
+	char coverage[320];       /* "iis 2021-02-27 to 2021-03-10, ..." (log-coverage findings) */
 	struct json_object *reasons;
 	struct json_object *remedies;
 	enum exs_verdict verdict;
@@ -239,6 +240,18 @@ static void judge_findings(struct judge *j, struct json_object *host, bool *inco
 			*incomplete = true;
 			continue;
 		}
+		if (strcmp(kind, "log") == 0 && strcmp(rule, "log-coverage") == 0) {
+			/* how far back the logs reach: said with "no evidence" */
+			size_t len = strlen(j->coverage);
+			const char *a = exs_json_get_str(f, "first_seen", NULL);
+			const char *b = exs_json_get_str(f, "last_seen", NULL);
+
+			if (a && b && len + 40 < sizeof(j->coverage))
+				snprintf(j->coverage + len, sizeof(j->coverage) - len,
+				         "%s%s %.10s to %.10s", len ? ", " : "",
+				         exs_json_get_str(f, "family", "?"), a, b);
+			continue;
+		}
 		if (strcmp(kind, "log") == 0) {
 			const char *cve = exs_json_get_str(f, "cve", NULL);
 			const char *camp = exs_json_get_str(f, "campaign", NULL);
@@ -267,7 +280,8 @@ static void judge_findings(struct judge *j, struct json_object *host, bool *inco
 				       json_object_new_int64((int64_t)i));
 				attempts = true;
 			}
-			add_evidence(evidence, path);
+			if (sev >= EXS_SEVERITY_NOTICE)
+				add_evidence(evidence, path);
 			continue;
 		}
 		if (!json_object_object_get_ex(by_path, path, &list))
@@ -572,21 +586,27 @@ enum exs_verdict exs_verdict_judge(struct json_object *host, const struct exs_kb
 		bool walked = has_walk && !exs_json_get_str(host, "walk_error", NULL) &&
 		              exs_json_get_int(host, "stats.files_scanned", 1) > 0;
 
-		if (disk_judged && walked) {
-			j.verdict = EXS_VERDICT_CLEAN;
-			reason(&j, EXS_VERDICT_CLEAN,
-			       "no open known CVE (exact build from the disk) and no evidence of "
-			       "compromise",
-			       "host", NULL);
-		} else if (is_exchange || (walked && !has_probe)) {
-			j.verdict = EXS_VERDICT_CLEAN;
-			reason(&j, EXS_VERDICT_CLEAN,
-			       is_exchange && walked
+		char clean[512];
+		const char *what = NULL;
+
+		if (disk_judged && walked)
+			what = "no open known CVE (exact build from the disk) and no evidence of "
+			       "compromise";
+		else if (is_exchange || (walked && !has_probe))
+			what = is_exchange && walked
 			               ? "no open known CVE and no evidence of compromise"
 			       : is_exchange ? "no open known CVE (file system not scanned)"
 			                     : "no evidence of compromise on disk or in logs "
-			                       "(patch level not probed)",
-			       "host", NULL);
+			                       "(patch level not probed)";
+		if (what) {
+			/* "no evidence in the logs" means as far back as they reach */
+			if (j.coverage[0])
+				snprintf(clean, sizeof(clean), "%s; the logs read reach: %s", what,
+				         j.coverage);
+			else
+				snprintf(clean, sizeof(clean), "%s", what);
+			j.verdict = EXS_VERDICT_CLEAN;
+			reason(&j, EXS_VERDICT_CLEAN, clean, "host", NULL);
 		} else if (error) {
 			char text[512];
 
