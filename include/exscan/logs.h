@@ -99,6 +99,10 @@ int exs_logs_check_artifact(int fd, const char *relpath, enum exs_artifact_kind 
  * timeline) when every such client did only that one.  Can be called more than once;
  * the state is not changed.  Returns 0, or -1 when out of memory. */
 int exs_logs_finish(struct exs_log_state *st, struct exs_findings *out, struct exs_error *err);
+/* Appends one informational finding (rule log-coverage) per log family read:
+ * files, and the oldest and newest time of their lines and records.  Call
+ * before exs_log_state_free().  Returns 0, or -1 with err. */
+int exs_logs_coverage(struct exs_log_state *st, struct exs_findings *out, struct exs_error *err);
 
 /* The timeline: one element per day and campaign,
  * {"date":"2021-03-03","campaign":"ProxyLogon","attempts":N,"successes":M},

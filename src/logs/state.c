@@ -629,10 +629,6 @@ int exs_logs_finish(struct exs_log_state *st, struct exs_findings *out, struct e
 			break;
 		}
 	}
-	for (int k = 1; !rc && k < LG_KINDS; k++)
-		if (st->cov[k].files)
-			rc = push_coverage(out, k, st->cov[k].dir, st->cov[k].files,
-			                   st->cov[k].oldest, st->cov[k].newest, err);
 	if (!rc && st->n_damaged > 1)
 		qsort(st->damaged, st->n_damaged, sizeof(st->damaged[0]), cmp_damaged);
 	for (size_t i = 0; !rc && i < st->n_damaged; i++)
@@ -641,6 +637,19 @@ int exs_logs_finish(struct exs_log_state *st, struct exs_findings *out, struct e
 	if (!rc && st->all.oom)
 		rc = exs_error_set(err, "out of memory while aggregating log hits: findings are "
 		                        "incomplete");
+	pthread_mutex_unlock(&st->lock);
+	return rc;
+}
+
+int exs_logs_coverage(struct exs_log_state *st, struct exs_findings *out, struct exs_error *err)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&st->lock);
+	for (int k = 1; !rc && k < LG_KINDS; k++)
+		if (st->cov[k].files)
+			rc = push_coverage(out, k, st->cov[k].dir, st->cov[k].files,
+			                   st->cov[k].oldest, st->cov[k].newest, err);
 	pthread_mutex_unlock(&st->lock);
 	return rc;
 }

@@ -28,8 +28,9 @@ static int open_dir_quietly(int dirfd, const char *name)
 }
 
 /* The entry of directory dirfd whose name equals want case-insensitively and
- * that is a directory (not a link).  Returns a malloc'd name or NULL. */
-static char *find_dir_ci(int dirfd, const char *want)
+ * that is a directory (dir) or a regular file (!dir), not a link.  Returns a
+ * malloc'd name or NULL. */
+static char *find_entry_ci(int dirfd, const char *want, bool dir)
 {
 	int fd = open_dir_quietly(dirfd, ".");
 	DIR *d;
@@ -48,7 +49,8 @@ static char *find_dir_ci(int dirfd, const char *want)
 
 		if (strcasecmp(de->d_name, want) != 0)
 			continue;
-		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) || !S_ISDIR(st.st_mode))
+		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) ||
+		    !(dir ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode)))
 			continue;
 		found = strdup(de->d_name);
 		break;
@@ -70,7 +72,7 @@ char *exs_walk_resolve_ci(int rootfd, const char *path)
 	if (!copy || cur < 0)
 		goto out;
 	for (comp = strtok_r(copy, "/", &save); comp; comp = strtok_r(NULL, "/", &save)) {
-		char *name = find_dir_ci(cur, comp);
+		char *name = find_entry_ci(cur, comp, true);
 		int next;
 
 		if (!name)
@@ -121,36 +123,6 @@ static char *resolve_under(int rootfd, const char *base, const char *path)
 	r = exs_walk_resolve_ci(rootfd, full);
 	free(full);
 	return r;
-}
-
-/* The regular file of directory dirfd named want, case-insensitively
- * (malloc'd name or NULL). */
-static char *find_file_ci(int dirfd, const char *want)
-{
-	int fd = open_dir_quietly(dirfd, ".");
-	DIR *d;
-	struct dirent *de;
-	char *found = NULL;
-
-	if (fd < 0)
-		return NULL;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return NULL;
-	}
-	while ((de = readdir(d))) {
-		struct stat st;
-
-		if (strcasecmp(de->d_name, want) != 0)
-			continue;
-		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) || !S_ISREG(st.st_mode))
-			continue;
-		found = strdup(de->d_name);
-		break;
-	}
-	closedir(d);
-	return found;
 }
 
 #define MAX_SETUP_EXE (64u << 20)
@@ -220,7 +192,7 @@ static unsigned char *read_small(int rootfd, const char *dir, const char *name, 
 	if (!d)
 		goto out;
 	dfd = d[0] ? open_dir_quietly(rootfd, d) : dup(rootfd);
-	if (dfd < 0 || !(fname = find_file_ci(dfd, name)))
+	if (dfd < 0 || !(fname = find_entry_ci(dfd, name, false)))
 		goto out;
 	*relpath = join(d, fname);
 	fd = openat(dfd, fname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOATIME);
@@ -289,58 +261,23 @@ static void read_iis_config(int rootfd, struct exs_walk_layout *l)
  * parsed leaves a one-line reason in build_error. */
 static void read_disk_build(int rootfd, struct exs_walk_layout *l)
 {
-	char *bin = resolve_under(rootfd, l->exchange_dir, "Bin"), *name = NULL;
-	int dfd = -1, fd = -1;
+	char *bin = join(l->exchange_dir, "Bin");
+	size_t len = 0;
+	const char *why = NULL;
 	unsigned char *buf = NULL;
 	struct exs_pe_version ver;
 	struct exs_error err = {{0}};
-	struct stat st;
-	size_t got = 0;
 
-	if (!bin)
-		goto out;
-	dfd = bin[0] ? open_dir_quietly(rootfd, bin) : dup(rootfd);
-	if (dfd < 0 || !(name = find_file_ci(dfd, "ExSetup.exe")))
-		goto out;
-	l->build_file = join(bin, name);
-	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOATIME);
-	if (fd < 0 && errno == EPERM)
-		fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) != 0) {
-		exs_error_set(&err, "cannot read it: %s", strerror(errno));
-		goto fail;
-	}
-	if (st.st_size <= 0 || (uint64_t)st.st_size > MAX_SETUP_EXE) {
-		exs_error_set(&err, "implausible size %lld bytes", (long long)st.st_size);
-		goto fail;
-	}
-	buf = malloc((size_t)st.st_size);
-	if (!buf) {
-		exs_error_set(&err, "out of memory");
-		goto fail;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	if (exs_pe_version_read(buf, got, &ver, &err) == 0) {
+	if (bin)
+		buf = read_small(rootfd, bin, "ExSetup.exe", MAX_SETUP_EXE, &len, &l->build_file,
+		                 &why);
+	if (buf && exs_pe_version_read(buf, len, &ver, &err) == 0)
 		l->build = strdup(ver.text);
-		goto out;
-	}
-fail:
-	l->build_error = strdup(err.msg);
-out:
-	if (fd >= 0)
-		close(fd);
-	if (dfd >= 0)
-		close(dfd);
+	else if (buf)
+		l->build_error = strdup(err.msg);
+	else if (why)
+		l->build_error = strdup(why);
 	free(buf);
-	free(name);
 	free(bin);
 }
 

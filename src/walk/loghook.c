@@ -53,6 +53,8 @@ int exs_walk_log_hook(struct exs_walk_log_call *c)
 			struct exs_log_stats s;
 
 			rc = exs_logs_finish(c->state, c->out, c->err);
+			if (rc == 0)
+				rc = exs_logs_coverage(c->state, c->out, c->err);
 			exs_log_state_stats(c->state, &s);
 			c->unreadable_records = s.unreadable_records;
 		}
