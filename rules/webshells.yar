@@ -5,6 +5,12 @@
  * act as a file manager or database console) rather than from one
  * sample's bytes or name.  Each rule has meta score, family, description
  * and reference.  Strings are matched in ASCII and in UTF-16LE ("wide").
+ *
+ * Cost: a page can be padded with millions of copies of any atom.  So no
+ * bounded gap ([^>]{0,80}) may run over the next copy of what starts it
+ * (the gap's class excludes that character: <script[^<>]{0,80}), which keeps
+ * each byte scanned by a bounded number of verifications; check with
+ * bench/walk/padding.py --pad all (issue 12).
  */
 
 private rule exs_server_code
@@ -13,7 +19,7 @@ private rule exs_server_code
 		description = "the file holds ASP.NET/ASP server-side code"
 	strings:
 		$d1 = "<%@" ascii wide
-		$d2 = /<script[^>]{0,80}runat\s*=\s*["']?server/ nocase ascii wide
+		$d2 = /<script[^<>]{0,80}runat\s*=\s*["']?server/ nocase ascii wide
 		$d3 = "<%" ascii wide
 		$d4 = "WebHandler" ascii wide
 		$d5 = "IHttpHandler" ascii wide
@@ -49,15 +55,21 @@ rule exs_chopper_eval_request
 		description = "evaluates script text taken from the request (China Chopper / AntSword one-liner)"
 		reference = "field notes 5; FireEye China Chopper analysis 2013"
 	strings:
-		$e1 = /eval\s*\(\s*(System\.Text\.Encoding\.\w+\.GetString\s*\(\s*)?(System\.Convert\.FromBase64String\s*\(\s*)?(HttpContext\.Current\.|Context\.|this\.)?Request\s*(\.Item|\.Form|\.QueryString|\.Params)?\s*[\[\(]/ nocase ascii wide
-		$e2 = /eval\s*\([^;\n]{0,120}Request[^;\n]{0,60}["']unsafe["']/ nocase ascii wide
+		// no string here may cost more than a few steps per `eval(` that does
+		// not match: a page padded with millions of them must scan in seconds
+		// (bench/walk/padding.py); bounded gaps such as [^;]{0,120} after a
+		// short atom cost that at every repeat of the atom
+		$e1 = /eval\s*\(\s*(System\.Text\.Encoding\.\w+\.GetString\s*\(\s*)?(System\.Convert\.FromBase64String\s*\(\s*)?(HttpContext\.Current\.|Context\.|this\.)?Request\s*(\.\s*(Item|Form|QueryString|Params))?\s*[\[\(]/ nocase ascii wide
+		// JScript.NET's eval(code, "unsafe"): full trust for code of the
+		// request (anchored on the rare "unsafe", with no gap to scan)
+		$e2 = /,\s*["']unsafe["']\s*\)/ nocase ascii wide
+		$ev = /\beval\s*\(/ nocase ascii wide
 		$e3 = /Execute(Global)?\s*\(?\s*Request\s*(\.Item|\.Form|\.QueryString)?\s*[\[\(]/ nocase ascii wide
-		$e4 = /eval\s*\(\s*Request\s*\.\s*Item\s*\[/ nocase ascii wide
 		$e5 = /eval\s*\(\s*System\.Text\.Encoding\./ nocase ascii wide
-		$e6 = /JScriptEvaluate\s*\([^;]{0,120}Request/ ascii wide
+		$e6 = /JScriptEvaluate\s*\([^;\nJ]{0,120}Request/ ascii wide
 		$e7 = /ParseControl\s*\(\s*(this\.|Context\.|HttpContext\.Current\.)?Request/ ascii wide
 	condition:
-		any of them
+		any of ($e1, $e3, $e5, $e6, $e7) or ($e2 and $ev and exs_request_data)
 }
 
 rule exs_chopper_csharp_upload
@@ -250,7 +262,7 @@ rule exs_socket_tunnel
 		$o1 = "Response.BinaryWrite" ascii wide
 		$o2 = "Response.OutputStream" ascii wide
 		$o3 = "Response.AddHeader" ascii wide
-		$o4 = /(Application|Session)\s*\[[^\]]{1,40}\]\s*=\s*\w*[Ss]ock/ ascii wide
+		$o4 = /(Application|Session)\s*\[[^\[\]]{1,40}\]\s*=\s*\w*[Ss]ock/ ascii wide
 	condition:
 		exs_server_code and exs_request_data and any of ($s*) and $c and any of ($o*)
 }
@@ -382,7 +394,7 @@ rule exs_image_headed_page
 		description = "file that starts as an image (GIF/PNG/JPEG header) but carries server-side code"
 		reference = "field notes 5: GIF89a-prefixed shells"
 	strings:
-		$s1 = /<script[^>]{0,80}runat\s*=\s*["']?server/ nocase
+		$s1 = /<script[^<>]{0,80}runat\s*=\s*["']?server/ nocase
 		$s2 = /<%@\s*Page/ nocase
 		$s3 = /<%[^%]{0,200}Request/ nocase
 	condition:
@@ -398,9 +410,9 @@ rule exs_jscript_eval_page
 		description = "JScript.NET page that calls eval (Chopper-style shells, often obfuscated)"
 		reference = "field notes 5: Page Language=\"Jscript\" + eval"
 	strings:
-		$p = /<%@\s*(Page|WebHandler|WebService|Control)[^>]{0,200}Language\s*=\s*["']?\s*(JScript|js)\b/ nocase ascii wide
-		$p2 = /<script[^>]{0,100}language\s*=\s*["']?\s*(jscript|js)\b[^>]{0,100}runat\s*=\s*["']?server/ nocase ascii wide
-		$p3 = /<script[^>]{0,100}runat\s*=\s*["']?server[^>]{0,100}language\s*=\s*["']?\s*(jscript|js)\b/ nocase ascii wide
+		$p = /<%@\s*(Page|WebHandler|WebService|Control)[^<>]{0,200}Language\s*=\s*["']?\s*(JScript|js)\b/ nocase ascii wide
+		$p2 = /<script[^<>]{0,100}language\s*=\s*["']?\s*(jscript|js)\b[^<>]{0,100}runat\s*=\s*["']?server/ nocase ascii wide
+		$p3 = /<script[^<>]{0,100}runat\s*=\s*["']?server[^<>]{0,100}language\s*=\s*["']?\s*(jscript|js)\b/ nocase ascii wide
 		$e = /\beval\s*\(/ nocase ascii wide
 		$u = /["']unsafe["']/ nocase ascii wide
 		$u2 = /"u"\s*\+\s*"n"/ nocase ascii wide
@@ -417,7 +429,7 @@ rule exs_control_path_file_write
 		reference = "field notes 5"
 	strings:
 		$w1 = /(StreamWriter|FileStream|File\.(Create|Delete|WriteAllText|WriteAllBytes|AppendAllText|Copy|Move)|Directory\.(Delete|Move))\s*\(\s*(Server\.MapPath\s*\()?\s*(this\.)?\w+\.Text\s*[,)+]/ nocase ascii wide
-		$w2 = /(StreamWriter|FileStream)\s*\(\s*(Request\.PhysicalPath|Path\.Combine\s*\([^;]{0,80}Request)/ nocase ascii wide
+		$w2 = /(StreamWriter|FileStream)\s*\(\s*(Request\.PhysicalPath|Path\.Combine\s*\([^;\nC]{0,80}Request)/ nocase ascii wide
 		$u1 = "PostedFile.InputStream" ascii wide
 		$u2 = "Request.Files" ascii wide
 		$u3 = /new\s+(System\.IO\.)?FileStream\s*\(/ ascii wide
@@ -507,7 +519,7 @@ rule exs_inline_uploader
 		description = "small self-contained page (no code-behind) whose code saves uploaded files"
 		reference = "field notes 5: China Chopper C# variants write Request.Files to disk"
 	strings:
-		$inline1 = /<script[^>]{0,80}runat\s*=\s*["']?server/ nocase ascii wide
+		$inline1 = /<script[^<>]{0,80}runat\s*=\s*["']?server/ nocase ascii wide
 		$inline2 = /<%[^@=#:$-]/ ascii wide
 		$save = /\.SaveAs\s*\(/ ascii wide
 		$name = ".FileName" ascii wide

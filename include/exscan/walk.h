@@ -67,12 +67,16 @@ struct exs_walk_stats {
 	uint64_t skipped[EXS_SKIP__N];
 	uint64_t errors;           /* could not be read or scanned: see the error findings */
 	uint64_t truncated;        /* larger than max_size: only the first max_size bytes scanned */
+	uint64_t pages_cut;        /* server pages larger than max_size: head and tail scanned,
+	                            * not the middle (the host is incomplete) */
 	uint64_t changed;          /* size or mtime changed while it was read */
 	uint64_t timeouts;         /* YARA gave up (also counted in errors) */
 	uint64_t symlinks_outside; /* links whose target leaves the root (also findings) */
 	uint64_t logs;             /* files read by the log readers */
 	uint64_t log_records_unreadable; /* event log records libevtx could not decode */
 	uint64_t artifacts;              /* files given to the artifact checks (dumps, WER, ...) */
+	bool atimes_changed; /* O_NOATIME was refused (not the owner nor root): reads set
+	                      * access times */
 	double seconds;
 };
 
@@ -117,6 +121,10 @@ void exs_walk_engine_free(struct exs_walk_engine *e);
 /* Problems met while building the engine (borrowed strings, one line each). */
 size_t exs_walk_engine_problem_count(const struct exs_walk_engine *e);
 const char *exs_walk_engine_problem(const struct exs_walk_engine *e, size_t i);
+/* YARA's warnings about --rules files ("file:line: message (rule R)", e.g.
+ * a string that may slow down scanning): shown, but nothing was left out. */
+size_t exs_walk_engine_warning_count(const struct exs_walk_engine *e);
+const char *exs_walk_engine_warning(const struct exs_walk_engine *e, size_t i);
 /* Number of compiled rules; whether they came from the cache. */
 size_t exs_walk_engine_rule_count(const struct exs_walk_engine *e);
 bool exs_walk_engine_from_cache(const struct exs_walk_engine *e);

@@ -122,6 +122,13 @@ int exs_cli_print_version(FILE *fp, const struct exs_config *cfg);
 /* Opens cfg->output (or returns stdout). Close with exs_cli_output_close(). */
 FILE *exs_cli_output_open(const struct exs_config *cfg, struct exs_error *err);
 int exs_cli_output_close(const struct exs_config *cfg, FILE *fp, struct exs_error *err);
+struct exs_walk_host;
+/* Warns once per run (*warned) that a walk of root changed access times. */
+void exs_cli_warn_atimes(const char *cmd, const char *root, const struct exs_walk_host *h,
+                         bool *warned);
+/* -1 (err set) when cfg->output would be written inside root, the tree a
+ * walk reads: a scan never writes into what it scans. */
+int exs_cli_output_outside(const struct exs_config *cfg, const char *root, struct exs_error *err);
 
 struct exs_kb;
 struct json_object;

@@ -92,10 +92,11 @@ static const struct exs_option scan_options[] = {
         {"no-logs", 0, NULL, "walk: do not read logs and artifacts", OPT_B_NO_LOGS},
         {"exchange-dir", 0, "DIR", "walk: the Exchange directory (V15), relative to the root",
          OPT_B_EXCHANGE_DIR},
-        {"max-size", 0, "SIZE", "walk: scan at most SIZE bytes of a file (default 64M)",
+        {"max-size", 0, "SIZE",
+         "walk: scan at most SIZE bytes of a file (default 64M; server pages: head and tail)",
          OPT_B_MAX_SIZE},
-        {"file-timeout", 0, "SECONDS", "walk: give up on a file after SECONDS in YARA",
-         OPT_B_FILE_TIMEOUT},
+        {"file-timeout", 0, "SECONDS",
+         "walk: stop YARA on a file after SECONDS, keeping what it found", OPT_B_FILE_TIMEOUT},
         {"no-rules-cache", 0, NULL, "walk: neither read nor write the compiled-rules cache",
          OPT_B_NO_RULES_CACHE},
         EXS_OPTION_FORMAT,
@@ -205,6 +206,7 @@ struct scan_run {
 	struct exs_merge *merge;
 	size_t bad_targets;
 	bool incomplete;
+	bool warned_atimes;
 };
 
 static int on_probe_host(const struct exs_probe_result *r, void *ud)
@@ -304,11 +306,19 @@ static void walk_root(struct exs_config *cfg, struct exs_walk_engine *engine, co
 		json_object_object_add(o, "findings", json_object_new_array());
 		goto add;
 	}
+	exs_cli_warn_atimes("scan", root, &h, &run->warned_atimes);
 	if (h.stats.errors) {
 		fprintf(stderr,
 		        "exscan scan: %llu files or directories under '%s' could not be scanned "
 		        "(see the error findings)\n",
 		        (unsigned long long)h.stats.errors, root);
+		run->incomplete = true;
+	}
+	if (h.stats.pages_cut) {
+		fprintf(stderr,
+		        "exscan scan: %llu server pages under '%s' are larger than --max-size and "
+		        "were scanned in part (see the oversized-server-page findings)\n",
+		        (unsigned long long)h.stats.pages_cut, root);
 		run->incomplete = true;
 	}
 	o = exs_walk_host_to_json(&h);
@@ -375,6 +385,18 @@ static int scan_run(struct exs_config *cfg)
 		        "exscan scan: give --target HOST, --target HOST=ROOT or --fs ROOT\n");
 		return EXS_EXIT_USAGE;
 	}
+	for (size_t i = 0; i < cfg->scan.n_targets + cfg->scan.n_fs; i++) {
+		const char *root = i < cfg->scan.n_targets
+		                           ? strchr(cfg->scan.targets[i], '=')
+		                           : cfg->scan.fs_roots[i - cfg->scan.n_targets];
+
+		if (i < cfg->scan.n_targets && root)
+			root++;
+		if (root && exs_cli_output_outside(cfg, root, &err)) {
+			fprintf(stderr, "exscan scan: %s\n", err.msg);
+			return EXS_EXIT_USAGE;
+		}
+	}
 	kb = exs_kb_load(cfg->builds_path, cfg->cves_path, &err);
 	if (!kb) {
 		fprintf(stderr, "exscan scan: %s\n", err.msg);
@@ -399,6 +421,9 @@ static int scan_run(struct exs_config *cfg)
 			rc = EXS_EXIT_USAGE;
 			goto out;
 		}
+		for (size_t i = 0; i < exs_walk_engine_warning_count(engine); i++)
+			fprintf(stderr, "exscan scan: warning: %s\n",
+			        exs_walk_engine_warning(engine, i));
 		for (size_t i = 0; i < exs_walk_engine_problem_count(engine); i++) {
 			fprintf(stderr, "exscan scan: %s\n", exs_walk_engine_problem(engine, i));
 			run.incomplete = true;

@@ -44,10 +44,12 @@ static const struct exs_option walk_options[] = {
         {"exchange-dir", 0, "DIR", "the Exchange directory (V15), relative to the root",
          OPT_EXCHANGE_DIR},
         {"host", 0, "NAME", "name the host in the report (default: the root's name)", OPT_HOST},
-        {"max-size", 0, "SIZE", "scan at most SIZE bytes of a file (K, M, G; default 64M)",
+        {"max-size", 0, "SIZE",
+         "scan at most SIZE bytes of a file (K, M, G; default 64M); a larger server page: its "
+         "first and last SIZE/2, reported as oversized",
          OPT_MAX_SIZE},
-        {"timeout", 0, "SECONDS", "give up on a file after SECONDS in YARA (default 30)",
-         OPT_TIMEOUT},
+        {"timeout", 0, "SECONDS",
+         "stop YARA on a file after SECONDS, keeping what it found (default 30)", OPT_TIMEOUT},
         {"no-rules-cache", 0, NULL, "neither read nor write the compiled-rules cache",
          OPT_NO_CACHE},
         {"shard", 0, "K/N",
@@ -178,6 +180,20 @@ static enum exs_fail_on level_of(const struct exs_walk_host *h)
 	return level;
 }
 
+void exs_cli_warn_atimes(const char *cmd, const char *root, const struct exs_walk_host *h,
+                         bool *warned)
+{
+	if (!h->stats.atimes_changed || *warned)
+		return;
+	*warned = true;
+	fprintf(stderr,
+	        "exscan %s: warning: files under '%s' belong to another user, so Linux refuses "
+	        "to read them without updating their access times (O_NOATIME): access times "
+	        "will change; run as their owner or root, or mount the tree read-only or "
+	        "with noatime\n",
+	        cmd, root);
+}
+
 static int walk_run(struct exs_config *cfg)
 {
 	struct exs_error err = {{0}};
@@ -185,7 +201,7 @@ static int walk_run(struct exs_config *cfg)
 	struct json_object *root = NULL, *arr = NULL;
 	FILE *out = NULL;
 	int rc = EXS_EXIT_OK;
-	bool incomplete = false, threshold = false, any = false;
+	bool incomplete = false, threshold = false, any = false, warned = false;
 
 	if (cfg->nargs == 0) {
 		fprintf(stderr, "exscan walk: give at least one directory to scan, e.g. /mnt/c\n");
@@ -203,11 +219,20 @@ static int walk_run(struct exs_config *cfg)
 		}
 		return EXS_EXIT_OK;
 	}
+	for (int i = 0; i < cfg->nargs; i++) {
+		if (exs_shard_owns(&cfg->shard, (uint64_t)i) &&
+		    exs_cli_output_outside(cfg, cfg->args[i], &err)) {
+			fprintf(stderr, "exscan walk: %s\n", err.msg);
+			return EXS_EXIT_USAGE;
+		}
+	}
 	engine = exs_walk_engine_new(&cfg->walk, &err);
 	if (!engine) {
 		fprintf(stderr, "exscan walk: %s\n", err.msg);
 		return EXS_EXIT_USAGE;
 	}
+	for (size_t i = 0; i < exs_walk_engine_warning_count(engine); i++)
+		fprintf(stderr, "exscan walk: warning: %s\n", exs_walk_engine_warning(engine, i));
 	for (size_t i = 0; i < exs_walk_engine_problem_count(engine); i++) {
 		fprintf(stderr, "exscan walk: %s\n", exs_walk_engine_problem(engine, i));
 		incomplete = true;
@@ -235,11 +260,20 @@ static int walk_run(struct exs_config *cfg)
 			exs_walk_host_release(&h);
 			continue;
 		}
+		exs_cli_warn_atimes("walk", cfg->args[i], &h, &warned);
 		if (h.stats.errors) {
 			fprintf(stderr,
 			        "exscan walk: %llu files or directories under '%s' could not be "
 			        "scanned (see the error findings)\n",
 			        (unsigned long long)h.stats.errors, cfg->args[i]);
+			incomplete = true;
+		}
+		if (h.stats.pages_cut) {
+			fprintf(stderr,
+			        "exscan walk: %llu server pages under '%s' are larger than "
+			        "--max-size and were scanned in part (see the oversized-server-page "
+			        "findings)\n",
+			        (unsigned long long)h.stats.pages_cut, cfg->args[i]);
 			incomplete = true;
 		}
 		threshold = threshold || exs_cli_reaches(level_of(&h), cfg->fail_on);
@@ -282,8 +316,10 @@ const struct exs_command exs_cmd_walk = {
                 "scans with YARA: every file under the Exchange web directories and every web\n"
                 "type (aspx ashx asmx ascx asax config js css htm html) elsewhere; --all-files\n"
                 "scans everything. Log files go to the log readers instead. Nothing in the tree\n"
-                "is written or has its access time changed (but reading where a symbolic link\n"
-                "points sets the link's own access time). Rules may use the externals\n"
+                "is written, -o inside a ROOT is refused, and run as root or as the files'\n"
+                "owner no access time changes (reading where a symbolic link points sets the\n"
+                "link's own); as another user Linux refuses O_NOATIME: access times change,\n"
+                "and a one-line warning says so. Rules may use the externals\n"
                 "filename, filepath (C:\\-style), extension, filetype and owner, as Loki and\n"
                 "THOR define them. --fail-on compromised: an alert-level webshell or IOC finding.\n"
                 "--shard K/N partitions the ROOTs given (not the files under them) across a\n"

@@ -1,6 +1,7 @@
 /* Option parsing and help, driven by each command's option table so that
  * --help (and the man pages) can never disagree with what is accepted. */
 #include <errno.h>
+#include <libgen.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,6 +188,43 @@ FILE *exs_cli_output_open(const struct exs_config *cfg, struct exs_error *err)
 	if (!fp)
 		exs_error_set(err, "cannot write '%s': %s", cfg->output, strerror(errno));
 	return fp;
+}
+
+int exs_cli_output_outside(const struct exs_config *cfg, const char *root, struct exs_error *err)
+{
+	char *rroot = NULL, *rout = NULL, *copy = NULL;
+	size_t n;
+	int rc = 0;
+
+	if (!cfg->output || strcmp(cfg->output, "-") == 0)
+		goto out;
+	/* a root that cannot be resolved is reported by the walk itself */
+	rroot = realpath(root, NULL);
+	if (!rroot)
+		goto out;
+	/* the file may not exist yet: then its directory does (else fopen says
+	 * why); both resolved, so neither a link nor ".." can hide it */
+	rout = realpath(cfg->output, NULL);
+	if (!rout) {
+		copy = strdup(cfg->output);
+		if (!copy)
+			goto out;
+		rout = realpath(dirname(copy), NULL);
+		if (!rout)
+			goto out;
+	}
+	n = strlen(rroot);
+	if (strcmp(rroot, "/") == 0 ||
+	    (strncmp(rout, rroot, n) == 0 && (rout[n] == '/' || rout[n] == '\0')))
+		rc = exs_error_set(err,
+		                   "-o '%s' is inside '%s', the tree being scanned: write the "
+		                   "result outside it (a scan never writes into what it scans)",
+		                   cfg->output, root);
+out:
+	free(rroot);
+	free(rout);
+	free(copy);
+	return rc;
 }
 
 int exs_cli_output_close(const struct exs_config *cfg, FILE *fp, struct exs_error *err)

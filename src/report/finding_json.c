@@ -59,6 +59,9 @@ struct json_object *exs_finding_to_json(const struct exs_finding *f)
 			json_object_array_add(cl, exs_json_cstr(f->clients[i]));
 		json_object_object_add(o, "clients", cl);
 	}
+	/* findings of one rule in one folder past the limit, folded into one */
+	if (f->kind != EXS_FINDING_LOG && f->kind != EXS_FINDING_ARTIFACT && f->count)
+		json_object_object_add(o, "count", json_object_new_int64((int64_t)f->count));
 	if (f->excerpt)
 		json_object_object_add(o, "excerpt", exs_json_str(f->excerpt, f->excerpt_len));
 	return o;

@@ -291,7 +291,9 @@ static void judge_findings(struct judge *j, struct json_object *host, bool *inco
 		json_object_object_del(by_path, path);
 	}
 	json_object_put(by_path);
-	if (exs_json_get_int(host, "stats.errors", 0) > 0)
+	/* a server page over --max-size was read in part (head and tail) */
+	if (exs_json_get_int(host, "stats.errors", 0) > 0 ||
+	    exs_json_get_int(host, "stats.server_pages_cut", 0) > 0)
 		*incomplete = true;
 	if (j->verdict == EXS_VERDICT_COMPROMISED) {
 		remedy(j,

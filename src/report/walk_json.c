@@ -101,6 +101,7 @@ static struct json_object *stats_to_json(const struct exs_walk_stats *s)
 	                       json_object_new_int64((int64_t)s->bytes_scanned));
 	json_object_object_add(o, "bytes_hashed", json_object_new_int64((int64_t)s->bytes_hashed));
 	json_object_object_add(o, "truncated", json_object_new_int64((int64_t)s->truncated));
+	json_object_object_add(o, "server_pages_cut", json_object_new_int64((int64_t)s->pages_cut));
 	json_object_object_add(o, "changed_while_read", json_object_new_int64((int64_t)s->changed));
 	json_object_object_add(o, "timeouts", json_object_new_int64((int64_t)s->timeouts));
 	json_object_object_add(o, "symlinks_outside_root",
@@ -110,6 +111,8 @@ static struct json_object *stats_to_json(const struct exs_walk_stats *s)
 	                       json_object_new_int64((int64_t)s->log_records_unreadable));
 	json_object_object_add(o, "artifacts_checked",
 	                       json_object_new_int64((int64_t)s->artifacts));
+	json_object_object_add(o, "access_times_changed",
+	                       json_object_new_boolean(s->atimes_changed));
 	json_object_object_add(o, "seconds", json_object_new_double(s->seconds));
 	return o;
 }

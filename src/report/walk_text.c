@@ -110,9 +110,10 @@ void exs_walk_host_write_text(FILE *fp, const struct exs_walk_host *h, bool colo
 		        s->skipped[i], i + 1 < EXS_SKIP__N ? "," : "\n");
 	if (s->truncated || s->changed || s->logs)
 		fprintf(fp,
-		        "  %" PRIu64 " larger than --max-size (head scanned), %" PRIu64
-		        " changed while read, %" PRIu64 " logs read\n",
-		        s->truncated, s->changed, s->logs);
+		        "  %" PRIu64 " larger than --max-size (head scanned; %" PRIu64
+		        " server pages head and tail), %" PRIu64 " changed while read, %" PRIu64
+		        " logs read\n",
+		        s->truncated, s->pages_cut, s->changed, s->logs);
 	if (s->log_records_unreadable)
 		fprintf(fp, "  %" PRIu64 " event log record%s could not be decoded\n",
 		        s->log_records_unreadable, s->log_records_unreadable == 1 ? "" : "s");

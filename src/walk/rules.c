@@ -34,40 +34,81 @@ static const struct {
 static const char *const externals[] = {"filename", "filepath", "extension",
                                         "filetype", "owner",    "md5"};
 
-void exs_walk_engine_problem_add(struct exs_walk_engine *e, const char *fmt, ...)
+static void lines_addv(char ***lines, size_t *n, const char *fmt, va_list ap)
 {
-	va_list ap;
 	char *s = NULL, **p;
 
-	va_start(ap, fmt);
 	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	if (!s)
 		return;
-	p = realloc(e->problems, (e->n_problems + 1) * sizeof(*p));
+	p = realloc(*lines, (*n + 1) * sizeof(*p));
 	if (!p) {
 		free(s);
 		return;
 	}
-	e->problems = p;
-	e->problems[e->n_problems++] = s;
+	*lines = p;
+	(*lines)[(*n)++] = s;
+}
+
+void exs_walk_engine_problem_add(struct exs_walk_engine *e, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	lines_addv(&e->problems, &e->n_problems, fmt, ap);
+	va_end(ap);
+}
+
+void exs_walk_engine_warning_add(struct exs_walk_engine *e, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	lines_addv(&e->warnings, &e->n_warnings, fmt, ap);
+	va_end(ap);
 }
 
 /* What the compiler says about the source being compiled. */
 struct compile_ctx {
+	struct exs_walk_engine *engine;
 	struct exs_ruleset *set;
 	const struct exs_rulesource *cur;
 	char first[400]; /* "file:line: message" of its first error */
 	int errors;
 };
 
+/* Names a rule YARA warned about, for timeouts to point at (once each). */
+static void slow_rule_add(struct exs_walk_engine *e, const char *name)
+{
+	size_t n = strlen(name), have = e->slow_rules ? strlen(e->slow_rules) : 0;
+	char *p;
+
+	for (const char *q = e->slow_rules; q && (q = strstr(q, name)); q += n)
+		if ((q == e->slow_rules || q[-1] == ' ') && (q[n] == ',' || q[n] == '\0'))
+			return;
+	p = realloc(e->slow_rules, have + n + 3);
+	if (!p)
+		return;
+	snprintf(p + have, n + 3, "%s%s", have ? ", " : "", name);
+	e->slow_rules = p;
+}
+
 static void compiler_cb(int level, const char *file, int line, const YR_RULE *rule, const char *msg,
                         void *user)
 {
 	struct compile_ctx *c = user;
 
-	(void)rule;
+	if (level == YARA_ERROR_LEVEL_WARNING) {
+		/* a user's rule YARA finds slow ("may slow down scanning"): one
+		 * line each; the built-in rules are kept free of them */
+		if (c->cur->file != SIZE_MAX)
+			exs_walk_engine_warning_add(c->engine, "%s:%d: %s%s%s%s",
+			                            file ? file : c->cur->name, line, msg,
+			                            rule ? " (rule " : "",
+			                            rule ? rule->identifier : "", rule ? ")" : "");
+		if (c->cur->file != SIZE_MAX && rule && strstr(msg, "slow"))
+			slow_rule_add(c->engine, rule->identifier);
+		return;
+	}
 	if (level != YARA_ERROR_LEVEL_ERROR)
 		return;
 	/* an error in an included file names that file */
@@ -171,8 +212,21 @@ static int cache_load(struct exs_walk_engine *e, const char *cpath)
 	text = exs_walk_slurp(ppath, 16u << 20, &len, &err);
 	if (!text || yr_rules_load(cpath, &e->rules) != ERROR_SUCCESS)
 		goto out;
-	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-		exs_walk_engine_problem_add(e, "%s", line);
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, "warning: ", 9) == 0) {
+			const char *r = strstr(line, " (rule ");
+
+			exs_walk_engine_warning_add(e, "%s", line + 9);
+			if (r && strstr(line, "slow") && line[strlen(line) - 1] == ')') {
+				char name[256];
+
+				snprintf(name, sizeof(name), "%.*s", (int)(strlen(r + 7) - 1),
+				         r + 7);
+				slow_rule_add(e, name);
+			}
+		} else
+			exs_walk_engine_problem_add(e, "%s", line);
+	}
 	rc = 0;
 out:
 	free(text);
@@ -196,6 +250,8 @@ static void cache_store(struct exs_walk_engine *e, const char *cpath, size_t fir
 		return;
 	for (size_t i = first_problem; i < e->n_problems; i++)
 		fprintf(f, "%s\n", e->problems[i]);
+	for (size_t i = 0; i < e->n_warnings; i++)
+		fprintf(f, "warning: %s\n", e->warnings[i]);
 	ok = fclose(f) == 0 && rename(tmp, ppath) == 0;
 	if (!ok) {
 		unlink(tmp);
@@ -213,7 +269,7 @@ static void cache_store(struct exs_walk_engine *e, const char *cpath, size_t fir
  * rules that all compile are compiled exactly once, as yarac does. */
 static int compile_set(struct exs_walk_engine *e, struct exs_ruleset *set, struct exs_error *err)
 {
-	struct compile_ctx cc = {.set = set};
+	struct compile_ctx cc = {.engine = e, .set = set};
 	YR_COMPILER *c = NULL;
 	size_t *queue = NULL, *in = NULL, qh = 0, qt = 0, cap = 2 * set->n_srcs + 1, n_in = 0;
 	int rc = -1;
@@ -525,6 +581,10 @@ void exs_walk_engine_free(struct exs_walk_engine *e)
 	for (size_t i = 0; i < e->n_problems; i++)
 		free(e->problems[i]);
 	free(e->problems);
+	for (size_t i = 0; i < e->n_warnings; i++)
+		free(e->warnings[i]);
+	free(e->warnings);
+	free(e->slow_rules);
 	ioc_set_release(&e->md5);
 	ioc_set_release(&e->sha1);
 	ioc_set_release(&e->sha256);
@@ -539,6 +599,16 @@ size_t exs_walk_engine_problem_count(const struct exs_walk_engine *e)
 const char *exs_walk_engine_problem(const struct exs_walk_engine *e, size_t i)
 {
 	return i < e->n_problems ? e->problems[i] : NULL;
+}
+
+size_t exs_walk_engine_warning_count(const struct exs_walk_engine *e)
+{
+	return e->n_warnings;
+}
+
+const char *exs_walk_engine_warning(const struct exs_walk_engine *e, size_t i)
+{
+	return i < e->n_warnings ? e->warnings[i] : NULL;
 }
 
 size_t exs_walk_engine_rule_count(const struct exs_walk_engine *e)

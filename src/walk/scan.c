@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "exscan/buf.h"
@@ -30,7 +31,12 @@ int exs_worker_init(struct exs_worker *w, const struct exs_walk_engine *e,
 	exs_findings_init(&w->findings);
 	if (yr_scanner_create(e->rules, &w->scanner) != ERROR_SUCCESS)
 		return exs_error_set(err, "cannot create a YARA scanner (out of memory?)");
-	yr_scanner_set_timeout(w->scanner, o->timeout > 0 ? o->timeout : EXS_WALK_DEFAULT_TIMEOUT);
+	/* a backstop one second later: the block iterator ends a scan at
+	 * --timeout between two blocks, keeping what it found; libyara's own
+	 * timeout (checked every 4 KiB) ends a block that alone outlasts it
+	 * (a slow regex), losing the matches */
+	yr_scanner_set_timeout(w->scanner,
+	                       (o->timeout > 0 ? o->timeout : EXS_WALK_DEFAULT_TIMEOUT) + 1);
 	yr_scanner_set_flags(w->scanner, SCAN_FLAGS_FAST_MODE);
 	w->magic = magic_open(MAGIC_NO_CHECK_COMPRESS | MAGIC_NO_CHECK_ELF | MAGIC_ERROR);
 	if (!w->magic || magic_load(w->magic, NULL) != 0)
@@ -57,6 +63,7 @@ void exs_worker_release(struct exs_worker *w)
 	free(w->chunk);
 	free(w->buf);
 	exs_findings_release(&w->findings);
+	exs_folds_release(&w->folds);
 	memset(w, 0, sizeof(*w));
 }
 
@@ -239,6 +246,138 @@ static int yara_cb(YR_SCAN_CONTEXT *ctx, int message, void *data, void *user)
 	return CALLBACK_CONTINUE;
 }
 
+/* YARA reads a file's bytes through this iterator, in blocks that overlap by
+ * more than one match can span (YR_RE_SCAN_LIMIT back and forth), so no match
+ * is lost at a block's edge and libyara drops the copies found twice.  Between
+ * two blocks it checks the file's deadline: past it, the scan ends there and
+ * the rules are judged on the strings found so far (libyara's own timeout,
+ * set later as a backstop, would throw every match away). */
+#define BLOCK_BYTES (128u << 10)
+#define BLOCK_OVERLAP (8u << 10)
+
+struct exs_scan_segment {
+	const uint8_t *data;
+	size_t len;
+	uint64_t base; /* offset of data[0] in the file */
+};
+
+struct exs_scan_blocks {
+	struct exs_scan_segment seg[2]; /* a file's head, and its tail when cut */
+	size_t n_seg;
+	uint64_t file_size; /* YARA's filesize */
+	struct timespec deadline;
+	YR_MEMORY_BLOCK block;
+	size_t cur_seg, cur_off;
+	uint64_t covered; /* end of the last block handed out */
+	bool cut;         /* the deadline ended the scan */
+	uint64_t cut_at;  /* file offset reached when it did */
+};
+
+static YR_MEMORY_BLOCK *blocks_at(struct exs_scan_blocks *b, size_t seg, size_t off)
+{
+	const struct exs_scan_segment *s = &b->seg[seg];
+	size_t n = s->len - off < BLOCK_BYTES ? s->len - off : BLOCK_BYTES;
+
+	b->cur_seg = seg;
+	b->cur_off = off;
+	b->block.base = s->base + off;
+	b->block.size = n;
+	b->block.context = (void *)(s->data + off);
+	if (s->base + off + n > b->covered)
+		b->covered = s->base + off + n;
+	return &b->block;
+}
+
+static YR_MEMORY_BLOCK *blocks_first(YR_MEMORY_BLOCK_ITERATOR *it)
+{
+	struct exs_scan_blocks *b = it->context;
+
+	it->last_error = ERROR_SUCCESS;
+	return b->n_seg && b->seg[0].len ? blocks_at(b, 0, 0) : NULL;
+}
+
+static bool past(const struct timespec *deadline)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec > deadline->tv_sec ||
+	       (now.tv_sec == deadline->tv_sec && now.tv_nsec >= deadline->tv_nsec);
+}
+
+static YR_MEMORY_BLOCK *blocks_next(YR_MEMORY_BLOCK_ITERATOR *it)
+{
+	struct exs_scan_blocks *b = it->context;
+	const struct exs_scan_segment *s = &b->seg[b->cur_seg];
+	size_t end = b->cur_off + b->block.size, seg = b->cur_seg, off;
+
+	it->last_error = ERROR_SUCCESS;
+	if (end < s->len) {
+		off = end - BLOCK_OVERLAP;
+	} else {
+		for (seg++; seg < b->n_seg && b->seg[seg].len == 0; seg++)
+			;
+		if (seg == b->n_seg)
+			return NULL;
+		off = 0;
+	}
+	if (past(&b->deadline)) {
+		const struct exs_scan_segment *t = &b->seg[seg];
+		uint64_t end_next =
+		        t->base + off + (t->len - off < BLOCK_BYTES ? t->len - off : BLOCK_BYTES);
+
+		/* the condition reads bytes (uint32(0)) through here too: only a
+		 * block never handed out before is cut off */
+		if (end_next > b->covered && !b->cut) {
+			b->cut = true;
+			b->cut_at = b->covered;
+		}
+		return NULL;
+	}
+	return blocks_at(b, seg, off);
+}
+
+static const uint8_t *blocks_fetch(YR_MEMORY_BLOCK *block)
+{
+	return block->context;
+}
+
+static uint64_t blocks_file_size(YR_MEMORY_BLOCK_ITERATOR *it)
+{
+	return ((struct exs_scan_blocks *)it->context)->file_size;
+}
+
+/* --timeout: seconds for each YARA pass over one file */
+static int file_timeout(const struct exs_worker *w)
+{
+	return w->opts->timeout > 0 ? w->opts->timeout : EXS_WALK_DEFAULT_TIMEOUT;
+}
+
+static void deadline_in(struct timespec *t, int seconds)
+{
+	clock_gettime(CLOCK_MONOTONIC, t);
+	t->tv_sec += seconds;
+}
+
+/* Scans the segments of b with the worker's scanner; b->cut tells whether the
+ * deadline ended it early.  Returns libyara's status. */
+static int scan_blocks(struct exs_worker *w, struct exs_scan_blocks *b)
+{
+	YR_MEMORY_BLOCK_ITERATOR it;
+
+	memset(&it, 0, sizeof(it));
+	b->block.fetch_data = blocks_fetch;
+	b->cut = false;
+	b->covered = 0;
+	b->cut_at = 0;
+	it.context = b;
+	it.first = blocks_first;
+	it.next = blocks_next;
+	it.file_size = blocks_file_size;
+	it.last_error = ERROR_SUCCESS;
+	return yr_scanner_scan_mem_blocks(w->scanner, &it);
+}
+
 static const char *short_type(const unsigned char *p, size_t n)
 {
 	if (n >= 2 && p[0] == 'M' && p[1] == 'Z')
@@ -342,16 +481,44 @@ static void ioc_check(struct exs_worker *w, const struct exs_ioc_set *set, const
  * pagefile.sys through SHA-256 would dominate a scan for nothing. */
 #define HASH_LIMIT (1ull << 30)
 
+/* Server pages by name: a page this large is padded, and its tail is where
+ * the code hides (a page by content, "<%" in its head, counts too). */
+static bool server_page_name(const char *name)
+{
+	static const char *const exts[] = {"aspx",   "ashx",   "asmx", "ascx", "asax",
+	                                   "master", "config", "cs",   "vb",   "svc"};
+	const char *dot = strrchr(name, '.');
+
+	if (!dot || dot == name)
+		return false;
+	for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++)
+		if (strcasecmp(dot + 1, exts[i]) == 0)
+			return true;
+	return false;
+}
+
+static bool has_bytes(const unsigned char *p, size_t n, const char *w, size_t k);
+
 /* Reads the file: the first max_size bytes into w->buf (what YARA sees), all
- * of it through the hashes.  Returns 0, or -1 after recording an error. */
+ * of it through the hashes.  A server page larger than max_size keeps its
+ * head and its last max_size / 2 bytes instead (w->cur.tail_len, at file
+ * offset w->cur.tail_base in the file, after the head in w->buf).  Returns
+ * 0, or -1 after recording an error. */
 static int read_file(struct exs_worker *w, struct exs_walk_item *it, bool want_md5_sha1)
 {
 	uint64_t total = 0, size = (uint64_t)it->st.st_size, want = size;
+	uint64_t head = w->max_size, tail_from = UINT64_MAX;
 	unsigned char md[EVP_MAX_MD_SIZE];
-	bool hash = true;
+	bool hash = true, decide = false;
 
 	w->cur.scan_len = 0;
+	w->cur.tail_len = 0;
 	w->cur.hashed = false;
+	if (size > w->max_size && w->max_size >= 2) {
+		/* a page's tail is kept: whether it is a page is known after the head */
+		head = w->max_size - w->max_size / 2;
+		decide = true;
+	}
 	if (size > HASH_LIMIT && size > w->max_size) {
 		hash = false;
 		want = w->max_size;
@@ -362,7 +529,7 @@ static int read_file(struct exs_worker *w, struct exs_walk_item *it, bool want_m
 		EVP_DigestInit_ex(w->sha1, EVP_sha1(), NULL);
 		EVP_DigestInit_ex(w->md5, EVP_md5(), NULL);
 	}
-	if (ensure_buf(w, (size_t)(want < w->max_size ? want : w->max_size) + 1)) {
+	if (ensure_buf(w, (size_t)(size < w->max_size ? size : w->max_size) + 1)) {
 		exs_worker_error(w, it->relpath, "out of memory reading %llu bytes",
 		                 (unsigned long long)want);
 		return -1;
@@ -373,12 +540,24 @@ static int read_file(struct exs_worker *w, struct exs_walk_item *it, bool want_m
 		size_t room;
 		ssize_t n;
 
-		if (total < w->max_size) {
+		if (total < head) {
 			dst = w->buf + total;
-			room = (size_t)(w->max_size - total);
+			room = (size_t)(head - total);
+		} else if (total >= tail_from) {
+			dst = w->buf + head + (total - tail_from);
+			room = (size_t)(want - total);
+		} else if (!hash) {
+			/* not hashed: straight to the tail */
+			if (lseek(it->fd, (off_t)tail_from, SEEK_SET) < 0) {
+				exs_worker_error(w, it->relpath, "cannot seek: %s",
+				                 strerror(errno));
+				return -1;
+			}
+			total = tail_from;
+			continue;
 		} else {
 			dst = w->chunk;
-			room = CHUNK;
+			room = (size_t)(tail_from - total < CHUNK ? tail_from - total : CHUNK);
 		}
 		if (room > CHUNK)
 			room = CHUNK;
@@ -400,8 +579,24 @@ static int read_file(struct exs_worker *w, struct exs_walk_item *it, bool want_m
 			EVP_DigestUpdate(w->md5, dst, (size_t)n);
 		}
 		total += (uint64_t)n;
+		if (decide && total == head) {
+			decide = false;
+			if (server_page_name(it->relpath + it->name_off) ||
+			    has_bytes(w->buf, (size_t)head, "<%", 2) ||
+			    has_bytes(w->buf, (size_t)head, "<\0%\0", 4)) {
+				tail_from = size - w->max_size / 2;
+				want = size;
+			} else {
+				head = w->max_size;
+			}
+		}
 	}
-	w->cur.scan_len = (size_t)(total < w->max_size ? total : w->max_size);
+	if (tail_from != UINT64_MAX && total > tail_from) {
+		w->cur.tail_base = tail_from;
+		w->cur.tail_len = (size_t)(total - tail_from);
+	}
+	w->cur.head_len = (size_t)(total < head ? total : head);
+	w->cur.scan_len = w->cur.head_len + w->cur.tail_len;
 	EVP_DigestFinal_ex(w->sha256, md, NULL);
 	if (hash) {
 		w->stats.bytes_hashed += total;
@@ -451,7 +646,7 @@ static bool view_candidate(const struct exs_worker *w, const struct exs_walk_ite
 	size_t n = w->cur.scan_len;
 	const char *type = short_type(p, n);
 
-	if (!p || n == 0 || n > VIEW_MAX)
+	if (!p || n == 0 || n > VIEW_MAX || w->cur.tail_len)
 		return false;
 	/* an image header is a known way to dress up a page; archives and
 	 * executables are not pages */
@@ -539,9 +734,19 @@ static void scan_view(struct exs_worker *w, struct exs_walk_item *it, size_t fir
 		return;
 	}
 	if (v.n_blocks && v.len) {
+		struct exs_scan_blocks b;
+
+		memset(&b, 0, sizeof(b));
+		b.seg[0] = (struct exs_scan_segment){(const uint8_t *)v.text, v.len, 0};
+		b.n_seg = 1;
+		b.file_size = v.len;
+		deadline_in(&b.deadline, file_timeout(w));
 		w->view = &v;
 		w->view_first = first;
-		yr_scanner_scan_mem(w->scanner, (const uint8_t *)v.text, v.len);
+		/* findings of the raw bytes are in the list already: whatever
+		 * happens here cannot take them back */
+		if (scan_blocks(w, &b) != ERROR_SUCCESS || b.cut)
+			w->view_cut = true;
 		w->view = NULL;
 		/* the capability model is built-in detection: --no-builtin-rules drops it */
 		if (!w->opts->no_builtin_rules && exs_capability_scan(&v, &cap) == 0) {
@@ -553,6 +758,49 @@ static void scan_view(struct exs_worker *w, struct exs_walk_item *it, size_t fir
 	exs_view_release(&v);
 }
 
+/* A server page larger than --max-size: real pages are small, padding is how
+ * code is pushed out of a scanner's reach.  Its head and tail were scanned,
+ * not its middle: the host is incomplete (stats.pages_cut). */
+static void cut_page_finding(struct exs_worker *w)
+{
+	struct exs_finding *f = new_finding(w, EXS_FINDING_WEBSHELL);
+
+	w->stats.pages_cut++;
+	if (!f)
+		return;
+	f->score = 65;
+	f->rule = strdup("oversized-server-page");
+	f->family = strdup("padded page");
+	if (asprintf(&f->description,
+	             "server page of %llu bytes, larger than --max-size: only its first %zu and "
+	             "last %zu bytes were scanned (real pages are small; padding hides code "
+	             "from scanners): read it, or scan again with a larger --max-size",
+	             (unsigned long long)w->cur.size, w->cur.head_len, w->cur.tail_len) < 0)
+		f->description = NULL;
+	f->reference = strdup("issue 12: padding past --max-size (docs/report.md)");
+}
+
+/* Drops (after counting them) the file's findings whose folder already has
+ * EXS_WALK_SAME_RULE_LIMIT of the same rule: memory stays bounded however
+ * many decoys match. */
+static void fold_findings(struct exs_worker *w, size_t first)
+{
+	size_t k = first;
+
+	for (size_t i = first; i < w->findings.n; i++) {
+		struct exs_finding *f = &w->findings.items[i];
+
+		if (f->kind != EXS_FINDING_ERROR && f->rule && exs_folds_note(&w->folds, f)) {
+			exs_finding_release(f);
+			continue;
+		}
+		if (k != i)
+			w->findings.items[k] = *f;
+		k++;
+	}
+	w->findings.n = k;
+}
+
 void exs_worker_scan(struct exs_worker *w, struct exs_walk_item *it,
                      const struct exs_walk_layout *l)
 {
@@ -560,6 +808,7 @@ void exs_worker_scan(struct exs_worker *w, struct exs_walk_item *it,
 	bool want_md5_sha1 = e->md5.n || e->sha1.n;
 	struct stat after;
 	const char *why = NULL;
+	struct exs_scan_blocks b;
 	size_t first;
 	int loc, yr;
 
@@ -596,6 +845,8 @@ void exs_worker_scan(struct exs_worker *w, struct exs_walk_item *it,
 			f->description = strdup(why);
 		}
 	}
+	if (w->cur.tail_len)
+		cut_page_finding(w);
 	if (e->sha256.n && w->cur.hashed)
 		ioc_check(w, &e->sha256, w->cur.sha256_raw, "sha256");
 	if (e->sha1.n && w->cur.hashed)
@@ -608,19 +859,50 @@ void exs_worker_scan(struct exs_worker *w, struct exs_walk_item *it,
 	}
 	set_externals(w, it);
 	yr_scanner_set_callback(w->scanner, yara_cb, w);
-	yr = yr_scanner_scan_mem(w->scanner, w->buf, w->cur.scan_len);
+	memset(&b, 0, sizeof(b));
+	b.seg[0] = (struct exs_scan_segment){w->buf, w->cur.head_len, 0};
+	b.seg[1] = (struct exs_scan_segment){w->buf + w->cur.head_len, w->cur.tail_len,
+	                                     w->cur.tail_base};
+	b.n_seg = w->cur.tail_len ? 2 : 1;
+	/* a page cut in two is as large as it is, for `filesize` */
+	b.file_size = w->cur.tail_len ? w->cur.size : w->cur.scan_len;
+	deadline_in(&b.deadline, file_timeout(w));
+	w->view_cut = false;
+	yr = scan_blocks(w, &b);
 	w->stats.files_scanned++;
 	w->stats.bytes_scanned += w->cur.scan_len;
-	if (yr == ERROR_SCAN_TIMEOUT) {
+	if (yr == ERROR_SUCCESS && b.cut) {
+		w->stats.timeouts++;
+		exs_worker_error(
+		        w, it->relpath,
+		        "YARA stopped after %d s at offset %llu of %llu%s%s (what it found "
+		        "before is reported); raise --timeout or lower --max-size",
+		        file_timeout(w), (unsigned long long)b.cut_at,
+		        (unsigned long long)(w->cur.tail_len ? w->cur.size : w->cur.scan_len),
+		        e->slow_rules ? ", in rules YARA finds slow: " : "",
+		        e->slow_rules ? e->slow_rules : "");
+	} else if (yr == ERROR_SCAN_TIMEOUT) {
 		w->stats.timeouts++;
 		exs_worker_error(w, it->relpath,
-		                 "YARA timed out after %d s; raise --timeout or lower --max-size",
-		                 w->opts->timeout > 0 ? w->opts->timeout
-		                                      : EXS_WALK_DEFAULT_TIMEOUT);
+		                 "YARA timed out after %d s%s%s%s; raise --timeout, lower "
+		                 "--max-size or fix the rule",
+		                 file_timeout(w),
+		                 e->slow_rules ? " (in rules YARA finds slow: " : "",
+		                 e->slow_rules ? e->slow_rules : "", e->slow_rules ? ")" : "");
 	} else if (yr != ERROR_SUCCESS) {
 		exs_worker_error(w, it->relpath, "YARA could not scan it (libyara error %d)", yr);
-	} else {
+	}
+	/* the second look runs whatever the first gave: a slow raw scan must
+	 * not cost the page its view and capability model */
+	if (yr == ERROR_SUCCESS || yr == ERROR_SCAN_TIMEOUT)
 		scan_view(w, it, first);
+	if (w->view_cut) {
+		if (!b.cut && yr != ERROR_SCAN_TIMEOUT)
+			w->stats.timeouts++;
+		exs_worker_error(w, it->relpath,
+		                 "YARA stopped on its normalised server code after %d s (what it "
+		                 "found before is reported); raise --timeout",
+		                 file_timeout(w));
 	}
 out:
 	/* libmagic costs more than YARA on small text files: its description is
@@ -635,4 +917,154 @@ out:
 			if (!w->findings.items[i].filetype)
 				w->findings.items[i].filetype = strdup(t);
 	}
+	fold_findings(w, first);
+}
+
+/* ---- findings folded per folder and rule ---- */
+
+static uint64_t fold_hash(const char *dir, size_t dir_len, const char *rule)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (size_t i = 0; i < dir_len; i++)
+		h = (h ^ (unsigned char)dir[i]) * 1099511628211ull;
+	h = (h ^ 0xff) * 1099511628211ull;
+	for (const char *p = rule; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	return h;
+}
+
+static struct exs_fold *fold_find(struct exs_folds *t, const char *dir, size_t dir_len,
+                                  const char *rule, bool *fresh)
+{
+	size_t mask, i;
+
+	if (t->n * 2 >= t->cap) {
+		struct exs_folds g = {.cap = t->cap ? t->cap * 2 : 64};
+
+		g.slots = calloc(g.cap, sizeof(*g.slots));
+		if (!g.slots)
+			return NULL;
+		for (size_t j = 0; j < t->cap; j++) {
+			struct exs_fold *o = &t->slots[j];
+
+			if (!o->dir)
+				continue;
+			i = fold_hash(o->dir, strlen(o->dir), o->rule) & (g.cap - 1);
+			while (g.slots[i].dir)
+				i = (i + 1) & (g.cap - 1);
+			g.slots[i] = *o;
+		}
+		free(t->slots);
+		t->slots = g.slots;
+		t->cap = g.cap;
+	}
+	mask = t->cap - 1;
+	for (i = fold_hash(dir, dir_len, rule) & mask; t->slots[i].dir; i = (i + 1) & mask) {
+		struct exs_fold *o = &t->slots[i];
+
+		if (strlen(o->dir) == dir_len && memcmp(o->dir, dir, dir_len) == 0 &&
+		    strcmp(o->rule, rule) == 0) {
+			*fresh = false;
+			return o;
+		}
+	}
+	t->slots[i].dir = strndup(dir, dir_len);
+	t->slots[i].rule = strdup(rule);
+	if (!t->slots[i].dir || !t->slots[i].rule) {
+		free(t->slots[i].dir);
+		free(t->slots[i].rule);
+		memset(&t->slots[i], 0, sizeof(t->slots[i]));
+		return NULL;
+	}
+	t->n++;
+	*fresh = true;
+	return &t->slots[i];
+}
+
+bool exs_folds_note(struct exs_folds *t, const struct exs_finding *f)
+{
+	const char *slash = f->path ? strrchr(f->path, '/') : NULL;
+	size_t dir_len = slash ? (size_t)(slash - f->path) : 0;
+	bool fresh = false;
+	struct exs_fold *o = fold_find(t, f->path ? f->path : "", dir_len, f->rule, &fresh);
+
+	if (!o)
+		return false; /* out of memory: keep it listed */
+	if (fresh)
+		o->kind = f->kind;
+	if (o->kept < EXS_WALK_SAME_RULE_LIMIT) {
+		o->kept++;
+		return false;
+	}
+	if (!o->family && f->family)
+		o->family = strdup(f->family);
+	o->more++;
+	o->bytes += f->size;
+	if (f->score > o->best)
+		o->best = f->score;
+	return true;
+}
+
+int exs_folds_merge(struct exs_folds *a, struct exs_folds *b)
+{
+	for (size_t j = 0; j < b->cap; j++) {
+		struct exs_fold *s = &b->slots[j], *o;
+		bool fresh = false;
+
+		if (!s->dir)
+			continue;
+		o = fold_find(a, s->dir, strlen(s->dir), s->rule, &fresh);
+		if (!o)
+			return -1;
+		if (fresh)
+			o->kind = s->kind;
+		o->kept += s->kept;
+		o->more += s->more;
+		o->bytes += s->bytes;
+		if (s->best > o->best)
+			o->best = s->best;
+		if (!o->family && s->family) {
+			o->family = s->family;
+			s->family = NULL;
+		}
+	}
+	exs_folds_release(b);
+	return 0;
+}
+
+void exs_folds_emit(const struct exs_folds *t, struct exs_findings *out)
+{
+	for (size_t j = 0; j < t->cap; j++) {
+		const struct exs_fold *o = &t->slots[j];
+		struct exs_finding f;
+
+		if (!o->dir || !o->more)
+			continue;
+		memset(&f, 0, sizeof(f));
+		f.kind = o->kind;
+		f.path = strdup(*o->dir ? o->dir : ".");
+		f.rule = strdup(o->rule);
+		f.family = o->family ? strdup(o->family) : NULL;
+		f.score = o->best;
+		f.count = o->more;
+		f.size = o->bytes;
+		if (asprintf(&f.description,
+		             "%llu more files in this folder matched %s (the first %llu are listed "
+		             "one by one; the rest only counted, to keep memory bounded)",
+		             (unsigned long long)o->more, o->rule, (unsigned long long)o->kept) < 0)
+			f.description = NULL;
+		exs_findings_push(out, &f);
+	}
+}
+
+void exs_folds_release(struct exs_folds *t)
+{
+	for (size_t j = 0; j < t->cap; j++) {
+		free(t->slots[j].dir);
+		free(t->slots[j].rule);
+		free(t->slots[j].family);
+	}
+	free(t->slots);
+	memset(t, 0, sizeof(*t));
 }

@@ -29,8 +29,16 @@ struct queue {
 	bool closed;
 };
 
+/* One directory being listed.  Only the deepest few keep their listing open
+ * (a tree deeper than the open-file limit is walked all the same): an
+ * ancestor further up is closed after its remaining entries are saved, and
+ * reopened through ".." of its child when the walk comes back to it, checked
+ * by device and inode. */
 struct frame {
-	DIR *dir;
+	DIR *dir;    /* the listing, or NULL once its entries are saved */
+	int fd;      /* the directory (dirfd(dir)), -1 while closed */
+	char **rest; /* entries still to walk once saved */
+	size_t n_rest, i_rest;
 	size_t path_len; /* length of this directory's relpath in the path buffer */
 	bool web;
 	dev_t dev;
@@ -52,6 +60,7 @@ struct walk_ctx {
 	size_t n_web_dirs;
 	bool noatime; /* O_NOATIME still permitted */
 	dev_t root_dev;
+	size_t keep_open; /* directories kept open at once (from the open-file limit) */
 };
 
 const char *exs_walk_skip_name(enum exs_walk_skip s)
@@ -242,7 +251,10 @@ static int open_noatime(struct walk_ctx *ctx, int dirfd, const char *name, int f
 		fd = openat(dirfd, name, flags | O_NOATIME);
 		if (fd >= 0 || errno != EPERM)
 			return fd;
-		ctx->noatime = false; /* not the owner and not privileged: plain reads */
+		/* not the owner and not privileged: plain reads, which the CLI
+		 * warns about (once) */
+		ctx->noatime = false;
+		ctx->stats.atimes_changed = true;
 	}
 	return openat(dirfd, name, flags);
 }
@@ -336,7 +348,7 @@ static void handle_file(struct walk_ctx *ctx, const struct frame *top, const cha
 		return;
 	}
 	/* O_NONBLOCK: if a FIFO was swapped in after fstatat, open must not hang */
-	fd = open_noatime(ctx, dirfd(top->dir), name, O_NONBLOCK);
+	fd = open_noatime(ctx, top->fd, name, O_NONBLOCK);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			ctx->stats.skipped[EXS_SKIP_VANISHED]++;
@@ -368,6 +380,73 @@ static bool on_stack(const struct frame *stack, size_t n, dev_t dev, ino_t ino)
 	return false;
 }
 
+static void frame_release(struct frame *f)
+{
+	if (f->dir)
+		closedir(f->dir);
+	else if (f->fd >= 0)
+		close(f->fd);
+	for (size_t i = 0; i < f->n_rest; i++)
+		free(f->rest[i]);
+	free(f->rest);
+	memset(f, 0, sizeof(*f));
+	f->fd = -1;
+}
+
+/* Saves the entries f has not listed yet and closes it. */
+static int frame_close(struct frame *f)
+{
+	struct dirent *de;
+
+	if (!f->dir) {
+		if (f->fd >= 0)
+			close(f->fd);
+		f->fd = -1;
+		return 0;
+	}
+	errno = 0;
+	while ((de = readdir(f->dir))) {
+		char **p;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		p = realloc(f->rest, (f->n_rest + 1) * sizeof(*p));
+		if (!p || !(p[f->n_rest] = strdup(de->d_name))) {
+			if (p)
+				f->rest = p;
+			return -1;
+		}
+		f->rest = p;
+		f->n_rest++;
+	}
+	if (errno)
+		return -1;
+	closedir(f->dir);
+	f->dir = NULL;
+	f->fd = -1;
+	return 0;
+}
+
+/* The next entry of f (NULL at its end; errno set on a listing error). */
+static const char *frame_next(struct frame *f)
+{
+	struct dirent *de;
+
+	errno = 0;
+	if (!f->dir) {
+		if (f->i_rest == f->n_rest)
+			return NULL;
+		/* freed when the next one is taken, or with the frame */
+		if (f->i_rest) {
+			free(f->rest[f->i_rest - 1]);
+			f->rest[f->i_rest - 1] = NULL;
+		}
+		return f->rest[f->i_rest++];
+	}
+	de = readdir(f->dir);
+	return de ? de->d_name : NULL;
+}
+
 static int walk_tree(struct walk_ctx *ctx, int rootfd, struct exs_error *err)
 {
 	struct frame *stack = NULL;
@@ -396,6 +475,7 @@ static int walk_tree(struct walk_ctx *ctx, int rootfd, struct exs_error *err)
 		return exs_error_set(err, "out of memory");
 	}
 	stack[0] = (struct frame){.dir = d,
+	                          .fd = dirfd(d),
 	                          .path_len = 0,
 	                          .web = ctx->host->layout.web_root || is_web_dir(ctx, ""),
 	                          .dev = st.st_dev,
@@ -404,17 +484,42 @@ static int walk_tree(struct walk_ctx *ctx, int rootfd, struct exs_error *err)
 	ctx->stats.dirs = 1;
 	while (depth) {
 		struct frame *top = &stack[depth - 1];
-		struct dirent *de;
 		const char *name;
 		size_t name_off;
 
-		errno = 0;
-		de = readdir(top->dir);
-		if (!de) {
+		name = frame_next(top);
+		if (!name) {
+			struct frame *up = depth > 1 ? &stack[depth - 2] : NULL;
+
 			if (errno)
 				walk_error(ctx, exs_buf_cstr(&path), "cannot list directory: %s",
 				           strerror(errno));
-			closedir(top->dir);
+			if (up && up->fd < 0) {
+				/* back to a directory closed on the way down */
+				int fd = openat(top->fd, "..",
+				                O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+				if (fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == up->dev &&
+				    st.st_ino == up->ino) {
+					up->fd = fd;
+				} else {
+					if (fd >= 0)
+						close(fd);
+					path.len = up->path_len;
+					if (path.data)
+						path.data[path.len] = '\0';
+					walk_error(ctx, exs_buf_cstr(&path),
+					           "directory moved while walked (cannot return to "
+					           "it); the rest of it was not scanned");
+					/* its remaining entries are dropped with it */
+					for (size_t i = up->i_rest; i < up->n_rest; i++) {
+						free(up->rest[i]);
+						up->rest[i] = NULL;
+					}
+					up->i_rest = up->n_rest;
+				}
+			}
+			frame_release(top);
 			depth--;
 			if (depth) {
 				path.len = stack[depth - 1].path_len;
@@ -423,7 +528,6 @@ static int walk_tree(struct walk_ctx *ctx, int rootfd, struct exs_error *err)
 			}
 			continue;
 		}
-		name = de->d_name;
 		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
 			continue;
 		path.len = top->path_len;
@@ -435,7 +539,7 @@ static int walk_tree(struct walk_ctx *ctx, int rootfd, struct exs_error *err)
 			continue;
 		}
 		name_off = path.len - strlen(name);
-		if (fstatat(dirfd(top->dir), name, &st, AT_SYMLINK_NOFOLLOW)) {
+		if (fstatat(top->fd, name, &st, AT_SYMLINK_NOFOLLOW)) {
 			if (errno == ENOENT)
 				ctx->stats.skipped[EXS_SKIP_VANISHED]++;
 			else
@@ -455,7 +559,15 @@ static int walk_tree(struct walk_ctx *ctx, int rootfd, struct exs_error *err)
 				           "directory loop (bind mount?); not entered");
 				continue;
 			}
-			fd = open_noatime(ctx, dirfd(top->dir), name, O_DIRECTORY);
+			/* the deepest keep_open directories stay open: close the one
+			 * that falls out of that window (never the root) */
+			if (depth >= ctx->keep_open && depth - ctx->keep_open >= 1 &&
+			    frame_close(&stack[depth - ctx->keep_open])) {
+				walk_error(ctx, path.data,
+				           "out of memory saving a directory listing; not entered");
+				continue;
+			}
+			fd = open_noatime(ctx, top->fd, name, O_DIRECTORY);
 			if (fd < 0) {
 				if (errno == ENOENT)
 					ctx->stats.skipped[EXS_SKIP_VANISHED]++;
@@ -488,6 +600,7 @@ static int walk_tree(struct walk_ctx *ctx, int rootfd, struct exs_error *err)
 			}
 			ctx->stats.dirs++;
 			stack[depth] = (struct frame){.dir = sub,
+			                              .fd = fd,
 			                              .path_len = path.len,
 			                              .web = top->web || is_web_dir(ctx, path.data),
 			                              .dev = st.st_dev,
@@ -497,7 +610,7 @@ static int walk_tree(struct walk_ctx *ctx, int rootfd, struct exs_error *err)
 		}
 		ctx->stats.files_seen++;
 		if (S_ISLNK(st.st_mode))
-			note_symlink(ctx, dirfd(top->dir), name, path.data, top->path_len);
+			note_symlink(ctx, top->fd, name, path.data, top->path_len);
 		else if (!S_ISREG(st.st_mode))
 			ctx->stats.skipped[EXS_SKIP_SPECIAL]++; /* never opened */
 		else
@@ -509,14 +622,25 @@ static int walk_tree(struct walk_ctx *ctx, int rootfd, struct exs_error *err)
 	return rc;
 }
 
-static void raise_fd_limit(void)
+/* Raises the soft open-file limit to the hard one; returns the limit. */
+static size_t raise_fd_limit(void)
 {
 	struct rlimit rl;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return 1024;
+	if (rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			getrlimit(RLIMIT_NOFILE, &rl);
 	}
+	return rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (1u << 20) ? (1u << 20)
+	                                                                : (size_t)rl.rlim_cur;
+}
+
+static size_t clamp(size_t v, size_t lo, size_t hi)
+{
+	return v < lo ? lo : v > hi ? hi : v;
 }
 
 static void stats_add(struct exs_walk_stats *a, const struct exs_walk_stats *b)
@@ -530,12 +654,14 @@ static void stats_add(struct exs_walk_stats *a, const struct exs_walk_stats *b)
 		a->skipped[i] += b->skipped[i];
 	a->errors += b->errors;
 	a->truncated += b->truncated;
+	a->pages_cut += b->pages_cut;
 	a->changed += b->changed;
 	a->timeouts += b->timeouts;
 	a->symlinks_outside += b->symlinks_outside;
 	a->logs += b->logs;
 	a->log_records_unreadable += b->log_records_unreadable;
 	a->artifacts += b->artifacts;
+	a->atimes_changed = a->atimes_changed || b->atimes_changed;
 }
 
 static int move_findings(struct exs_findings *dst, struct exs_findings *src)
@@ -600,11 +726,12 @@ int exs_walk_run(struct exs_walk_engine *e, const struct exs_walk_options *o, co
                  struct exs_walk_host *out, struct exs_error *err)
 {
 	struct walk_ctx ctx;
+	struct exs_folds folds = {0};
 	struct worker_slot *slots = NULL;
 	struct timespec t0, t1;
 	struct stat st;
 	long ncpu;
-	size_t nw;
+	size_t nw, nofile;
 	int rootfd = -1, rc = -1;
 
 	memset(&ctx, 0, sizeof(ctx));
@@ -614,7 +741,9 @@ int exs_walk_run(struct exs_walk_engine *e, const struct exs_walk_options *o, co
 	ctx.host = out;
 	ctx.noatime = true;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	raise_fd_limit();
+	nofile = raise_fd_limit();
+	/* open directories and queued files share the open-file limit */
+	ctx.keep_open = clamp(nofile / 8, 2, 64);
 	out->root = strdup(root);
 	out->host = host_name(o, root);
 	if (!out->root || !out->host) {
@@ -622,8 +751,11 @@ int exs_walk_run(struct exs_walk_engine *e, const struct exs_walk_options *o, co
 		goto out;
 	}
 	rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOATIME);
-	if (rootfd < 0 && errno == EPERM)
+	if (rootfd < 0 && errno == EPERM) {
 		rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		ctx.noatime = false;
+		ctx.stats.atimes_changed = true;
+	}
 	if (rootfd < 0 || fstat(rootfd, &st)) {
 		exs_error_set(err, "cannot open root '%s': %s", root, strerror(errno));
 		goto out;
@@ -654,7 +786,7 @@ int exs_walk_run(struct exs_walk_engine *e, const struct exs_walk_options *o, co
 	nw = o->jobs > 0 ? (size_t)o->jobs : ncpu > 0 ? (size_t)ncpu : 1;
 	if (nw > MAX_WORKERS)
 		nw = MAX_WORKERS;
-	if (queue_init(&ctx.q, nw * 8 + 32)) {
+	if (queue_init(&ctx.q, clamp(nofile / 4, 4, nw * 8 + 32))) {
 		exs_error_set(err, "out of memory");
 		goto out;
 	}
@@ -700,8 +832,12 @@ out_join:
 		pthread_join(slots[i].tid, NULL);
 		stats_add(&ctx.stats, &slots[i].w.stats);
 		move_findings(&ctx.findings, &slots[i].w.findings);
+		if (exs_folds_merge(&folds, &slots[i].w.folds))
+			walk_error(&ctx, "", "out of memory counting findings");
 		exs_worker_release(&slots[i].w);
 	}
+	exs_folds_emit(&folds, &ctx.findings);
+	exs_folds_release(&folds);
 	if (!o->no_logs) {
 		struct exs_walk_log_call ind = {.op = EXS_WALK_LOG_INDICATOR,
 		                                .state = ctx.log_state};

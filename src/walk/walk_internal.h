@@ -32,11 +32,16 @@ struct exs_walk_engine {
 	bool yara_up; /* yr_initialize() succeeded */
 	char **problems;
 	size_t n_problems;
+	char **warnings; /* the compiler's warnings about --rules files */
+	size_t n_warnings;
+	char *slow_rules; /* "ns:rule, ..." that YARA warned may slow down scanning */
 	struct exs_ioc_set md5, sha1, sha256;
 };
 
 /* Adds a formatted problem line; ignores allocation failure. */
 void exs_walk_engine_problem_add(struct exs_walk_engine *e, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
+void exs_walk_engine_warning_add(struct exs_walk_engine *e, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
 /* Looks a digest up; returns the entry or NULL. */
 const struct exs_ioc *exs_ioc_find(const struct exs_ioc_set *s, const unsigned char *h);

@@ -36,13 +36,46 @@ struct exs_worker_file {
 	const char *relpath;
 	uint64_t size;
 	int64_t mtime;
-	size_t scan_len;
+	size_t scan_len; /* bytes in buf: head_len + tail_len */
+	size_t head_len; /* from offset 0 */
+	size_t tail_len; /* a server page over max_size: its last bytes, from tail_base */
+	uint64_t tail_base;
 	bool changed;
 	bool hashed; /* false for files over 1 GiB and over max_size */
 	char *filetype;
 	char sha256[65];
 	unsigned char sha256_raw[32], sha1_raw[20], md5_raw[16];
 };
+
+/* Findings of one rule in one folder beyond EXS_WALK_SAME_RULE_LIMIT are not
+ * kept one by one (200,000 decoy pages would take half a GB): they are
+ * counted here and reported as one finding per folder and rule. */
+#define EXS_WALK_SAME_RULE_LIMIT 1000
+
+struct exs_fold {
+	char *dir;  /* NULL: an empty slot */
+	char *rule; /* owned */
+	enum exs_finding_kind kind;
+	char *family;   /* of the first finding folded, owned */
+	uint64_t kept;  /* listed one by one */
+	uint64_t more;  /* folded into the count */
+	int best;       /* best score folded */
+	uint64_t bytes; /* of the files folded */
+};
+
+struct exs_folds {
+	struct exs_fold *slots;
+	size_t n, cap; /* cap: a power of two */
+};
+
+/* Counts finding f under its folder and rule; true when it is beyond the
+ * limit (then it is counted, and the caller drops it). */
+bool exs_folds_note(struct exs_folds *t, const struct exs_finding *f);
+/* Adds b's counts into a (b is emptied). */
+int exs_folds_merge(struct exs_folds *a, struct exs_folds *b);
+/* Appends one finding per folder and rule with folded findings. */
+void exs_folds_emit(const struct exs_folds *t, struct exs_findings *out);
+void exs_folds_release(struct exs_folds *t);
 
 struct exs_worker {
 	const struct exs_walk_engine *engine;
@@ -59,8 +92,10 @@ struct exs_worker {
 	bool owner_known;
 	char owner[64];
 	struct exs_findings findings;
+	struct exs_folds folds;      /* findings beyond the per-folder limit, counted */
 	const struct exs_view *view; /* set while YARA scans the normalised view */
 	size_t view_first;           /* the file's first finding (view matches dedupe) */
+	bool view_cut;               /* the view's scan ended at the deadline */
 	struct exs_walk_stats stats;
 	bool ok; /* init succeeded */
 	struct exs_error init_err;

@@ -83,8 +83,11 @@ json_check "deep tree beyond PATH_MAX: shell found, 151 directories, no error" \
 rm -rf "$TMP/deep" 2>/dev/null || python3 -c 'import shutil,sys; shutil.rmtree(sys.argv[1])' "$TMP/deep"
 
 run "$EXSCAN" walk --format json --max-size 1M "$R"
-json_check "--max-size 1M: the 50 MB page is counted as truncated" \
-	'd["hosts"][0]["stats"]["truncated"] == 1 and not any(f["path"].endswith("big.aspx") and f["kind"] == "webshell" for f in d["hosts"][0]["findings"])'
+expect_rc 1 "--max-size 1M: the shell at the end of the 50 MB page is still found (exit 1)"
+json_check "--max-size 1M: the 50 MB page is truncated and cut (head and tail scanned)" \
+	'd["hosts"][0]["stats"]["truncated"] == 1 and d["hosts"][0]["stats"]["server_pages_cut"] == 1'
+json_check "--max-size 1M: the shell in its tail is found at its true offset, and the page is reported as oversized" \
+	'(lambda F: any(f["rule"] == "oversized-server-page" and f["score"] == 65 for f in F) and any(f["kind"] == "webshell" and f["rule"] != "oversized-server-page" and f.get("matches") and f["matches"][0]["offset"] >= 50 * 1024 * 1024 for f in F))([f for f in d["hosts"][0]["findings"] if f["path"].endswith("big.aspx")])'
 
 # --- unreadable directory and file, as nobody (root reads everything)
 chmod 000 "$AC/locked" "$AUTH/locked.aspx"
