@@ -218,6 +218,10 @@ struct exs_probe_result {
 	struct exs_assessment assessment;
 	char fe_server[128]; /* X-FEServer, raw */
 	char owa_version[64];
+	/* Content-Security-Policy on an OWA page (the CVE-2026-42897 mitigation
+	 * M2.1.0 adds one), raw, and the path it came on; "" when none */
+	char owa_csp[384];
+	char owa_csp_path[128];
 
 	struct exs_check checks[EXS_PROBE_MAX_CHECKS];
 	size_t n_checks;

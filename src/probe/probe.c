@@ -58,6 +58,7 @@ static const char NTLM_PATH[] = "/EWS/Exchange.asmx";
 /* Exchange answers it 401 asking for NTLM or Negotiate, and (builds from
  * July 2021 on) with X-OWA-Version even when OWA is disabled or blocked. */
 static const char AUTODISCOVER_PATH[] = "/autodiscover/autodiscover.xml";
+static const char LOGON_PATH[] = "/owa/auth/logon.aspx";
 
 void exs_probe_options_init(struct exs_probe_options *o)
 {
@@ -94,13 +95,15 @@ enum step {
 	STEP_PROXYTOKEN,
 	STEP_CATCH_ALL,
 	STEP_AUTODISCOVER,
+	STEP_LOGON,
 	STEP_DONE,
 };
 
 /* A host's requests come in rounds, each round's requests independent of
  * each other: the /owa/ chain; the evidence (NTLM on /EWS, the manifest, a
- * random path); autodiscover where the evidence is short of two behaviours
- * or of a build; the active checks, only once the host is Exchange. */
+ * random path, the logon page when the chain skipped it); autodiscover where
+ * the evidence is short of two behaviours or of a build; the active checks,
+ * only once the host is Exchange. */
 enum round {
 	ROUND_CHAIN,
 	ROUND_EVIDENCE,
@@ -290,6 +293,14 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
 		if (vn)
 			h->r.markers |= EXS_OWA_MARK_FESERVER;
 		copy_value(x->calc_be, sizeof(x->calc_be), v, vn);
+	} else if (exs_fp_header_value(p, n, "Content-Security-Policy", &v, &vn) == 0) {
+		/* on OWA's own pages only: the header the CVE-2026-42897 mitigation adds */
+		if ((x->step == STEP_OWA || x->step == STEP_FOLLOW || x->step == STEP_LOGON) &&
+		    strncasecmp(x->path, "/owa/", 5) == 0 && !h->r.owa_csp[0] && vn) {
+			copy_value(h->r.owa_csp, sizeof(h->r.owa_csp), v, vn);
+			copy_value(h->r.owa_csp_path, sizeof(h->r.owa_csp_path), x->path,
+			           strcspn(x->path, "?"));
+		}
 	} else if (exs_fp_header_value(p, n, "WWW-Authenticate", &v, &vn) == 0) {
 		if (x->step == STEP_NTLM && vn > 5 && strncasecmp(v, "NTLM ", 5) == 0 &&
 		    !h->ntlm_seen) {
@@ -433,6 +444,9 @@ static int issue(struct engine *e, struct xfer *x, enum step step, bool last)
 		break;
 	case STEP_AUTODISCOVER:
 		snprintf(x->path, sizeof(x->path), "%s", AUTODISCOVER_PATH);
+		break;
+	case STEP_LOGON:
+		snprintf(x->path, sizeof(x->path), "%s", LOGON_PATH);
 		break;
 	default: /* STEP_FOLLOW: x->path set by the caller */
 		break;
@@ -611,10 +625,14 @@ static void next_round(struct engine *e, struct host *h)
 		/* asked of every host that answered: Exchange with OWA disabled or
 		 * blocked still answers NTLM on /EWS */
 		queue_step(h, STEP_NTLM);
-		/* the manifest can only make a CU-level build exact */
+		/* the manifest can only make a CU-level build exact; with the
+		 * build exact from X-OWA-Version, the logon page the chain skipped
+		 * is fetched for the CVE-2026-42897 mitigation's header */
 		if (h->r.markers && h->r.precision != EXS_PRECISION_EXACT) {
 			queue_step(h, STEP_MANIFEST);
 			h->manifest_asked = true;
+		} else if (h->r.markers && !h->page_markers && !h->r.owa_csp[0]) {
+			queue_step(h, STEP_LOGON);
 		}
 		if (h->page_markers)
 			queue_step(h, STEP_CATCH_ALL);
@@ -656,7 +674,8 @@ static bool owa_chain(struct engine *e, struct host *h, struct xfer *x)
 	if (h->r.precision == EXS_PRECISION_EXACT && x->step == STEP_OWA && x->status >= 300 &&
 	    x->status < 400) {
 		/* X-OWA-Version already gave the exact build: the logon page could
-		 * only add a CU-level build, so it is not fetched */
+		 * only add a CU-level build, so it is not followed now (the
+		 * evidence round asks for it beside the other requests) */
 		next_round(e, h);
 		return false;
 	}
@@ -832,6 +851,10 @@ static void take_response(struct host *h, const struct xfer *x)
 		if (x->status == 401 && x->auth_seen)
 			h->r.markers |= EXS_OWA_MARK_AUTODISCOVER;
 		break;
+	case STEP_LOGON:
+		if (x->status >= 200 && x->status < 300)
+			take_page(h, x);
+		break;
 	case STEP_NTLM:
 		if (!h->ntlm_seen)
 			break;
@@ -1002,6 +1025,24 @@ static void judge_certificate(struct host *h)
 		set_error(h, "invalid certificate: %s%s; the host was scanned anyway", why, when);
 }
 
+/* CVE-2026-42897: Microsoft's emergency mitigation (EEMS M2.1.0, a URL
+ * Rewrite rule) adds a Content-Security-Policy header to OWA's HTML pages.
+ * Seen on an OWA page, it is recorded as evidence; the build still decides
+ * whether the CVE is fixed (Jun26SU).  The rule's exact value has not been
+ * checked against a real server, so any such header is reported, with its
+ * value, and the result stays "unknown". */
+static void add_mitigation(struct host *h)
+{
+	char ev[512];
+
+	snprintf(
+	        ev, sizeof(ev),
+	        "Content-Security-Policy on %.64s, as the emergency mitigation M2.1.0 adds: %.360s",
+	        h->r.owa_csp_path, h->r.owa_csp);
+	add_check(h, "CVE-2026-42897", "OWA XSS mitigation", "mitigation", EXS_CHECK_UNKNOWN, 0,
+	          ev);
+}
+
 /* Active checks in the order one-after-another requests give them. */
 static int check_rank(const struct exs_check *c)
 {
@@ -1037,6 +1078,8 @@ static void finish_host(struct engine *e, struct host *h)
 		h->r.precision = EXS_PRECISION_NONE;
 		h->r.build_source = NULL;
 	}
+	if (h->r.is_exchange && h->r.owa_csp[0])
+		add_mitigation(h);
 	if (h->r.is_exchange && h->r.precision != EXS_PRECISION_NONE) {
 		if (assess(e, &h->r.version, &h->r.assessment, &err) == 0)
 			h->r.assessed = true;

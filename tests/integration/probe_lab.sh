@@ -204,6 +204,20 @@ batch "OWA blocked: the ProxyLogon check is blocked (unknown), ProxyShell answer
 	"$(check 127.0.2.15 CVE-2021-26855) == 'unknown' and $(check 127.0.2.15 CVE-2021-34473) == 'not-vulnerable'"
 batch_run
 
+# CVE-2026-42897: the mitigation's Content-Security-Policy on the OWA logon
+# page is recorded as evidence (a "mitigation" check, result unknown: the
+# build decides whether the CVE is fixed); hosts without it have none.
+run "$EXSCAN" probe --format json --no-progress --fail-on never 127.0.2.16:$P 127.0.1.5:$P
+mit() { echo "[c for c in $(host "$1")['probe']['checks'] if c['id'] == 'CVE-2026-42897']"; }
+batch "mitigated 2019 CU15 Feb26SU: exact build from X-OWA-Version" \
+	"(lambda p: p['is_exchange'] and p['build'] == '15.2.1748.43' and p['update'] == 'Feb26SU')($(host 127.0.2.16)['probe'])"
+batch "mitigated: the CVE-2026-42897 mitigation recorded with the header value and the page" \
+	"(lambda cs: len(cs) == 1 and cs[0]['method'] == 'mitigation' and cs[0]['result'] == 'unknown'
+	  and 'Content-Security-Policy on /owa/auth/logon.aspx' in cs[0]['evidence']['detail']
+	  and \"script-src 'self' 'nonce-exlab'\" in cs[0]['evidence']['detail'])($(mit 127.0.2.16))"
+batch "no header, no mitigation recorded" "$(mit 127.0.1.5) == []"
+batch_run
+
 # Worker threads: the same answers from one thread as from four, and a bad
 # --jobs named.
 run "$EXSCAN" probe --format json --no-progress --fail-on never --jobs 1 \
@@ -304,15 +318,15 @@ batch "the lab's self-signed certificate (valid, for another name) is no error" 
 	"$(host 127.0.1.4)['error'] is None and $(host 127.0.1.4)['probe']['tls']['self_signed']"
 batch_run
 # A slow host (1.5 s per response): after the first slow answer the requests
-# of each round overlap, so its 4 requests (/owa/, then two rounds) fit in a
-# 5.5 s host limit (one after another they would need 6 s); with --jobs 1 too.
+# of each round overlap, so its 5 requests (/owa/, then two rounds of two) fit
+# in a 5.5 s host limit (one after another they would need 7.5 s); with --jobs 1 too.
 run "$EXSCAN" probe --format json --no-progress --fail-on never --host-timeout 5.5 --jobs 1 \
 	127.0.2.7:$P 127.0.1.4:$P
 batch "slow host: scanned completely within --host-timeout 5.5" \
 	"$(host 127.0.2.7)['error'] is None and $(host 127.0.2.7)['probe']['build'] == '15.2.1748.49'"
 batch "slow host: both active checks and the NTLM challenge came back" \
 	"(lambda p: [c['id'] for c in p['checks'] if c['method'] == 'active'] == ['CVE-2021-26855', 'CVE-2021-34473']
-	  and p['ntlm'] is not None and p['requests'] == 4)($(host 127.0.2.7)['probe'])"
+	  and p['ntlm'] is not None and p['requests'] == 5)($(host 127.0.2.7)['probe'])"
 batch "slow host: the fast host beside it was not held back" \
 	"$(host 127.0.1.4)['probe']['elapsed_ms'] < 2500"
 batch_run

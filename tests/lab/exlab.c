@@ -32,6 +32,9 @@
  *   127.0.2.15 SE Feb26SU 15.2.2562.37 with OWA and ECP blocked (403/404
  *              without Exchange headers); EWS answers NTLM with X-FEServer,
  *              autodiscover with X-OWA-Version
+ *   127.0.2.16 2019 CU15 Feb26SU 15.2.1748.43 with the CVE-2026-42897
+ *              mitigation M2.1.0 (a Content-Security-Policy header on OWA's
+ *              HTML pages; the real rule's value is not known here)
  * Builds before the July 2021 update answer the ProxyToken request like a
  * vulnerable server (403 from the back end).
  *   ::1        like 127.0.1.4
@@ -80,8 +83,13 @@ enum behaviour {
 	B_CUT_HEADERS,
 	B_GIANT_LINE,
 	B_OWA_COPY,
+	B_MITIGATED,
 	B_OWA_BLOCKED,
 };
+
+/* Stands in for the header M2.1.0 adds (its real value is not known here). */
+static const char LAB_CSP[] = "default-src 'self'; script-src 'self' 'nonce-exlab'; "
+                              "object-src 'none'; base-uri 'self'";
 
 struct profile {
 	const char *name;
@@ -139,6 +147,8 @@ static const struct profile profiles[] = {
                 B_OWA_COPY},
         [22] = {"exchange-se-feb26su-owa-blocked", true, "15.2.2562", "15.2.2562.37", NULL, false,
                 false, "EXBLOCK", 10, 0, 20348, B_OWA_BLOCKED},
+        [23] = {"exchange-2019-cu15-feb26su-mitigated", true, "15.2.1748", "15.2.1748.43", NULL,
+                false, false, "EXMITIG", 10, 0, 20348, B_MITIGATED},
 };
 
 static SSL_CTX *good_ctx, *bad_ctx;
@@ -157,7 +167,7 @@ static const struct profile *profile_for(const struct sockaddr_storage *ss)
 
 	if (b1 == 0 && b2 == 1 && b3 >= 1 && b3 <= 7)
 		return &profiles[b3];
-	if (b1 == 0 && b2 == 2 && b3 >= 1 && b3 <= 15)
+	if (b1 == 0 && b2 == 2 && b3 >= 1 && b3 <= 16)
 		return &profiles[7 + b3];
 	return &profiles[1 + b3 % 6];
 }
@@ -506,6 +516,9 @@ static int serve_exchange(SSL *ssl, const struct profile *pr, const struct req *
 		n += snprintf(hdr + n, sizeof(hdr) - (size_t)n,
 		              "Content-Type: text/html; charset=utf-8\r\n"
 		              "Set-Cookie: OutlookSession=3f1e; path=/; secure; HttpOnly\r\n");
+		if (pr->behaviour == B_MITIGATED)
+			snprintf(hdr + n, sizeof(hdr) - (size_t)n,
+			         "Content-Security-Policy: %s\r\n", LAB_CSP);
 		return respond(ssl, 200, "OK", hdr, body, r);
 	}
 	if (path_is(r->path, "/owa/auth/x.js")) {
