@@ -112,14 +112,26 @@ int exs_fp_owa_asset_version(const char *page, size_t n, struct exs_version *v);
 int exs_fp_manifest_version(const char *xml, size_t n, struct exs_version *v);
 
 enum {
-	EXS_OWA_MARK_OWAPAGE = 1u << 0,     /* <!-- OwaPage = ASP.auth_logon_aspx --> */
-	EXS_OWA_MARK_TITLE = 1u << 1,       /* <title> containing Outlook */
-	EXS_OWA_MARK_PREMIUM = 1u << 2,     /* function IsOwaPremiumBrowser */
-	EXS_OWA_MARK_COOKIE = 1u << 3,      /* exchangecookie / OutlookSession cookie */
-	EXS_OWA_MARK_OWA_VERSION = 1u << 4, /* X-OWA-Version header */
-	EXS_OWA_MARK_FESERVER = 1u << 5,    /* X-FEServer / X-BEServer header */
-	EXS_OWA_MARK_ASSET_PATH = 1u << 6,  /* /owa/<build>/ asset path */
+	EXS_OWA_MARK_OWAPAGE = 1u << 0,      /* <!-- OwaPage = ASP.auth_logon_aspx --> */
+	EXS_OWA_MARK_TITLE = 1u << 1,        /* <title> containing Outlook */
+	EXS_OWA_MARK_PREMIUM = 1u << 2,      /* function IsOwaPremiumBrowser */
+	EXS_OWA_MARK_COOKIE = 1u << 3,       /* exchangecookie / OutlookSession cookie */
+	EXS_OWA_MARK_OWA_VERSION = 1u << 4,  /* X-OWA-Version header */
+	EXS_OWA_MARK_FESERVER = 1u << 5,     /* X-FEServer, X-BEServer, X-CalculatedBETarget */
+	EXS_OWA_MARK_ASSET_PATH = 1u << 6,   /* /owa/<build>/ asset path */
+	EXS_OWA_MARK_MANIFEST = 1u << 7,     /* the export tool's manifest */
+	EXS_OWA_MARK_NTLM = 1u << 8,         /* an NTLM challenge with target info on /EWS */
+	EXS_OWA_MARK_AUTODISCOVER = 1u << 9, /* autodiscover.xml asks for NTLM/Negotiate */
+	EXS_OWA_MARK_CATCH_ALL = 1u << 10, /* a random path got the page: its HTML proves nothing */
 };
+/* Markers that are Exchange behaviours independent of each other (headers,
+ * manifest, NTLM, autodiscover): is-Exchange needs two of them.  Page markers
+ * (HTML, cookies) are copied by phishing kits and never count. */
+#define EXS_OWA_EVIDENCE_MASK                                                                      \
+	(EXS_OWA_MARK_OWA_VERSION | EXS_OWA_MARK_FESERVER | EXS_OWA_MARK_MANIFEST |                \
+	 EXS_OWA_MARK_NTLM | EXS_OWA_MARK_AUTODISCOVER)
+/* Number of independent Exchange behaviours in a marker mask. */
+int exs_fp_evidence_count(unsigned mask);
 /* Markers found in a page body. */
 unsigned exs_fp_page_markers(const char *page, size_t n);
 /* Names of the markers set in mask, comma-separated, into out. */
@@ -206,6 +218,10 @@ struct exs_probe_result {
 	struct exs_assessment assessment;
 	char fe_server[128]; /* X-FEServer, raw */
 	char owa_version[64];
+	/* Content-Security-Policy on an OWA page (the CVE-2026-42897 mitigation
+	 * M2.1.0 adds one), raw, and the path it came on; "" when none */
+	char owa_csp[384];
+	char owa_csp_path[128];
 
 	struct exs_check checks[EXS_PROBE_MAX_CHECKS];
 	size_t n_checks;

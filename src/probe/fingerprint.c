@@ -126,11 +126,17 @@ unsigned exs_fp_page_markers(const char *page, size_t n)
 	return m;
 }
 
+int exs_fp_evidence_count(unsigned mask)
+{
+	return __builtin_popcount(mask & EXS_OWA_EVIDENCE_MASK);
+}
+
 void exs_fp_marker_names(unsigned mask, char *out, size_t cap)
 {
 	static const char *const names[] = {
 	        "owa-page-comment", "outlook-title", "owa-premium-script", "owa-cookie",
-	        "x-owa-version",    "x-feserver",    "owa-asset-path",
+	        "x-owa-version",    "x-feserver",    "owa-asset-path",     "exporttool-manifest",
+	        "ntlm-ews",         "autodiscover",  "catch-all",
 	};
 	size_t len = 0;
 

@@ -7,6 +7,7 @@
 #include <curl/curl.h>
 #include <openssl/conf.h>
 #include <openssl/err.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -54,6 +55,10 @@ static const char *const PROXYTOKEN_HEADERS[] = {
 static const char MANIFEST_PATH[] =
         "/ecp/Current/exporttool/microsoft.exchange.ediscovery.exporttool.application";
 static const char NTLM_PATH[] = "/EWS/Exchange.asmx";
+/* Exchange answers it 401 asking for NTLM or Negotiate, and (builds from
+ * July 2021 on) with X-OWA-Version even when OWA is disabled or blocked. */
+static const char AUTODISCOVER_PATH[] = "/autodiscover/autodiscover.xml";
+static const char LOGON_PATH[] = "/owa/auth/logon.aspx";
 
 void exs_probe_options_init(struct exs_probe_options *o)
 {
@@ -88,7 +93,22 @@ enum step {
 	STEP_PROXYSHELL,
 	STEP_PROXYSHELL_MAPI,
 	STEP_PROXYTOKEN,
+	STEP_CATCH_ALL,
+	STEP_AUTODISCOVER,
+	STEP_LOGON,
 	STEP_DONE,
+};
+
+/* A host's requests come in rounds, each round's requests independent of
+ * each other: the /owa/ chain; the evidence (NTLM on /EWS, the manifest, a
+ * random path, the logon page when the chain skipped it); autodiscover where
+ * the evidence is short of two behaviours or of a build; the active checks,
+ * only once the host is Exchange. */
+enum round {
+	ROUND_CHAIN,
+	ROUND_EVIDENCE,
+	ROUND_AUTODISCOVER,
+	ROUND_CHECKS,
 };
 
 /* The /owa/ chain's connection plus up to three requests in parallel. */
@@ -111,7 +131,8 @@ struct xfer {
 	char path[1024];
 	struct exs_buf hdr, body;
 	bool hdr_overflow, calc_seen;
-	bool hdr_done; /* the blank line that ends the headers came */
+	bool auth_seen; /* autodiscover: WWW-Authenticate asked for NTLM or Negotiate */
+	bool hdr_done;  /* the blank line that ends the headers came */
 	long status;
 	double started;
 	char location[1024];
@@ -129,9 +150,13 @@ struct host {
 	int redirects, attempt;
 	bool failed; /* a request failed or time ran out: send nothing more */
 	bool ntlm_seen;
+	enum round round;
+	bool manifest_asked;
+	unsigned page_markers;  /* OWA page markers of the /owa/ chain's page */
 	long proxytoken_status; /* status of an unmatched ProxyToken request, or 0 */
 	char base[320];         /* https://name:port */
 	char www_ntlm[NTLM_B64_MAX];
+	char random_path[64]; /* the catch-all test's path */
 	double started;
 	struct host *next_active;
 };
@@ -247,7 +272,7 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
 	if (n >= 5 && strncmp(p, "HTTP/", 5) == 0) {
 		/* a new response (after 100 Continue): forget the previous one's headers */
 		x->location[0] = x->calc_be[0] = '\0';
-		x->calc_seen = x->hdr_done = false;
+		x->calc_seen = x->hdr_done = x->auth_seen = false;
 		return n;
 	}
 	if ((n == 2 && p[0] == '\r' && p[1] == '\n') || (n == 1 && p[0] == '\n')) {
@@ -265,13 +290,27 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
 		copy_value(x->location, sizeof(x->location), v, vn);
 	} else if (exs_fp_header_value(p, n, "X-CalculatedBETarget", &v, &vn) == 0) {
 		x->calc_seen = true;
+		if (vn)
+			h->r.markers |= EXS_OWA_MARK_FESERVER;
 		copy_value(x->calc_be, sizeof(x->calc_be), v, vn);
+	} else if (exs_fp_header_value(p, n, "Content-Security-Policy", &v, &vn) == 0) {
+		/* on OWA's own pages only: the header the CVE-2026-42897 mitigation adds */
+		if ((x->step == STEP_OWA || x->step == STEP_FOLLOW || x->step == STEP_LOGON) &&
+		    strncasecmp(x->path, "/owa/", 5) == 0 && !h->r.owa_csp[0] && vn) {
+			copy_value(h->r.owa_csp, sizeof(h->r.owa_csp), v, vn);
+			copy_value(h->r.owa_csp_path, sizeof(h->r.owa_csp_path), x->path,
+			           strcspn(x->path, "?"));
+		}
 	} else if (exs_fp_header_value(p, n, "WWW-Authenticate", &v, &vn) == 0) {
 		if (x->step == STEP_NTLM && vn > 5 && strncasecmp(v, "NTLM ", 5) == 0 &&
 		    !h->ntlm_seen) {
 			h->ntlm_seen = true;
 			copy_value(h->www_ntlm, sizeof(h->www_ntlm), v, vn);
 		}
+		if (x->step == STEP_AUTODISCOVER &&
+		    ((vn >= 4 && strncasecmp(v, "NTLM", 4) == 0) ||
+		     (vn >= 9 && strncasecmp(v, "Negotiate", 9) == 0)))
+			x->auth_seen = true;
 	} else if (exs_fp_header_value(p, n, "Set-Cookie", &v, &vn) == 0) {
 		if ((vn >= 15 && strncasecmp(v, "exchangecookie=", 15) == 0) ||
 		    (vn >= 15 && strncasecmp(v, "OutlookSession=", 15) == 0))
@@ -363,7 +402,7 @@ static int issue(struct engine *e, struct xfer *x, enum step step, bool last)
 	x->step = step;
 	exs_buf_reset(&x->hdr);
 	exs_buf_reset(&x->body);
-	x->hdr_overflow = x->calc_seen = x->hdr_done = false;
+	x->hdr_overflow = x->calc_seen = x->hdr_done = x->auth_seen = false;
 	x->status = 0;
 	x->location[0] = x->calc_be[0] = '\0';
 	x->errbuf[0] = '\0';
@@ -400,6 +439,15 @@ static int issue(struct engine *e, struct xfer *x, enum step step, bool last)
 		snprintf(x->path, sizeof(x->path), "%s", PROXYTOKEN_PATH);
 		x->req_headers = curl_slist_append(NULL, PROXYTOKEN_COOKIE);
 		break;
+	case STEP_CATCH_ALL:
+		snprintf(x->path, sizeof(x->path), "%s", h->random_path);
+		break;
+	case STEP_AUTODISCOVER:
+		snprintf(x->path, sizeof(x->path), "%s", AUTODISCOVER_PATH);
+		break;
+	case STEP_LOGON:
+		snprintf(x->path, sizeof(x->path), "%s", LOGON_PATH);
+		break;
 	default: /* STEP_FOLLOW: x->path set by the caller */
 		break;
 	}
@@ -419,6 +467,21 @@ static int issue(struct engine *e, struct xfer *x, enum step step, bool last)
 	return 0;
 }
 
+/* A path no server has: /owa/auth/ and 16 random hex digits.  A site that
+ * answers it 200 with its OWA page serves that page everywhere. */
+static void random_path(char *out, size_t cap)
+{
+	unsigned char r[8];
+
+	if (RAND_bytes(r, sizeof(r)) != 1) {
+		uint64_t t = (uint64_t)(now_s() * 1e9);
+
+		memcpy(r, &t, sizeof(r));
+	}
+	snprintf(out, cap, "/owa/auth/%02x%02x%02x%02x%02x%02x%02x%02x.aspx", r[0], r[1], r[2],
+	         r[3], r[4], r[5], r[6], r[7]);
+}
+
 static int host_setup(struct engine *e, struct host *h, const struct exs_target *t)
 {
 	const struct exs_probe_options *o = e->o;
@@ -431,7 +494,10 @@ static int host_setup(struct engine *e, struct host *h, const struct exs_target 
 	h->r.precision = EXS_PRECISION_NONE;
 	h->redirects = h->attempt = h->n_queue = 0;
 	h->proxytoken_status = 0;
-	h->failed = h->ntlm_seen = false;
+	h->failed = h->ntlm_seen = h->manifest_asked = false;
+	h->round = ROUND_CHAIN;
+	h->page_markers = 0;
+	random_path(h->random_path, sizeof(h->random_path));
 	h->www_ntlm[0] = '\0';
 	h->connect_to = NULL;
 	h->started = now_s();
@@ -499,28 +565,28 @@ static void add_check(struct host *h, const char *id, const char *name, const ch
 	snprintf(c->evidence, sizeof(c->evidence), "%s", evidence);
 }
 
+/* Exchange when two independent Exchange behaviours were seen (see
+ * EXS_OWA_EVIDENCE_MASK); OWA's HTML alone is what a phishing kit copies. */
 static void decide_exchange(struct host *h)
 {
-	h->r.is_exchange =
-	        (h->r.markers &
-	         (EXS_OWA_MARK_OWAPAGE | EXS_OWA_MARK_PREMIUM | EXS_OWA_MARK_OWA_VERSION |
-	          EXS_OWA_MARK_ASSET_PATH | EXS_OWA_MARK_COOKIE)) != 0 ||
-	        ((h->r.markers & EXS_OWA_MARK_FESERVER) && (h->r.markers & EXS_OWA_MARK_TITLE));
+	h->r.is_exchange = exs_fp_evidence_count(h->r.markers) >= 2;
 }
 
 static void take_page(struct host *h, const struct xfer *x)
 {
 	struct exs_version v;
+	unsigned m = exs_fp_page_markers(x->body.data ? x->body.data : "", x->body.len);
 
-	h->r.markers |= exs_fp_page_markers(x->body.data ? x->body.data : "", x->body.len);
 	if (x->body.len && exs_fp_owa_asset_version(x->body.data, x->body.len, &v) == 0) {
-		h->r.markers |= EXS_OWA_MARK_ASSET_PATH;
+		m |= EXS_OWA_MARK_ASSET_PATH;
 		if (h->r.precision == EXS_PRECISION_NONE) {
 			h->r.version = v;
 			h->r.precision = v.nparts == 4 ? EXS_PRECISION_EXACT : EXS_PRECISION_CU;
 			h->r.build_source = "owa-asset-path";
 		}
 	}
+	h->r.markers |= m;
+	h->page_markers |= m;
 }
 
 static void take_owa_version(struct host *h)
@@ -544,20 +610,59 @@ static void queue_step(struct host *h, enum step step)
 		h->queue[h->n_queue++] = step;
 }
 
-/* The requests after the /owa/ chain, independent of each other. */
-static void plan_rest(struct engine *e, struct host *h)
+/* The host's next round, once everything of the last one came back.  Leaves
+ * the queue empty when the host is finished. */
+static void next_round(struct engine *e, struct host *h)
 {
-	decide_exchange(h);
+	int evidence;
+
+	take_owa_version(h);
+	evidence = exs_fp_evidence_count(h->r.markers);
 	h->n_queue = 0;
-	if (!h->r.is_exchange)
-		return;
-	/* the manifest can only make a CU-level build exact */
-	if (h->r.precision != EXS_PRECISION_EXACT)
-		queue_step(h, STEP_MANIFEST);
-	queue_step(h, STEP_NTLM);
-	if (e->o->active_checks) {
+	switch (h->round) {
+	case ROUND_CHAIN:
+		h->round = ROUND_EVIDENCE;
+		/* asked of every host that answered: Exchange with OWA disabled or
+		 * blocked still answers NTLM on /EWS */
+		queue_step(h, STEP_NTLM);
+		/* the manifest can only make a CU-level build exact; with the
+		 * build exact from X-OWA-Version, the logon page the chain skipped
+		 * is fetched for the CVE-2026-42897 mitigation's header */
+		if (h->r.markers && h->r.precision != EXS_PRECISION_EXACT) {
+			queue_step(h, STEP_MANIFEST);
+			h->manifest_asked = true;
+		} else if (h->r.markers && !h->page_markers && !h->r.owa_csp[0]) {
+			queue_step(h, STEP_LOGON);
+		}
+		if (h->page_markers)
+			queue_step(h, STEP_CATCH_ALL);
+		if (h->n_queue)
+			return;
+		/* fall through */
+	case ROUND_EVIDENCE:
+		h->round = ROUND_AUTODISCOVER;
+		if (evidence == 1 || (evidence >= 2 && h->r.precision == EXS_PRECISION_NONE)) {
+			queue_step(h, STEP_AUTODISCOVER);
+			if (!h->manifest_asked && h->r.precision != EXS_PRECISION_EXACT) {
+				queue_step(h, STEP_MANIFEST);
+				h->manifest_asked = true;
+			}
+			return;
+		}
+		/* fall through */
+	case ROUND_AUTODISCOVER:
+		h->round = ROUND_CHECKS;
+		decide_exchange(h);
+		if (!h->r.is_exchange || !e->o->active_checks)
+			return;
 		queue_step(h, STEP_PROXYLOGON);
 		queue_step(h, STEP_PROXYSHELL);
+		/* the build alone cannot decide ProxyToken when the update is unseen */
+		if (h->r.precision != EXS_PRECISION_EXACT)
+			queue_step(h, STEP_PROXYTOKEN);
+		return;
+	default:
+		return;
 	}
 }
 
@@ -569,8 +674,9 @@ static bool owa_chain(struct engine *e, struct host *h, struct xfer *x)
 	if (h->r.precision == EXS_PRECISION_EXACT && x->step == STEP_OWA && x->status >= 300 &&
 	    x->status < 400) {
 		/* X-OWA-Version already gave the exact build: the logon page could
-		 * only add a CU-level build, so it is not fetched */
-		plan_rest(e, h);
+		 * only add a CU-level build, so it is not followed now (the
+		 * evidence round asks for it beside the other requests) */
+		next_round(e, h);
 		return false;
 	}
 	if (x->status >= 300 && x->status < 400 && x->location[0]) {
@@ -592,25 +698,45 @@ static bool owa_chain(struct engine *e, struct host *h, struct xfer *x)
 	}
 	if (x->status >= 200 && x->status < 300)
 		take_page(h, x);
-	plan_rest(e, h);
+	next_round(e, h);
 	return false;
 }
 
-static void take_manifest(struct engine *e, struct host *h, const struct xfer *x)
+static void take_manifest(struct host *h, const struct xfer *x)
 {
 	struct exs_version v;
 
-	if (x->status == 200 && x->body.len &&
-	    exs_fp_manifest_version(x->body.data, x->body.len, &v) == 0 &&
-	    (h->r.precision == EXS_PRECISION_NONE || h->r.precision == EXS_PRECISION_CU ||
-	     exs_version_cmp3(&v, &h->r.version) == 0)) {
+	if (x->status != 200 || !x->body.len ||
+	    exs_fp_manifest_version(x->body.data, x->body.len, &v) != 0)
+		return;
+	h->r.markers |= EXS_OWA_MARK_MANIFEST;
+	if (h->r.precision == EXS_PRECISION_NONE || h->r.precision == EXS_PRECISION_CU ||
+	    exs_version_cmp3(&v, &h->r.version) == 0) {
 		h->r.version = v;
 		h->r.precision = EXS_PRECISION_EXACT;
 		h->r.build_source = "exporttool-manifest";
 	}
-	/* the build alone cannot decide ProxyToken when the update is unseen */
-	if (e->o->active_checks && h->r.precision != EXS_PRECISION_EXACT)
-		queue_step(h, STEP_PROXYTOKEN);
+}
+
+/* The random path answered 200 with an OWA page of its own: the site serves
+ * that page everywhere, and its HTML proves nothing (nor its asset paths). */
+static void take_catch_all(struct host *h, const struct xfer *x)
+{
+	unsigned m;
+
+	if (x->status < 200 || x->status >= 300 || !x->body.len)
+		return;
+	m = exs_fp_page_markers(x->body.data, x->body.len);
+	if (exs_fp_owa_asset_version(x->body.data, x->body.len, &(struct exs_version){0}) == 0)
+		m |= EXS_OWA_MARK_ASSET_PATH;
+	if (!(m & h->page_markers))
+		return;
+	h->r.markers |= EXS_OWA_MARK_CATCH_ALL;
+	if (h->r.build_source && strcmp(h->r.build_source, "owa-asset-path") == 0) {
+		memset(&h->r.version, 0, sizeof(h->r.version));
+		h->r.precision = EXS_PRECISION_NONE;
+		h->r.build_source = NULL;
+	}
 }
 
 static void take_proxytoken(struct host *h, const struct xfer *x)
@@ -710,22 +836,38 @@ static void take_proxyshell_mapi(struct host *h, const struct xfer *x)
 	snprintf(c->evidence, sizeof(c->evidence), "%s", ev);
 }
 
-static void take_response(struct engine *e, struct host *h, const struct xfer *x)
+static void take_response(struct host *h, const struct xfer *x)
 {
 	struct exs_error err = {{0}};
 
 	switch (x->step) {
 	case STEP_MANIFEST:
-		take_manifest(e, h, x);
+		take_manifest(h, x);
+		break;
+	case STEP_CATCH_ALL:
+		take_catch_all(h, x);
+		break;
+	case STEP_AUTODISCOVER:
+		if (x->status == 401 && x->auth_seen)
+			h->r.markers |= EXS_OWA_MARK_AUTODISCOVER;
+		break;
+	case STEP_LOGON:
+		if (x->status >= 200 && x->status < 300)
+			take_page(h, x);
 		break;
 	case STEP_NTLM:
 		if (!h->ntlm_seen)
 			break;
-		if (exs_ntlm_decode_header(h->www_ntlm, strlen(h->www_ntlm), &h->r.ntlm, &err) == 0)
+		if (exs_ntlm_decode_header(h->www_ntlm, strlen(h->www_ntlm), &h->r.ntlm, &err) ==
+		    0) {
 			h->r.has_ntlm = true;
-		else
+			/* Exchange's target info: the server's computer and domain names */
+			if (h->r.ntlm.nb_computer || h->r.ntlm.dns_computer)
+				h->r.markers |= EXS_OWA_MARK_NTLM;
+		} else {
 			set_error(h, "%s answered with a bad NTLM challenge: %s", NTLM_PATH,
 			          err.msg);
+		}
 		break;
 	case STEP_PROXYLOGON:
 		take_proxylogon(h, x);
@@ -883,6 +1025,24 @@ static void judge_certificate(struct host *h)
 		set_error(h, "invalid certificate: %s%s; the host was scanned anyway", why, when);
 }
 
+/* CVE-2026-42897: Microsoft's emergency mitigation (EEMS M2.1.0, a URL
+ * Rewrite rule) adds a Content-Security-Policy header to OWA's HTML pages.
+ * Seen on an OWA page, it is recorded as evidence; the build still decides
+ * whether the CVE is fixed (Jun26SU).  The rule's exact value has not been
+ * checked against a real server, so any such header is reported, with its
+ * value, and the result stays "unknown". */
+static void add_mitigation(struct host *h)
+{
+	char ev[512];
+
+	snprintf(
+	        ev, sizeof(ev),
+	        "Content-Security-Policy on %.64s, as the emergency mitigation M2.1.0 adds: %.360s",
+	        h->r.owa_csp_path, h->r.owa_csp);
+	add_check(h, "CVE-2026-42897", "OWA XSS mitigation", "mitigation", EXS_CHECK_UNKNOWN, 0,
+	          ev);
+}
+
 /* Active checks in the order one-after-another requests give them. */
 static int check_rank(const struct exs_check *c)
 {
@@ -909,6 +1069,17 @@ static void finish_host(struct engine *e, struct host *h)
 			h->r.checks[k] = h->r.checks[k - 1];
 		h->r.checks[k] = t;
 	}
+	/* a host that stopped early is judged on what it showed */
+	take_owa_version(h);
+	decide_exchange(h);
+	if (!h->r.is_exchange) {
+		/* what is not Exchange has no Exchange build */
+		memset(&h->r.version, 0, sizeof(h->r.version));
+		h->r.precision = EXS_PRECISION_NONE;
+		h->r.build_source = NULL;
+	}
+	if (h->r.is_exchange && h->r.owa_csp[0])
+		add_mitigation(h);
 	if (h->r.is_exchange && h->r.precision != EXS_PRECISION_NONE) {
 		if (assess(e, &h->r.version, &h->r.assessment, &err) == 0)
 			h->r.assessed = true;
@@ -1009,8 +1180,9 @@ static void send_queued(struct engine *e, struct host *h, struct xfer *x, bool s
 			continue;
 		step = h->queue[0];
 		memmove(h->queue, h->queue + 1, (size_t)--h->n_queue * sizeof(h->queue[0]));
-		/* a parallel request's connection is never reused */
-		last = slow || (h->n_queue == 0 && !busy(h));
+		/* a parallel request's connection is never reused; before the
+		 * checks, another round may still follow on it */
+		last = slow || (h->n_queue == 0 && !busy(h) && h->round == ROUND_CHECKS);
 		if (issue(e, y, step, last)) {
 			h->failed = true;
 			return;
@@ -1060,7 +1232,10 @@ static bool transfer_done(struct engine *e, struct xfer *x, CURLcode code)
 				return !busy(h);
 			}
 		} else {
-			take_response(e, h, x);
+			take_response(h, x);
+			/* a round is over when all of it came back */
+			if (!h->failed && h->n_queue == 0 && !busy(h))
+				next_round(e, h);
 		}
 	} else if (x->step == STEP_OWA && !h->r.probed && connect_failure(code) &&
 	           h->attempt < e->o->retries) {

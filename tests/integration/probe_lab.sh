@@ -150,7 +150,7 @@ batch "401 to both: unknown, never not-vulnerable, both answers in the evidence"
 	"(lambda c: c['result'] == 'unknown' and 'HTTP 401 to its /mapi/nspi variant' in c['evidence']['detail'])(
 	  next(c for c in $(host 127.0.2.10)['probe']['checks'] if c['id'] == 'CVE-2021-34473'))"
 batch "the variant is one more request, and only where the first check was undecided" \
-	"$(host 127.0.2.9)['probe']['requests'] == 7 and $(host 127.0.1.2)['probe']['requests'] == 6"
+	"$(host 127.0.2.9)['probe']['requests'] == 8 and $(host 127.0.1.2)['probe']['requests'] == 7"
 batch_run
 
 # ProxyToken (CVE-2021-33766): asked only where the build is CU-level; a
@@ -159,13 +159,63 @@ run "$EXSCAN" probe --format json --no-progress --fail-on never 127.0.1.1:$P 127
 pt() { echo "next(c for c in $(host "$1")['probe']['checks'] if c['id'] == 'CVE-2021-33766')"; }
 batch "ProxyToken on 2013 CU23 (CU-level build): the back end answered, active vulnerable" \
 	"((lambda c: c['result'] == 'vulnerable' and c['method'] == 'active' and c['evidence']['status'] == 403)($(pt 127.0.1.1))
-	  and $(host 127.0.1.1)['probe']['requests'] == 7)"
+	  and $(host 127.0.1.1)['probe']['requests'] == 8)"
 batch "ProxyToken on a patched CU-level build: no match, decided by build and saying both" \
 	"(lambda c: c['method'] == 'build' and c['result'] == 'not-vulnerable'
 	  and 'ProxyToken request got HTTP 302' in c['evidence']['detail'] and 'fix is installed' in c['evidence']['detail'])($(pt 127.0.2.11))"
 batch "ProxyToken not asked of an exact build: decided by build (2016 CU19 lacks Jul21SU)" \
 	"((lambda c: c['method'] == 'build' and c['result'] == 'vulnerable' and 'Jul21SU' in c['evidence']['detail'])($(pt 127.0.1.2))
-	  and $(host 127.0.1.2)['probe']['requests'] == 6)"
+	  and $(host 127.0.1.2)['probe']['requests'] == 7)"
+batch_run
+
+# Decoy-proof detection (issue 13): a phishing kit's copy of the OWA logon
+# page (200 on every path, no Exchange headers) is not Exchange and has no
+# build; Exchange is two independent behaviours, whatever the HTML says.
+run "$EXSCAN" probe --format json --no-progress --fail-on never 127.0.2.14:$P \
+	127.0.1.1:$P 127.0.1.2:$P 127.0.1.3:$P 127.0.1.4:$P 127.0.1.5:$P 127.0.1.6:$P 127.0.1.7:$P
+expect_rc 0 "the OWA copy among the real profiles scans without errors"
+batch "the OWA copy: not Exchange, no build, no checks, the catch-all named" \
+	"((lambda p: not p['is_exchange'] and p['build'] is None and p['build_precision'] == 'none'
+	  and p['build_source'] is None and p['product'] is None and p['checks'] == [] and p['open_cves'] == []
+	  and 'catch-all' in p['markers'] and 'owa-page-comment' in p['markers'])($(host 127.0.2.14)['probe']))"
+batch "the OWA copy: none of the active checks was sent" \
+	"$(host 127.0.2.14)['probe']['requests'] <= 4"
+batch "every real Exchange profile keeps its build, source and Exchange verdict" \
+	"all((lambda p: p['is_exchange'] and p['build'] == b and p['build_source'] == src)(
+	         next(h for h in d['hosts'] if h['host'] == '127.0.1.' + a)['probe'])
+	     for a, b, src in [('1', '15.0.1497', 'owa-asset-path'), ('2', '15.1.2176.2', 'exporttool-manifest'),
+	                       ('3', '15.1.2176.9', 'exporttool-manifest'), ('4', '15.2.986.36', 'x-owa-version'),
+	                       ('5', '15.2.1748.49', 'x-owa-version'), ('6', '15.2.2562.46', 'x-owa-version')])"
+batch "every real Exchange profile shows at least two independent Exchange behaviours" \
+	"all(len({'x-owa-version', 'x-feserver', 'exporttool-manifest', 'ntlm-ews', 'autodiscover'} & set(h['probe']['markers'])) >= 2
+	     and 'catch-all' not in h['probe']['markers'] for h in d['hosts'] if h['host'].startswith('127.0.1.') and h['host'] != '127.0.1.7')"
+batch "summary: 8 hosts, 6 Exchange" "d['summary']['hosts'] == 8 and d['summary']['exchange'] == 6"
+batch_run
+
+# OWA (and ECP) blocked in front of Exchange: EWS's NTLM and X-FEServer make
+# it Exchange, autodiscover's X-OWA-Version gives the exact build.
+run "$EXSCAN" probe --format json --no-progress --fail-on never 127.0.2.15:$P
+batch "OWA blocked: Exchange, exact build from autodiscover's X-OWA-Version" \
+	"(lambda p: p['is_exchange'] and p['build'] == '15.2.2562.37' and p['build_precision'] == 'exact'
+	  and p['build_source'] == 'x-owa-version' and p['product'] == 'Exchange Server SE'
+	  and {'ntlm-ews', 'x-feserver', 'x-owa-version'} <= set(p['markers'])
+	  and p['ntlm']['netbios_computer'] == 'EXBLOCK')($(host 127.0.2.15)['probe'])"
+batch "OWA blocked: the ProxyLogon check is blocked (unknown), ProxyShell answered" \
+	"$(check 127.0.2.15 CVE-2021-26855) == 'unknown' and $(check 127.0.2.15 CVE-2021-34473) == 'not-vulnerable'"
+batch_run
+
+# CVE-2026-42897: the mitigation's Content-Security-Policy on the OWA logon
+# page is recorded as evidence (a "mitigation" check, result unknown: the
+# build decides whether the CVE is fixed); hosts without it have none.
+run "$EXSCAN" probe --format json --no-progress --fail-on never 127.0.2.16:$P 127.0.1.5:$P
+mit() { echo "[c for c in $(host "$1")['probe']['checks'] if c['id'] == 'CVE-2026-42897']"; }
+batch "mitigated 2019 CU15 Feb26SU: exact build from X-OWA-Version" \
+	"(lambda p: p['is_exchange'] and p['build'] == '15.2.1748.43' and p['update'] == 'Feb26SU')($(host 127.0.2.16)['probe'])"
+batch "mitigated: the CVE-2026-42897 mitigation recorded with the header value and the page" \
+	"(lambda cs: len(cs) == 1 and cs[0]['method'] == 'mitigation' and cs[0]['result'] == 'unknown'
+	  and 'Content-Security-Policy on /owa/auth/logon.aspx' in cs[0]['evidence']['detail']
+	  and \"script-src 'self' 'nonce-exlab'\" in cs[0]['evidence']['detail'])($(mit 127.0.2.16))"
+batch "no header, no mitigation recorded" "$(mit 127.0.1.5) == []"
 batch_run
 
 # Worker threads: the same answers from one thread as from four, and a bad
@@ -202,7 +252,7 @@ hs=[json.loads(l) for l in open('$TMP/out')]
 assert len(hs)==2
 for h in hs:
     assert all(c['method']=='build' for c in h['probe']['checks']), h
-    assert h['probe']['requests'] <= 4, h
+    assert h['probe']['requests'] <= 5, h
 " 2>"$TMP/py"
 tap_ok $? "--no-active-checks with jsonl: one line per host, checks by build only" "$(cat "$TMP/py")"
 
@@ -267,16 +317,16 @@ run "$EXSCAN" probe --format json --no-progress --fail-on never 127.0.1.4:$P
 batch "the lab's self-signed certificate (valid, for another name) is no error" \
 	"$(host 127.0.1.4)['error'] is None and $(host 127.0.1.4)['probe']['tls']['self_signed']"
 batch_run
-# A slow host (1.5 s per response): after the first slow answer its other
-# requests overlap, so its 4 requests fit in a 5.5 s host limit (one after
-# another they would need 6 s); with --jobs 1 too.
+# A slow host (1.5 s per response): after the first slow answer the requests
+# of each round overlap, so its 5 requests (/owa/, then two rounds of two) fit
+# in a 5.5 s host limit (one after another they would need 7.5 s); with --jobs 1 too.
 run "$EXSCAN" probe --format json --no-progress --fail-on never --host-timeout 5.5 --jobs 1 \
 	127.0.2.7:$P 127.0.1.4:$P
 batch "slow host: scanned completely within --host-timeout 5.5" \
 	"$(host 127.0.2.7)['error'] is None and $(host 127.0.2.7)['probe']['build'] == '15.2.1748.49'"
 batch "slow host: both active checks and the NTLM challenge came back" \
 	"(lambda p: [c['id'] for c in p['checks'] if c['method'] == 'active'] == ['CVE-2021-26855', 'CVE-2021-34473']
-	  and p['ntlm'] is not None and p['requests'] == 4)($(host 127.0.2.7)['probe'])"
+	  and p['ntlm'] is not None and p['requests'] == 5)($(host 127.0.2.7)['probe'])"
 batch "slow host: the fast host beside it was not held back" \
 	"$(host 127.0.1.4)['probe']['elapsed_ms'] < 2500"
 batch_run

@@ -26,6 +26,15 @@
  *   127.0.2.12 closes the connection (cleanly, TLS close_notify) in the middle
  *              of the response headers
  *   127.0.2.13 one 10 MB response header line
+ *   127.0.2.14 a phishing kit's copy of the OWA logon page: that page (asset
+ *              paths, OWA markers) with 200 on every path, none of
+ *              Exchange's headers, manifest, NTLM or SSRF behaviour
+ *   127.0.2.15 SE Feb26SU 15.2.2562.37 with OWA and ECP blocked (403/404
+ *              without Exchange headers); EWS answers NTLM with X-FEServer,
+ *              autodiscover with X-OWA-Version
+ *   127.0.2.16 2019 CU15 Feb26SU 15.2.1748.43 with the CVE-2026-42897
+ *              mitigation M2.1.0 (a Content-Security-Policy header on OWA's
+ *              HTML pages; the real rule's value is not known here)
  * Builds before the July 2021 update answer the ProxyToken request like a
  * vulnerable server (403 from the back end).
  *   ::1        like 127.0.1.4
@@ -73,7 +82,14 @@ enum behaviour {
 	B_AUTODISCOVER_401,
 	B_CUT_HEADERS,
 	B_GIANT_LINE,
+	B_OWA_COPY,
+	B_MITIGATED,
+	B_OWA_BLOCKED,
 };
+
+/* Stands in for the header M2.1.0 adds (its real value is not known here). */
+static const char LAB_CSP[] = "default-src 'self'; script-src 'self' 'nonce-exlab'; "
+                              "object-src 'none'; base-uri 'self'";
 
 struct profile {
 	const char *name;
@@ -127,6 +143,12 @@ static const struct profile profiles[] = {
                 17763, B_CUT_HEADERS},
         [20] = {"giant-header-line", true, "15.2.986", "15.2.986.36", NULL, false, false, "EXGIANT",
                 10, 0, 17763, B_GIANT_LINE},
+        [21] = {"owa-copy", false, "15.1.2507", NULL, NULL, false, false, NULL, 0, 0, 0,
+                B_OWA_COPY},
+        [22] = {"exchange-se-feb26su-owa-blocked", true, "15.2.2562", "15.2.2562.37", NULL, false,
+                false, "EXBLOCK", 10, 0, 20348, B_OWA_BLOCKED},
+        [23] = {"exchange-2019-cu15-feb26su-mitigated", true, "15.2.1748", "15.2.1748.43", NULL,
+                false, false, "EXMITIG", 10, 0, 20348, B_MITIGATED},
 };
 
 static SSL_CTX *good_ctx, *bad_ctx;
@@ -145,7 +167,7 @@ static const struct profile *profile_for(const struct sockaddr_storage *ss)
 
 	if (b1 == 0 && b2 == 1 && b3 >= 1 && b3 <= 7)
 		return &profiles[b3];
-	if (b1 == 0 && b2 == 2 && b3 >= 1 && b3 <= 13)
+	if (b1 == 0 && b2 == 2 && b3 >= 1 && b3 <= 16)
 		return &profiles[7 + b3];
 	return &profiles[1 + b3 % 6];
 }
@@ -465,9 +487,18 @@ static int serve_exchange(SSL *ssl, const struct profile *pr, const struct req *
 	char hdr[4096], body[8192];
 	int n = 0;
 
+	if (pr->behaviour == B_OWA_BLOCKED &&
+	    (path_is(r->path, "/owa") || path_is(r->path, "/ecp"))) {
+		/* blocked in front of Exchange: nothing of Exchange comes back */
+		return respond(ssl, path_is(r->path, "/owa") ? 403 : 404, "Blocked",
+		               "Server: Microsoft-IIS/10.0\r\nContent-Type: text/html\r\n",
+		               "<html><body>Access denied</body></html>\r\n", r);
+	}
 	n = snprintf(hdr, sizeof(hdr), "Server: Microsoft-IIS/10.0\r\nX-FEServer: %s\r\n",
 	             pr->computer);
-	if (pr->owa_version)
+	/* with OWA blocked, only autodiscover names the build */
+	if (pr->owa_version &&
+	    (pr->behaviour != B_OWA_BLOCKED || path_is(r->path, "/autodiscover/autodiscover.xml")))
 		n += snprintf(hdr + n, sizeof(hdr) - (size_t)n, "X-OWA-Version: %s\r\n",
 		              pr->owa_version);
 	if (pr->behaviour == B_REDIRECT_LOOP)
@@ -482,9 +513,12 @@ static int serve_exchange(SSL *ssl, const struct profile *pr, const struct req *
 	}
 	if (path_is(r->path, "/owa/auth/logon.aspx")) {
 		snprintf(body, sizeof(body), logon_page, pr->asset, pr->asset);
-		snprintf(hdr + n, sizeof(hdr) - (size_t)n,
-		         "Content-Type: text/html; charset=utf-8\r\n"
-		         "Set-Cookie: OutlookSession=3f1e; path=/; secure; HttpOnly\r\n");
+		n += snprintf(hdr + n, sizeof(hdr) - (size_t)n,
+		              "Content-Type: text/html; charset=utf-8\r\n"
+		              "Set-Cookie: OutlookSession=3f1e; path=/; secure; HttpOnly\r\n");
+		if (pr->behaviour == B_MITIGATED)
+			snprintf(hdr + n, sizeof(hdr) - (size_t)n,
+			         "Content-Security-Policy: %s\r\n", LAB_CSP);
 		return respond(ssl, 200, "OK", hdr, body, r);
 	}
 	if (path_is(r->path, "/owa/auth/x.js")) {
@@ -585,6 +619,13 @@ static int serve_plain(SSL *ssl, const struct profile *pr, const struct req *r)
 {
 	static const char hdr[] = "Server: nginx/1.22.1\r\nContent-Type: text/html\r\n";
 
+	if (pr->behaviour == B_OWA_COPY) {
+		char body[8192];
+
+		/* the kit answers every path, whatever the method, with its page */
+		snprintf(body, sizeof(body), logon_page, pr->asset, pr->asset);
+		return respond(ssl, 200, "OK", hdr, body, r);
+	}
 	if (pr->behaviour == B_REDIRECT_LOOP) {
 		if (path_is(r->path, "/owa/"))
 			return respond(ssl, 302, "Found", "Location: /owa/auth/loop\r\n", NULL, r);

@@ -89,6 +89,20 @@ static void markers_and_headers(void **state)
 	assert_int_equal(exs_fp_page_markers("<title>Outlook", 14), 0); /* unclosed title */
 	exs_fp_marker_names(EXS_OWA_MARK_TITLE | EXS_OWA_MARK_OWA_VERSION, names, sizeof(names));
 	assert_string_equal(names, "outlook-title,x-owa-version");
+	exs_fp_marker_names(~0u, names, sizeof(names));
+	assert_string_equal(names, "owa-page-comment,outlook-title,owa-premium-script,owa-cookie,"
+	                           "x-owa-version,x-feserver,owa-asset-path,exporttool-manifest,"
+	                           "ntlm-ews,autodiscover,catch-all");
+	/* a copied logon page is no Exchange behaviour; two headers are */
+	assert_int_equal(exs_fp_evidence_count(EXS_OWA_MARK_OWAPAGE | EXS_OWA_MARK_TITLE |
+	                                       EXS_OWA_MARK_PREMIUM | EXS_OWA_MARK_COOKIE |
+	                                       EXS_OWA_MARK_ASSET_PATH | EXS_OWA_MARK_CATCH_ALL),
+	                 0);
+	assert_int_equal(exs_fp_evidence_count(EXS_OWA_MARK_OWA_VERSION | EXS_OWA_MARK_FESERVER),
+	                 2);
+	assert_int_equal(exs_fp_evidence_count(EXS_OWA_MARK_NTLM | EXS_OWA_MARK_AUTODISCOVER |
+	                                       EXS_OWA_MARK_MANIFEST | EXS_OWA_MARK_ASSET_PATH),
+	                 3);
 
 	assert_int_equal(exs_fp_header_value("x-owa-version:  15.2.986.36 \r\n", 30,
 	                                     "X-OWA-Version", &v, &n),
