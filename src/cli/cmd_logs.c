@@ -315,7 +315,7 @@ static int logs_run(struct exs_config *cfg)
 	out = exs_cli_output_open(cfg, &err);
 	if (!out) {
 		fprintf(stderr, "exscan logs: %s\n", err.msg);
-		return EXS_EXIT_USAGE;
+		return EXS_EXIT_OUTPUT;
 	}
 	if (cfg->format == EXS_FORMAT_JSON) {
 		root = json_object_new_object();
@@ -399,10 +399,10 @@ static int logs_run(struct exs_config *cfg)
 		fprintf(out, "%s\n", exs_json_text(root, true));
 	if (exs_cli_output_close(cfg, out, &err)) {
 		fprintf(stderr, "exscan logs: %s\n", err.msg);
-		incomplete = true;
+		rc = EXS_EXIT_OUTPUT;
 	}
 	if (rc == EXS_EXIT_OK)
-		rc = exs_cli_exit_code(any && cfg->fail_on != EXS_FAIL_ON_NEVER, incomplete);
+		rc = exs_cli_exit_code(any && cfg->fail_on != EXS_FAIL_ON_NEVER, incomplete, false);
 	json_object_put(root);
 	return rc;
 }

@@ -277,6 +277,7 @@ static int probe_run(struct exs_config *cfg)
 	struct exs_probe_stats stats;
 	struct run run = {.cfg = cfg};
 	int rc = EXS_EXIT_OK;
+	bool output_failed = false;
 
 	if (cfg->nargs == 0 && !cfg->probe.input) {
 		fprintf(stderr,
@@ -299,7 +300,7 @@ static int probe_run(struct exs_config *cfg)
 	run.out = exs_cli_output_open(cfg, &err);
 	if (!run.out) {
 		fprintf(stderr, "exscan probe: %s\n", err.msg);
-		rc = EXS_EXIT_USAGE;
+		rc = EXS_EXIT_OUTPUT;
 		goto out;
 	}
 	cfg->probe.progress = cfg->probe.progress && isatty(STDERR_FILENO);
@@ -339,12 +340,12 @@ static int probe_run(struct exs_config *cfg)
 		                            : "a write failed (device full or closed?)",
 		        (unsigned long long)run.written);
 		exs_cli_output_close(cfg, run.out, &err);
-		rc = EXS_EXIT_INCOMPLETE;
+		output_failed = true;
 	} else if (exs_cli_output_close(cfg, run.out, &err)) {
 		fprintf(stderr, "exscan probe: %s\n", err.msg);
-		rc = EXS_EXIT_INCOMPLETE;
+		output_failed = true;
 	}
-	rc = exs_cli_exit_code(run.threshold, rc != EXS_EXIT_OK || stats.errors > 0);
+	rc = exs_cli_exit_code(run.threshold, rc != EXS_EXIT_OK || stats.errors > 0, output_failed);
 out:
 	exs_target_gen_free(gen);
 	exs_kb_free(kb);
@@ -370,7 +371,7 @@ const struct exs_command exs_cmd_probe = {
                 "changes server state). Other CVEs are decided by build and say so. Exit 3 when a\n"
                 "host could not be scanned completely; else 1 when --fail-on is reached\n"
                 "(vulnerable: a check says vulnerable or a known exploited CVE is certainly open;\n"
-                "at-risk: any open CVE).",
+                "at-risk: any open CVE); 4 when the output cannot be written.",
         .formats = "text|json|jsonl",
         .options = probe_options,
         .set_option = probe_set_option,

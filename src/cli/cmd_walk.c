@@ -185,7 +185,7 @@ static int walk_run(struct exs_config *cfg)
 	struct json_object *root = NULL, *arr = NULL;
 	FILE *out = NULL;
 	int rc = EXS_EXIT_OK;
-	bool incomplete = false, threshold = false, any = false;
+	bool incomplete = false, threshold = false, any = false, output_failed = false;
 
 	if (cfg->nargs == 0) {
 		fprintf(stderr, "exscan walk: give at least one directory to scan, e.g. /mnt/c\n");
@@ -199,7 +199,7 @@ static int walk_run(struct exs_config *cfg)
 		out = exs_cli_output_open(cfg, &err);
 		if (!out || exs_cli_output_close(cfg, out, &err)) {
 			fprintf(stderr, "exscan walk: %s\n", err.msg);
-			return EXS_EXIT_USAGE;
+			return EXS_EXIT_OUTPUT;
 		}
 		return EXS_EXIT_OK;
 	}
@@ -215,7 +215,7 @@ static int walk_run(struct exs_config *cfg)
 	out = exs_cli_output_open(cfg, &err);
 	if (!out) {
 		fprintf(stderr, "exscan walk: %s\n", err.msg);
-		rc = EXS_EXIT_USAGE;
+		rc = EXS_EXIT_OUTPUT;
 		goto out;
 	}
 	if (cfg->format == EXS_FORMAT_JSON) {
@@ -259,10 +259,10 @@ static int walk_run(struct exs_config *cfg)
 		fprintf(out, "%s\n", exs_json_text(root, true));
 	if (exs_cli_output_close(cfg, out, &err)) {
 		fprintf(stderr, "exscan walk: %s\n", err.msg);
-		incomplete = true;
+		output_failed = true;
 	}
 	out = NULL;
-	rc = exs_cli_exit_code(threshold, incomplete);
+	rc = exs_cli_exit_code(threshold, incomplete, output_failed);
 out:
 	if (out && out != stdout)
 		fclose(out);
