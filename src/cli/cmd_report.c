@@ -158,8 +158,9 @@ const struct exs_command exs_cmd_report = {
                 "(made on any number of machines), merges the results of each host (matched by\n"
                 "name, by the DNS or NetBIOS name the probe learned from NTLM, or by --alias)\n"
                 "and gives every host a verdict with its reasons and remediation: compromised >\n"
-                "vulnerable > at-risk > clean > unknown. Exit 4 when the report cannot be\n"
-                "written.",
+                "vulnerable > at-risk > clean > unknown. Probes of different addresses that\n"
+                "claim one host are all kept: the worst is judged and a differing build is a\n"
+                "reason (conflicting identity). Exit 4 when the report cannot be written.",
         .formats = "text|json|jsonl|sarif|junit|html",
         .options = report_options,
         .set_option = report_set_option,

@@ -15,6 +15,59 @@ cat >"$TMP/impostor.json" <<'EOF'
 {"hosts":[{"host":"127.0.2.66","address":"127.0.2.66","port":443,"error":null,"probe":{"is_exchange":true,"build":"15.2.2562.46","build_precision":"exact","build_source":"x-owa-version","product":"Exchange Server SE","open_cves":[],"checks":[{"id":"CVE-2021-26855","result":"not-vulnerable","evidence":"no X-CalculatedBETarget"}],"tls":{"protocol":"TLSv1.3"},"ntlm":{"dns_computer":"exch01.LAB.local","netbios_computer":"EXCH01"}}}]}
 EOF
 
+# --- merge poisoning -------------------------------------------------------
+# Whatever the order, nothing of 127.0.1.2 may be lost.
+for order in "impostor real" "real impostor"; do
+	set -- $order
+	run "$EXSCAN" report --format json --fail-on vulnerable "$TMP/$1.json" "$TMP/$2.json"
+	expect_rc 1 "impostor and real host ($order): --fail-on vulnerable is reached"
+	json_check "($order) one host, vulnerable, judged on 127.0.1.2's probe with its ProxyLogon check" \
+		"(len(d['hosts']) == 1 and d['hosts'][0]['verdict'] == 'vulnerable'
+		 and d['hosts'][0]['address'] == '127.0.1.2' and d['hosts'][0]['host'] == '127.0.1.2'
+		 and d['hosts'][0]['probe']['build'] == '15.1.2176.2'
+		 and {'id': 'CVE-2021-26855', 'result': 'vulnerable'}.items() <= d['hosts'][0]['probe']['checks'][0].items())"
+	json_check "($order) the impostor's probe is kept and the conflict is a reason" \
+		"([p['address'] for p in d['hosts'][0]['other_probes']] == ['127.0.2.66']
+		 and d['hosts'][0]['other_probes'][0]['probe']['build'] == '15.2.2562.46'
+		 and any(r['text'].startswith('conflicting identity: 127.0.1.2:443 (15.1.2176.2) and 127.0.2.66:443 (15.2.2562.46)')
+		         and r['level'] == 'at-risk' for r in d['hosts'][0]['reasons']))"
+done
+if [ -f "$CONTRACT" ]; then
+	python3 "$CONTRACT" scan "$TMP/out" >"$TMP/c" 2>&1
+	tap_ok $? "a report with other_probes meets the shared scan contract" "$(cat "$TMP/c")"
+else
+	tap_skip "a report with other_probes meets the shared scan contract" "../shared is not there"
+fi
+run "$EXSCAN" report --fail-on vulnerable "$TMP/impostor.json" "$TMP/real.json"
+grep -q "^127.0.1.2 .* vulnerable .*15.1.2176.2" "$TMP/out" && grep -q "conflicting identity" "$TMP/out"
+tap_ok $? "text: the vulnerable build in the table, the conflict among the reasons" "$(cat "$TMP/out")"
+
+# a walk named by the NTLM name still joins, and the same build at a second
+# address (a second name of the same server) is no conflict
+sed 's/127.0.2.66/127.0.9.9/g; s/"15.2.2562.46"/"15.1.2176.2"/' "$TMP/impostor.json" >"$TMP/second.json"
+printf '%s\n' '{"host":"exch01","root":"/mnt/exch01","findings":[],"stats":{"files_seen":3,"files_scanned":3,"errors":0}}' >"$TMP/walk.jsonl"
+run "$EXSCAN" report --format json "$TMP/walk.jsonl" "$TMP/real.json" "$TMP/second.json"
+json_check "walk first, then two addresses with one build: one host, no conflict reason" \
+	"(len(d['hosts']) == 1 and d['hosts'][0]['root'] == '/mnt/exch01' and d['hosts'][0]['verdict'] == 'vulnerable'
+	 and len(d['hosts'][0]['other_probes']) == 1
+	 and not any('conflicting' in r['text'] for r in d['hosts'][0]['reasons']))"
+
+# --- a fleet-sized merge: every host kept, every walk joined by NTLM name ----
+python3 "$EXSCAN_SRCDIR/bench/fleet/gen_report.py" 3000 "$TMP/fleet"
+run "$EXSCAN" report --format jsonl --fail-on never "$TMP/fleet/probe-3000.jsonl" "$TMP/fleet/walk-3000.jsonl"
+python3 - "$TMP/out" >"$TMP/py" 2>&1 <<'PY'
+import json, sys
+hosts = [json.loads(l) for l in open(sys.argv[1])]
+assert len(hosts) == 3000, len(hosts)
+walked = [h for h in hosts if "root" in h]
+assert len(walked) == 750, len(walked)
+assert all(h["root"][-6:] == h["probe"]["ntlm"]["netbios_computer"][-6:] for h in walked)
+assert sum(h["verdict"] == "compromised" for h in hosts) == 75, sum(h["verdict"] == "compromised" for h in hosts)
+assert not any("other_probes" in h for h in hosts)
+print("ok")
+PY
+tap_ok $? "3000 probes and 750 walks: 3000 hosts, each walk on the host whose NTLM name it has" "$(cat "$TMP/py")"
+
 # --- output that cannot be written: exit 4, over 1 -------------------------
 run "$EXSCAN" report --fail-on vulnerable -o /dev/full "$TMP/real.json"
 expect_rc 4 "report to /dev/full with a vulnerable host: 4, not 1"
