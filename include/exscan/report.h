@@ -28,6 +28,11 @@ const char *exs_check_evidence(struct json_object *check, char *buf, size_t n);
 struct json_object *exs_json_time(int64_t t);
 /* Serialises compactly (jsonl) or pretty (json), without escaping '/'. */
 const char *exs_json_text(struct json_object *o, bool pretty);
+/* Writes exs_json_text() to fp as valid JSON whatever the strings hold:
+ * bytes that are not valid UTF-8 become the text \xNN, C1 controls, bidi
+ * controls and line/paragraph separators \u escapes.  Every JSON output goes
+ * through it.  Returns 0, or -1 when fp has an error. */
+int exs_json_write(FILE *fp, struct json_object *o, bool pretty);
 
 /* Looks up a member by dotted path ("probe.tls.protocol"); borrowed or NULL. */
 struct json_object *exs_json_get(struct json_object *o, const char *path);

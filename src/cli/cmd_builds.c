@@ -85,8 +85,10 @@ static int builds_run(struct exs_config *cfg)
 			exs_assessment_write_text(out, kb, &a, cfg->color && out == stdout);
 		exs_assessment_release(&a);
 	}
-	if (root)
-		fprintf(out, "%s\n", exs_json_text(root, true));
+	if (root) {
+		exs_json_write(out, root, true);
+		fputc('\n', out);
+	}
 	if (exs_cli_output_close(cfg, out, &err)) {
 		fprintf(stderr, "exscan builds: %s\n", err.msg);
 		output_failed = true;

@@ -395,8 +395,10 @@ static int logs_run(struct exs_config *cfg)
 		exs_findings_release(&fs);
 		exs_log_state_free(h.st);
 	}
-	if (root)
-		fprintf(out, "%s\n", exs_json_text(root, true));
+	if (root) {
+		exs_json_write(out, root, true);
+		fputc('\n', out);
+	}
 	if (exs_cli_output_close(cfg, out, &err)) {
 		fprintf(stderr, "exscan logs: %s\n", err.msg);
 		rc = EXS_EXIT_OUTPUT;

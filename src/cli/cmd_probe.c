@@ -229,12 +229,14 @@ static int on_host(const struct exs_probe_result *r, void *ud)
 	switch (run->cfg->format) {
 	case EXS_FORMAT_JSON:
 		o = exs_probe_result_to_json(r);
-		fprintf(run->out, "%s\n    %s", run->written ? "," : "", exs_json_text(o, false));
+		fprintf(run->out, "%s\n    ", run->written ? "," : "");
+		exs_json_write(run->out, o, false);
 		json_object_put(o);
 		break;
 	case EXS_FORMAT_JSONL:
 		o = exs_probe_result_to_json(r);
-		fprintf(run->out, "%s\n", exs_json_text(o, false));
+		exs_json_write(run->out, o, false);
+		fputc('\n', run->out);
 		errno = 0;
 		if (fflush(run->out) != 0)
 			run->write_errno = errno ? errno : -1;

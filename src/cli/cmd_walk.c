@@ -248,15 +248,18 @@ static int walk_run(struct exs_config *cfg)
 		} else if (cfg->format == EXS_FORMAT_JSONL) {
 			struct json_object *o = exs_walk_host_to_json(&h);
 
-			fprintf(out, "%s\n", exs_json_text(o, false));
+			exs_json_write(out, o, false);
+			fputc('\n', out);
 			json_object_put(o);
 		} else {
 			exs_walk_host_write_text(out, &h, cfg->color && out == stdout);
 		}
 		exs_walk_host_release(&h);
 	}
-	if (root)
-		fprintf(out, "%s\n", exs_json_text(root, true));
+	if (root) {
+		exs_json_write(out, root, true);
+		fputc('\n', out);
+	}
 	if (exs_cli_output_close(cfg, out, &err)) {
 		fprintf(stderr, "exscan walk: %s\n", err.msg);
 		output_failed = true;

@@ -44,6 +44,49 @@ const char *exs_json_text(struct json_object *o, bool pretty)
 	return json_object_to_json_string_ext(o, flags);
 }
 
+int exs_json_write(FILE *fp, struct json_object *o, bool pretty)
+{
+	const unsigned char *p = (const unsigned char *)exs_json_text(o, pretty);
+	size_t i = 0, run = 0, n = strlen((const char *)p);
+
+	/* The serialised text is ASCII outside strings, so whatever is not
+	 * plain ASCII sits inside a string (a key or a value) where an escape is
+	 * valid: invalid UTF-8 (raw input bytes json-c copied) becomes the text
+	 * \xNN, C1 controls, bidi controls and line separators \u escapes. */
+	while (i + run < n) {
+		const unsigned char *c = p + i + run;
+		size_t len;
+		unsigned long cp;
+
+		if (*c < 0x80) {
+			run++;
+			continue;
+		}
+		len = exs_utf8_seq_len(c, n - i - run);
+		cp = len ? exs_utf8_invisible_control(c, len) : 0;
+		if (len && !cp) {
+			run += len;
+			continue;
+		}
+		fwrite(p + i, 1, run, fp);
+		i += run;
+		run = 0;
+		if (cp) {
+			fprintf(fp, "\\u%04lx", cp);
+			i += len;
+		} else if (c[0] >= 0xc2 && c[0] <= 0xdf && (c[1] & 0xc0) == 0x80) {
+			/* a C1 control in UTF-8: valid, but shown as what it is */
+			fprintf(fp, "\\u%04x", ((c[0] & 0x1fu) << 6) | (c[1] & 0x3fu));
+			i += 2;
+		} else {
+			fprintf(fp, "\\\\x%02x", c[0]);
+			i++;
+		}
+	}
+	fwrite(p + i, 1, run, fp);
+	return ferror(fp) ? -1 : 0;
+}
+
 struct json_object *exs_json_get(struct json_object *o, const char *path)
 {
 	char key[128];

@@ -232,7 +232,8 @@ int exs_write_sarif(FILE *fp, struct json_object *hosts, const struct exs_report
 	json_object_object_add(run, "results", results);
 	json_object_array_add(runs, run);
 	json_object_object_add(doc, "runs", runs);
-	fprintf(fp, "%s\n", exs_json_text(doc, true));
+	exs_json_write(fp, doc, true);
+	fputc('\n', fp);
 	json_object_put(doc);
 	return ferror(fp) ? -1 : 0;
 }

@@ -97,5 +97,50 @@ expect_rc 4 "logs to /dev/full"
 "$EXSCAN" help report | grep -q "4 output could not be written"
 tap_ok $? "exscan help report lists exit 4"
 
+# --- invalid UTF-8 from inputs: the JSON written stays JSON ------------------
+printf '{"host":"bad\xff\xfehost","root":"/mnt/\xc0x","k\xffey":"v\xe2\x82","findings":[{"path":"a\xffb.aspx","kind":"webshell","rule":"r\xff","family":"F\x80","score":90,"severity":"alert","sha256":"00"}],"stats":{"files_seen":1,"files_scanned":1,"errors":0}}\n' >"$TMP/badutf8.jsonl"
+for fmt in json jsonl sarif; do
+	run "$EXSCAN" report --format $fmt --fail-on never -o "$TMP/u.$fmt" "$TMP/badutf8.jsonl"
+	python3 - "$TMP/u.$fmt" "$fmt" >"$TMP/py" 2>&1 <<'PY'
+import json, sys
+path, fmt = sys.argv[1], sys.argv[2]
+if fmt == "jsonl":
+    docs = [json.loads(l) for l in open(path, encoding="utf-8")]
+else:
+    docs = [json.load(open(path, encoding="utf-8"))]
+text = json.dumps(docs)
+assert "bad\\\\xff\\\\xfehost" in text, text[:500]
+if fmt != "sarif":
+    h = docs[0] if fmt == "jsonl" else docs[0]["hosts"][0]
+    assert h["host"] == "bad\\xff\\xfehost" and h["k\\xffey"] == "v\\xe2\\x82", h
+print("ok")
+PY
+	tap_ok $? "report --format $fmt of invalid UTF-8: valid JSON, bytes shown as \\xNN" "$(cat "$TMP/py")"
+done
+
+# --- bidi controls and line separators ---------------------------------------
+python3 - "$TMP/bidi.jsonl" <<'PY'
+import json, sys
+h = {"host": "exch\u202egnp.aspx", "root": "/mnt/x",
+     "findings": [{"path": "inetpub/a\u2066b\u2028c\u200f.aspx", "kind": "webshell", "rule": "r",
+                   "family": "F", "score": 90, "severity": "alert", "sha256": "00"}],
+     "stats": {"files_seen": 1, "files_scanned": 1, "errors": 0}}
+open(sys.argv[1], "w", encoding="utf-8").write(json.dumps(h, ensure_ascii=False) + "\n")
+PY
+# no_bidi FILE: none of those characters is left raw in FILE
+no_bidi() {
+	python3 -c 'import sys; t = open(sys.argv[1], encoding="utf-8").read(); sys.exit(any(c in t for c in "\u061c\u200e\u200f\u2028\u2029\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))' "$1"
+}
+run "$EXSCAN" report --fail-on never "$TMP/bidi.jsonl"
+no_bidi "$TMP/out" && grep -qF 'exch\u202egnp.aspx' "$TMP/out" && grep -qF 'a\u2066b\u2028c\u200f.aspx' "$TMP/out"
+tap_ok $? "text: bidi controls and separators shown as \\uXXXX" "$(head -c 800 "$TMP/out")"
+run "$EXSCAN" report --format html --fail-on never "$TMP/bidi.jsonl"
+no_bidi "$TMP/out" && grep -qF 'exch\u202egnp.aspx' "$TMP/out" && grep -qF 'a\u2066b\u2028c\u200f.aspx' "$TMP/out"
+tap_ok $? "html: the same"
+run "$EXSCAN" report --format json --fail-on never "$TMP/bidi.jsonl"
+no_bidi "$TMP/out" && grep -qF '"exch\u202egnp.aspx"' "$TMP/out" &&
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["hosts"][0]["host"] == "exch\u202egnp.aspx"' "$TMP/out"
+tap_ok $? "json: \\u escapes that parse back to the same characters" "$(head -c 400 "$TMP/out")"
+
 
 tap_done
