@@ -89,9 +89,19 @@ static void remedy(struct judge *j, const char *text)
 	json_object_array_add(j->remedies, json_object_new_string(text));
 }
 
-/* Adds a path to the evidence list once. */
-static void add_evidence(struct json_object *evidence, const char *path)
+/* Adds a finding's path to the evidence list once.  A name that is not
+ * UTF-8 is shown with \xNN escapes, as a decoy holding those characters
+ * would be: its raw bytes are named too, so the two cannot be confused. */
+static void add_evidence(struct json_object *evidence, struct json_object *f)
 {
+	const char *path = exs_json_get_str(f, "path", "");
+	const char *b64 = exs_json_get_str(f, "path_b64", NULL);
+	char text[1400];
+
+	if (b64) {
+		snprintf(text, sizeof(text), "%s [name not UTF-8: raw bytes base64 %s]", path, b64);
+		path = text;
+	}
 	for (size_t i = 0; i < json_object_array_length(evidence); i++)
 		if (strcmp(json_object_get_string(json_object_array_get_idx(evidence, i)), path) ==
 		    0)
@@ -137,6 +147,7 @@ static void judge_file(struct judge *j, struct json_object *findings, struct jso
 	struct json_object *seen[64];
 	char text[512], names[400] = "";
 	const char *path = NULL;
+	struct json_object *pf = NULL;
 	long long best = -1;
 	int64_t ref = 0;
 	size_t m = 0, used = 0;
@@ -151,6 +162,7 @@ static void judge_file(struct judge *j, struct json_object *findings, struct jso
 		if (sev < EXS_SEVERITY_NOTICE)
 			continue;
 		path = exs_json_get_str(f, "path", "");
+		pf = f;
 		if (sev >= EXS_SEVERITY_ALERT && compromising_kind(kind)) {
 			level = EXS_VERDICT_COMPROMISED;
 			*rebuild = *rebuild || strcmp(kind, "webshell") == 0 ||
@@ -198,7 +210,18 @@ static void judge_file(struct judge *j, struct json_object *findings, struct jso
 	}
 	snprintf(text, sizeof(text), "%s at %s (score %lld)", names, path, best);
 	reason(j, level, text, "finding", json_object_new_int64(ref));
-	add_evidence(evidence, path);
+	add_evidence(evidence, pf);
+}
+
+/* What tells one file from another: its raw name when the display path
+ * is escaped (path_b64), else its path. */
+static const char *file_key(struct json_object *f, char *buf, size_t n)
+{
+	const char *b64 = exs_json_get_str(f, "path_b64", NULL);
+
+	snprintf(buf, n, "%s%s",
+	         b64 ? "raw:" : "path:", b64 ? b64 : exs_json_get_str(f, "path", ""));
+	return buf;
 }
 
 /* Evidence on disk and in logs. Returns the number of alert-level items. */
@@ -211,6 +234,7 @@ static void judge_findings(struct judge *j, struct json_object *host, bool *inco
 	                   : 0;
 	bool rebuild = false, attempts = false;
 	struct json_object *by_path = json_object_new_object();
+	char key[8192];
 
 	/* file findings by path: one reason per file, however many rules matched */
 	for (size_t i = 0; i < n; i++) {
@@ -218,11 +242,15 @@ static void judge_findings(struct judge *j, struct json_object *host, bool *inco
 		const char *kind = exs_json_get_str(f, "kind", "");
 		const char *path = exs_json_get_str(f, "path", "");
 
+		/* a raw name from input that was not written by exscan */
+		if (!exs_json_get(f, "path_b64") && !exs_utf8_clean(path, strlen(path)))
+			json_object_object_add(f, "path_b64", exs_json_b64(path, strlen(path)));
 		if (strcmp(kind, "error") == 0 || strcmp(kind, "log") == 0)
 			continue;
-		if (!json_object_object_get_ex(by_path, path, &list)) {
+		file_key(f, key, sizeof(key));
+		if (!json_object_object_get_ex(by_path, key, &list)) {
 			list = json_object_new_array();
-			json_object_object_add(by_path, path, list);
+			json_object_object_add(by_path, key, list);
 		}
 		json_object_array_add(list, json_object_new_int64((int64_t)i));
 	}
@@ -268,14 +296,15 @@ static void judge_findings(struct judge *j, struct json_object *host, bool *inco
 				       json_object_new_int64((int64_t)i));
 				attempts = true;
 			}
-			add_evidence(evidence, path);
+			add_evidence(evidence, f);
 			continue;
 		}
-		if (!json_object_object_get_ex(by_path, path, &list))
+		file_key(f, key, sizeof(key));
+		if (!json_object_object_get_ex(by_path, key, &list))
 			continue; /* judged with the file's first finding */
 		judge_file(j, findings, list, &rebuild, evidence);
 		/* the file's other findings were judged with it */
-		json_object_object_del(by_path, path);
+		json_object_object_del(by_path, key);
 	}
 	json_object_put(by_path);
 	if (exs_json_get_int(host, "stats.errors", 0) > 0)

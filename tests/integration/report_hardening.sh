@@ -113,10 +113,45 @@ assert "bad\\\\xff\\\\xfehost" in text, text[:500]
 if fmt != "sarif":
     h = docs[0] if fmt == "jsonl" else docs[0]["hosts"][0]
     assert h["host"] == "bad\\xff\\xfehost" and h["k\\xffey"] == "v\\xe2\\x82", h
+    assert h["findings"][0]["path_b64"] == "Yf9iLmFzcHg=", h["findings"][0]
 print("ok")
 PY
 	tap_ok $? "report --format $fmt of invalid UTF-8: valid JSON, bytes shown as \\xNN" "$(cat "$TMP/py")"
 done
+
+# --- lossy paths: a byte 0xFF and the text \xff ------------------------------
+mkdir -p "$TMP/two/inetpub/wwwroot/aspnet_client"
+cp "$TMP/root/inetpub/wwwroot/aspnet_client/s.aspx" "$TMP/two/inetpub/wwwroot/aspnet_client/sh"$'\xff'".aspx"
+printf 'harmless decoy\n' >"$TMP/two/inetpub/wwwroot/aspnet_client/sh\\xff.aspx"
+run "$EXSCAN" walk --format json --host two "$TMP/two"
+cp "$TMP/out" "$TMP/two.json"
+python3 - "$TMP/two.json" "$TMP/two" >"$TMP/py" 2>&1 <<'PY'
+import base64, json, os, sys
+d = json.load(open(sys.argv[1], encoding="utf-8"))
+fs = [f for f in d["hosts"][0]["findings"] if f["kind"] == "webshell"]
+assert len(fs) >= 1 and all("path_b64" in f for f in fs), fs
+raw = base64.b64decode(fs[0]["path_b64"])
+assert raw == b"inetpub/wwwroot/aspnet_client/sh\xff.aspx", raw
+real = os.path.join(os.fsencode(sys.argv[2]), raw)
+assert b"eval(Request" in open(real, "rb").read()
+print("ok")
+PY
+tap_ok $? "walk: path_b64 gives the raw name of the shell, not the decoy" "$(cat "$TMP/py")"
+if [ -f "$CONTRACT" ]; then
+	python3 "$CONTRACT" walk "$TMP/two.json" >"$TMP/c" 2>&1
+	tap_ok $? "walk JSON with path_b64 meets the shared walk contract" "$(cat "$TMP/c")"
+else
+	tap_skip "walk JSON with path_b64 meets the shared walk contract" "../shared is not there"
+fi
+run "$EXSCAN" report --format json --fail-on never "$TMP/two.json"
+json_check "report: the evidence names the raw bytes of the shell's name" \
+	"any(e.endswith('[name not UTF-8: raw bytes base64 aW5ldHB1Yi93d3dyb290L2FzcG5ldF9jbGllbnQvc2j/LmFzcHg=]') for e in d['hosts'][0]['evidence'])"
+run "$EXSCAN" report --format html --fail-on never "$TMP/two.json"
+grep -qF 'aspnet_client/sh\xff.aspx</td>' "$TMP/out"
+tap_ok $? "html: the finding's path is escaped from the raw name (\\xff, not \\x5cxff)"
+run "$EXSCAN" report --format sarif --fail-on never "$TMP/two.json"
+grep -qF 'aspnet_client/sh%FF.aspx' "$TMP/out"
+tap_ok $? "sarif: the URI encodes the raw byte (%FF)"
 
 # --- bidi controls and line separators ---------------------------------------
 python3 - "$TMP/bidi.jsonl" <<'PY'
