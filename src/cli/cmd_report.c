@@ -139,8 +139,8 @@ static int report_run(struct exs_config *cfg)
 	}
 	if (bad)
 		fprintf(stderr,
-		        "exscan report: %zu of %d input%s could not be read; the verdicts "
-		        "below leave them out\n",
+		        "exscan report: %zu of %d input%s could not be read completely; the "
+		        "verdicts below leave out what could not be read\n",
 		        bad, cfg->nargs, cfg->nargs == 1 ? "" : "s");
 	rc = exs_cli_judge_and_write(cfg, kb, exs_merge_hosts(m), bad > 0, "report");
 out:

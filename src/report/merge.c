@@ -40,6 +40,7 @@ struct exs_merge {
 	size_t n_aliases;
 	struct slot *slots; /* power-of-two capacity, at most half full */
 	size_t cap, used;
+	size_t added; /* host objects read, merged or not */
 };
 
 struct exs_merge *exs_merge_new(void)
@@ -379,6 +380,7 @@ int exs_merge_add_host(struct exs_merge *m, struct json_object *host, const char
 			rc = exs_error_set(err, "out of memory");
 	free_keys(keys, nk);
 	free_keys(other, no);
+	m->added++;
 	return rc;
 }
 
@@ -407,6 +409,7 @@ int exs_merge_add_file(struct exs_merge *m, const char *path, struct exs_error *
 	FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
 	struct json_tokener *tok = NULL;
 	size_t lineno = 0, docs = 0;
+	size_t hosts0 = m->added, last_end = 0; /* the line where the last document ended */
 	int rc = 0, c = 0;
 	bool pending = false; /* the tokener holds part of a value */
 
@@ -451,9 +454,21 @@ int exs_merge_add_file(struct exs_merge *m, const char *path, struct exs_error *
 				break;
 			}
 			pending = false;
-			if (jerr != json_tokener_success) {
+			if (jerr != json_tokener_success && docs == 0) {
 				rc = exs_error_set(err, "%s:%zu: not valid JSON (%s)", path, cur,
 				                   json_tokener_error_desc(jerr));
+				goto out;
+			}
+			if (jerr != json_tokener_success) {
+				/* what was read stays in the report: say so */
+				rc = exs_error_set(
+				        err,
+				        "%s:%zu: not valid JSON (%s) after the JSON that ends on line "
+				        "%zu; its %zu host%s kept, the rest of the file left out: "
+				        "check how the file was written",
+				        path, cur, json_tokener_error_desc(jerr), last_end,
+				        m->added - hosts0,
+				        m->added - hosts0 == 1 ? " is" : "s are");
 				goto out;
 			}
 			off += (size_t)json_tokener_get_parse_end(tok);
@@ -462,10 +477,20 @@ int exs_merge_add_file(struct exs_merge *m, const char *path, struct exs_error *
 			if (rc)
 				goto out;
 			docs++;
+			last_end = cur;
 		}
 	}
 	if (ferror(fp)) {
 		rc = exs_error_set(err, "%s: read error: %s", path, strerror(errno));
+		goto out;
+	}
+	if (pending && docs > 0) {
+		rc = exs_error_set(
+		        err,
+		        "%s: ends in the middle of a JSON value after line %zu (truncated?); "
+		        "the %zu host%s before it kept",
+		        path, last_end, m->added - hosts0,
+		        m->added - hosts0 == 1 ? " is" : "s are");
 		goto out;
 	}
 	if (pending || docs == 0) {

@@ -177,5 +177,39 @@ no_bidi "$TMP/out" && grep -qF '"exch\u202egnp.aspx"' "$TMP/out" &&
 	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["hosts"][0]["host"] == "exch\u202egnp.aspx"' "$TMP/out"
 tap_ok $? "json: \\u escapes that parse back to the same characters" "$(head -c 400 "$TMP/out")"
 
+# --- trailing garbage: one accurate line -------------------------------------
+{ cat "$TMP/real.json"; printf 'garbage\n'; } >"$TMP/trail.json"
+run "$EXSCAN" report --format json --fail-on never "$TMP/trail.json"
+expect_rc 3 "trailing garbage makes the report incomplete"
+grep -q "trail.json:2: not valid JSON (.*) after the JSON that ends on line 1; its 1 host is kept, the rest of the file left out" "$TMP/err" &&
+	grep -q "1 of 1 input could not be read completely; the verdicts below leave out what could not be read" "$TMP/err"
+tap_ok $? "the message says the host read is kept" "$(cat "$TMP/err")"
+json_check "and it is" "[h['host'] for h in d['hosts']] == ['127.0.1.2']"
+
+# --- Ctrl-C during probe: the JSON document is closed --------------------------
+lab_start
+# started from Python: a background job of a script has SIGINT ignored, and
+# exscan keeps a signal ignored on entry ignored
+RC=$(python3 - "$EXSCAN" "$TMP" "$P" <<'PY'
+import os, signal, subprocess, sys, time
+exscan, tmp, port = sys.argv[1:4]
+out = os.path.join(tmp, "int.json")
+with open(os.path.join(tmp, "int.err"), "w") as err:
+    p = subprocess.Popen([exscan, "probe", "--format", "json", "--no-progress", "--fail-on", "never",
+                          "-o", out, "127.0.1.2:" + port, "127.3.0.0/28:" + port], stderr=err)
+    for _ in range(100):
+        if os.path.exists(out) and '"host"' in open(out).read():
+            break
+        time.sleep(0.1)
+    time.sleep(0.5)
+    p.send_signal(signal.SIGINT)
+    print(p.wait(timeout=60))
+PY
+)
+expect_rc 130 "probe stopped by SIGINT exits 130"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["summary"]["interrupted"] is True and d["summary"]["hosts"] == len(d["hosts"]) >= 1 and len(d["hosts"]) < 17, d["summary"]' "$TMP/int.json" >"$TMP/py" 2>&1
+tap_ok $? "the interrupted JSON parses, says interrupted and holds the hosts finished" "$(cat "$TMP/py"; head -c 400 "$TMP/int.json")"
+[ "$(grep -c . "$TMP/int.err")" = 1 ] && grep -q "exscan probe: interrupted by SIGINT (Ctrl-C) after [0-9]* hosts" "$TMP/int.err"
+tap_ok $? "one line says so" "$(cat "$TMP/int.err")"
 
 tap_done
