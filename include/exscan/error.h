@@ -19,6 +19,7 @@ enum exs_exit {
 	EXS_EXIT_THRESHOLD = 1,  /* a result reached the --fail-on threshold */
 	EXS_EXIT_USAGE = 2,      /* usage or configuration error */
 	EXS_EXIT_INCOMPLETE = 3, /* something could not be scanned */
+	EXS_EXIT_OUTPUT = 4,     /* the result could not be written: wins over 1 and 3 */
 };
 
 /* Formats a message into err (if not NULL) and returns -1, so callers can

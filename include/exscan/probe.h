@@ -14,6 +14,7 @@
 #ifndef EXSCAN_PROBE_H
 #define EXSCAN_PROBE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -44,6 +45,10 @@ struct exs_probe_options {
 	int n_resolve;
 	bool progress; /* show a progress line (set by the CLI when stderr is a terminal) */
 	struct exs_shard shard; /* --shard K/N: this machine's part of the targets */
+	/* When not NULL and non-zero (set by a signal handler), the scan stops
+	 * within a poll interval: hosts in flight are dropped unreported and
+	 * exs_probe_run() returns normally. */
+	const volatile sig_atomic_t *interrupt;
 };
 
 void exs_probe_options_init(struct exs_probe_options *o);

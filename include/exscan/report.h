@@ -21,6 +21,16 @@
  * control characters), every invalid byte becomes the text \xNN. */
 struct json_object *exs_json_str(const char *s, size_t n);
 struct json_object *exs_json_cstr(const char *s); /* NULL gives JSON null */
+/* Whether s holds only valid UTF-8 without NUL or C1 controls, i.e. whether
+ * exs_json_str() keeps it as it is. */
+bool exs_utf8_clean(const char *s, size_t n);
+/* Base64 (RFC 4648, padded) of n bytes, as a JSON string. */
+struct json_object *exs_json_b64(const void *data, size_t n);
+/* A finding's path as the raw bytes of the file name: decoded from
+ * "path_b64" when there is one (the name was not UTF-8 and "path" shows it
+ * with \xNN escapes), else "path".  Borrowed: valid until b changes. */
+struct exs_buf;
+const char *exs_json_raw_path(struct json_object *f, struct exs_buf *b);
 /* A check's evidence as one line of text ("HTTP 302: detail"): probe writes
  * {status, detail}, older inputs a string. Returns buf. Raw: escape on output. */
 const char *exs_check_evidence(struct json_object *check, char *buf, size_t n);
@@ -28,6 +38,11 @@ const char *exs_check_evidence(struct json_object *check, char *buf, size_t n);
 struct json_object *exs_json_time(int64_t t);
 /* Serialises compactly (jsonl) or pretty (json), without escaping '/'. */
 const char *exs_json_text(struct json_object *o, bool pretty);
+/* Writes exs_json_text() to fp as valid JSON whatever the strings hold:
+ * bytes that are not valid UTF-8 become the text \xNN, C1 controls, bidi
+ * controls and line/paragraph separators \u escapes.  Every JSON output goes
+ * through it.  Returns 0, or -1 when fp has an error. */
+int exs_json_write(FILE *fp, struct json_object *o, bool pretty);
 
 /* Looks up a member by dotted path ("probe.tls.protocol"); borrowed or NULL. */
 struct json_object *exs_json_get(struct json_object *o, const char *path);

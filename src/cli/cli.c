@@ -34,6 +34,10 @@ const struct exs_exit_doc exs_exit_docs[] = {
         {1, "a result reached the --fail-on threshold"},
         {2, "usage or configuration error"},
         {3, "incomplete: something could not be scanned (1 wins when both hold)"},
+        {4, "the output could not be written (device full, closed pipe, no permission): "
+            "the results are lost; wins over 1 and 3"},
+        {130, "probe stopped by SIGINT (Ctrl-C; 143: SIGTERM) after closing its output, "
+              "which is complete up to the hosts finished"},
         {0, NULL},
 };
 

@@ -133,7 +133,8 @@ int exs_cli_output_outside(const struct exs_config *cfg, const char *root, struc
 struct exs_kb;
 struct json_object;
 /* Judges merged hosts, writes them in cfg->format and returns the exit code
- * (1 when a host reaches --fail-on, else 3 when incomplete, else 0). */
+ * (4 when the output cannot be written, else 1 when a host reaches --fail-on,
+ * else 3 when incomplete, else 0). */
 int exs_cli_judge_and_write(struct exs_config *cfg, const struct exs_kb *kb,
                             struct json_object *hosts, bool incomplete, const char *cmd);
 
@@ -166,9 +167,10 @@ int exs_cli_default_tables(struct exs_config *cfg, struct exs_error *err);
  * severity: compromised > vulnerable > at-risk; never reaches nothing). */
 bool exs_cli_reaches(enum exs_fail_on level, enum exs_fail_on threshold);
 
-/* Exit code of a scan: a --fail-on hit (1) is the more important news and wins
- * over an incomplete scan (3); otherwise 0. */
-int exs_cli_exit_code(bool threshold, bool incomplete);
+/* Exit code of a scan: output that could not be written (4) wins over
+ * everything, since the results are lost; then a --fail-on hit (1) is the
+ * more important news and wins over an incomplete scan (3); otherwise 0. */
+int exs_cli_exit_code(bool threshold, bool incomplete, bool output_failed);
 
 /* The whole program: argv in, exit code out. */
 int exs_cli_main(int argc, char **argv);

@@ -31,7 +31,7 @@ static int builds_run(struct exs_config *cfg)
 	struct json_object *root = NULL, *arr = NULL;
 	FILE *out = NULL;
 	int rc = EXS_EXIT_OK;
-	bool bad_input = false, threshold = false;
+	bool bad_input = false, threshold = false, output_failed = false;
 
 	if (cfg->nargs == 0) {
 		fprintf(stderr,
@@ -47,7 +47,7 @@ static int builds_run(struct exs_config *cfg)
 	out = exs_cli_output_open(cfg, &err);
 	if (!out) {
 		fprintf(stderr, "exscan builds: %s\n", err.msg);
-		rc = EXS_EXIT_USAGE;
+		rc = EXS_EXIT_OUTPUT;
 		goto out;
 	}
 	if (cfg->format == EXS_FORMAT_JSON) {
@@ -85,14 +85,18 @@ static int builds_run(struct exs_config *cfg)
 			exs_assessment_write_text(out, kb, &a, cfg->color && out == stdout);
 		exs_assessment_release(&a);
 	}
-	if (root)
-		fprintf(out, "%s\n", exs_json_text(root, true));
+	if (root) {
+		exs_json_write(out, root, true);
+		fputc('\n', out);
+	}
 	if (exs_cli_output_close(cfg, out, &err)) {
 		fprintf(stderr, "exscan builds: %s\n", err.msg);
-		rc = EXS_EXIT_INCOMPLETE;
+		output_failed = true;
 	}
 	out = NULL;
-	if (bad_input)
+	if (output_failed)
+		rc = EXS_EXIT_OUTPUT;
+	else if (bad_input)
 		rc = EXS_EXIT_USAGE;
 	else if (rc == EXS_EXIT_OK && threshold)
 		rc = EXS_EXIT_THRESHOLD;

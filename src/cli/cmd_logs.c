@@ -315,7 +315,7 @@ static int logs_run(struct exs_config *cfg)
 	out = exs_cli_output_open(cfg, &err);
 	if (!out) {
 		fprintf(stderr, "exscan logs: %s\n", err.msg);
-		return EXS_EXIT_USAGE;
+		return EXS_EXIT_OUTPUT;
 	}
 	if (cfg->format == EXS_FORMAT_JSON) {
 		root = json_object_new_object();
@@ -395,14 +395,16 @@ static int logs_run(struct exs_config *cfg)
 		exs_findings_release(&fs);
 		exs_log_state_free(h.st);
 	}
-	if (root)
-		fprintf(out, "%s\n", exs_json_text(root, true));
+	if (root) {
+		exs_json_write(out, root, true);
+		fputc('\n', out);
+	}
 	if (exs_cli_output_close(cfg, out, &err)) {
 		fprintf(stderr, "exscan logs: %s\n", err.msg);
-		incomplete = true;
+		rc = EXS_EXIT_OUTPUT;
 	}
 	if (rc == EXS_EXIT_OK)
-		rc = exs_cli_exit_code(any && cfg->fail_on != EXS_FAIL_ON_NEVER, incomplete);
+		rc = exs_cli_exit_code(any && cfg->fail_on != EXS_FAIL_ON_NEVER, incomplete, false);
 	json_object_put(root);
 	return rc;
 }

@@ -2,6 +2,7 @@
  * run the safe checks; many hosts at once. */
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -229,12 +230,17 @@ static int on_host(const struct exs_probe_result *r, void *ud)
 	switch (run->cfg->format) {
 	case EXS_FORMAT_JSON:
 		o = exs_probe_result_to_json(r);
-		fprintf(run->out, "%s\n    %s", run->written ? "," : "", exs_json_text(o, false));
+		fprintf(run->out, "%s\n    ", run->written ? "," : "");
+		exs_json_write(run->out, o, false);
+		errno = 0;
+		if (fflush(run->out) != 0)
+			run->write_errno = errno ? errno : -1;
 		json_object_put(o);
 		break;
 	case EXS_FORMAT_JSONL:
 		o = exs_probe_result_to_json(r);
-		fprintf(run->out, "%s\n", exs_json_text(o, false));
+		exs_json_write(run->out, o, false);
+		fputc('\n', run->out);
 		errno = 0;
 		if (fflush(run->out) != 0)
 			run->write_errno = errno ? errno : -1;
@@ -269,14 +275,50 @@ static void on_progress(const struct exs_probe_stats *s, void *ud)
 	run->progress_shown = true;
 }
 
+/* The signal that interrupted the scan (SIGINT, SIGTERM), 0 while none. */
+static volatile sig_atomic_t probe_interrupted;
+
+static void on_signal(int sig)
+{
+	probe_interrupted = sig;
+}
+
+/* Ctrl-C or a TERM stops the scan and the document is closed; the handler
+ * is one-shot (SA_RESETHAND), so a second Ctrl-C ends exscan at once. */
+static void catch_signals(struct sigaction old[2])
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESETHAND;
+	sigemptyset(&sa.sa_mask);
+	probe_interrupted = 0;
+	sigaction(SIGINT, NULL, &old[0]);
+	sigaction(SIGTERM, NULL, &old[1]);
+	/* a signal ignored on entry (a script's background job) stays ignored */
+	if (old[0].sa_handler != SIG_IGN)
+		sigaction(SIGINT, &sa, NULL);
+	if (old[1].sa_handler != SIG_IGN)
+		sigaction(SIGTERM, &sa, NULL);
+}
+
+static void restore_signals(const struct sigaction old[2])
+{
+	sigaction(SIGINT, &old[0], NULL);
+	sigaction(SIGTERM, &old[1], NULL);
+}
+
 static int probe_run(struct exs_config *cfg)
 {
+	struct sigaction old_sa[2];
 	struct exs_error err = {{0}};
 	struct exs_kb *kb = NULL;
 	struct exs_target_gen *gen = NULL;
 	struct exs_probe_stats stats;
 	struct run run = {.cfg = cfg};
 	int rc = EXS_EXIT_OK;
+	bool output_failed = false;
 
 	if (cfg->nargs == 0 && !cfg->probe.input) {
 		fprintf(stderr,
@@ -299,12 +341,14 @@ static int probe_run(struct exs_config *cfg)
 	run.out = exs_cli_output_open(cfg, &err);
 	if (!run.out) {
 		fprintf(stderr, "exscan probe: %s\n", err.msg);
-		rc = EXS_EXIT_USAGE;
+		rc = EXS_EXIT_OUTPUT;
 		goto out;
 	}
 	cfg->probe.progress = cfg->probe.progress && isatty(STDERR_FILENO);
+	cfg->probe.interrupt = &probe_interrupted;
 	if (cfg->format == EXS_FORMAT_JSON)
 		fputs("{\n  \"hosts\": [", run.out);
+	catch_signals(old_sa);
 	if (exs_probe_run(&cfg->probe, kb, cfg->now, gen, on_host, on_progress, &run, &stats,
 	                  &err)) {
 		clear_progress(&run);
@@ -312,14 +356,22 @@ static int probe_run(struct exs_config *cfg)
 		rc = EXS_EXIT_INCOMPLETE;
 	}
 	clear_progress(&run);
+	if (probe_interrupted)
+		fprintf(stderr,
+		        "exscan probe: interrupted by %s after %llu hosts; the output is closed "
+		        "and complete up to them (hosts in flight are left out): run again "
+		        "for the rest\n",
+		        probe_interrupted == SIGINT ? "SIGINT (Ctrl-C)" : "SIGTERM",
+		        (unsigned long long)(stats.done - run.bad_targets));
 	if (cfg->format == EXS_FORMAT_JSON) {
 		fprintf(run.out,
 		        "%s  ],\n  \"summary\": {\"hosts\": %llu, \"exchange\": %llu, \"errors\": %llu, "
-		        "\"invalid_targets\": %llu, \"seconds\": %.3f}\n}\n",
+		        "\"invalid_targets\": %llu, \"seconds\": %.3f, \"interrupted\": %s}\n}\n",
 		        run.written ? "\n" : "", (unsigned long long)(stats.done - run.bad_targets),
 		        (unsigned long long)stats.exchange,
 		        (unsigned long long)(stats.errors - run.bad_targets),
-		        (unsigned long long)run.bad_targets, stats.elapsed_s);
+		        (unsigned long long)run.bad_targets, stats.elapsed_s,
+		        probe_interrupted ? "true" : "false");
 	} else if (cfg->format == EXS_FORMAT_TEXT) {
 		fprintf(run.out, "%llu hosts in %.1f s: %llu Exchange, %llu could not be scanned",
 		        (unsigned long long)(stats.done - run.bad_targets), stats.elapsed_s,
@@ -339,12 +391,18 @@ static int probe_run(struct exs_config *cfg)
 		                            : "a write failed (device full or closed?)",
 		        (unsigned long long)run.written);
 		exs_cli_output_close(cfg, run.out, &err);
-		rc = EXS_EXIT_INCOMPLETE;
+		output_failed = true;
 	} else if (exs_cli_output_close(cfg, run.out, &err)) {
 		fprintf(stderr, "exscan probe: %s\n", err.msg);
-		rc = EXS_EXIT_INCOMPLETE;
+		output_failed = true;
 	}
-	rc = exs_cli_exit_code(run.threshold, rc != EXS_EXIT_OK || stats.errors > 0);
+	/* only now: a Ctrl-C while the document is closed must not cut it */
+	restore_signals(old_sa);
+	rc = exs_cli_exit_code(run.threshold, rc != EXS_EXIT_OK || stats.errors > 0, output_failed);
+	/* as a shell expects of a program stopped by a signal, unless the output
+	 * was lost */
+	if (probe_interrupted && rc != EXS_EXIT_OUTPUT)
+		rc = 128 + probe_interrupted;
 out:
 	exs_target_gen_free(gen);
 	exs_kb_free(kb);
@@ -370,7 +428,9 @@ const struct exs_command exs_cmd_probe = {
                 "changes server state). Other CVEs are decided by build and say so. Exit 3 when a\n"
                 "host could not be scanned completely; else 1 when --fail-on is reached\n"
                 "(vulnerable: a check says vulnerable or a known exploited CVE is certainly open;\n"
-                "at-risk: any open CVE).",
+                "at-risk: any open CVE); 4 when the output cannot be written. Ctrl-C (SIGINT) or\n"
+                "SIGTERM stops the scan, closes the output (JSON: \"interrupted\": true in the\n"
+                "summary) and exits 130 or 143.",
         .formats = "text|json|jsonl",
         .options = probe_options,
         .set_option = probe_set_option,

@@ -61,9 +61,8 @@ int exs_cli_judge_and_write(struct exs_config *cfg, const struct exs_kb *kb,
 	        .fail_on = cfg->fail_on,
 	};
 	struct exs_error err = {{0}};
-	bool threshold = false;
+	bool threshold = false, failed = false;
 	FILE *out;
-	int rc = EXS_EXIT_OK;
 
 	for (size_t i = 0; i < json_object_array_length(hosts); i++) {
 		bool inc = false;
@@ -77,24 +76,25 @@ int exs_cli_judge_and_write(struct exs_config *cfg, const struct exs_kb *kb,
 	out = exs_cli_output_open(cfg, &err);
 	if (!out) {
 		fprintf(stderr, "exscan %s: %s\n", cmd, err.msg);
-		return EXS_EXIT_USAGE;
+		return EXS_EXIT_OUTPUT;
 	}
 	meta.color = cfg->color && out == stdout;
-	if (exs_report_write(out, cfg->format, hosts, &meta, &err)) {
+	failed = exs_report_write(out, cfg->format, hosts, &meta, &err) != 0;
+	/* one line: the close names the file and the system's reason; the
+	 * writer's own message only when the close has nothing to say */
+	if (exs_cli_output_close(cfg, out, &err) || failed) {
 		fprintf(stderr, "exscan %s: %s\n", cmd, err.msg);
-		rc = EXS_EXIT_INCOMPLETE;
+		failed = true;
 	}
-	if (exs_cli_output_close(cfg, out, &err)) {
-		fprintf(stderr, "exscan %s: %s\n", cmd, err.msg);
-		rc = EXS_EXIT_INCOMPLETE;
-	}
-	if (cfg->output && rc == EXS_EXIT_OK)
+	if (cfg->output && !failed)
 		fprintf(stderr, "exscan %s: report written to %s\n", cmd, cfg->output);
-	return exs_cli_exit_code(threshold, incomplete || rc);
+	return exs_cli_exit_code(threshold, incomplete, failed);
 }
 
-int exs_cli_exit_code(bool threshold, bool incomplete)
+int exs_cli_exit_code(bool threshold, bool incomplete, bool output_failed)
 {
+	if (output_failed)
+		return EXS_EXIT_OUTPUT;
 	if (threshold)
 		return EXS_EXIT_THRESHOLD;
 	return incomplete ? EXS_EXIT_INCOMPLETE : EXS_EXIT_OK;
@@ -139,8 +139,8 @@ static int report_run(struct exs_config *cfg)
 	}
 	if (bad)
 		fprintf(stderr,
-		        "exscan report: %zu of %d input%s could not be read; the verdicts "
-		        "below leave them out\n",
+		        "exscan report: %zu of %d input%s could not be read completely; the "
+		        "verdicts below leave out what could not be read\n",
 		        bad, cfg->nargs, cfg->nargs == 1 ? "" : "s");
 	rc = exs_cli_judge_and_write(cfg, kb, exs_merge_hosts(m), bad > 0, "report");
 out:
@@ -156,9 +156,11 @@ const struct exs_command exs_cmd_report = {
         .description =
                 "Reads JSON or JSONL files written by earlier exscan probe, walk and scan runs\n"
                 "(made on any number of machines), merges the results of each host (matched by\n"
-                "name, by the DNS or NetBIOS name the probe learned from NTLM, by the TLS\n"
-                "certificate subject, or by --alias) and gives every host a verdict with its\n"
-                "reasons and remediation: compromised > vulnerable > at-risk > clean > unknown.",
+                "name, by the DNS or NetBIOS name the probe learned from NTLM, or by --alias)\n"
+                "and gives every host a verdict with its reasons and remediation: compromised >\n"
+                "vulnerable > at-risk > clean > unknown. Probes of different addresses that\n"
+                "claim one host are all kept: the worst is judged and a differing build is a\n"
+                "reason (conflicting identity). Exit 4 when the report cannot be written.",
         .formats = "text|json|jsonl|sarif|junit|html",
         .options = report_options,
         .set_option = report_set_option,

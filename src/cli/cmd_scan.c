@@ -365,7 +365,7 @@ static int scan_run(struct exs_config *cfg)
 
 			if (!out || exs_cli_output_close(cfg, out, &err)) {
 				fprintf(stderr, "exscan scan: %s\n", err.msg);
-				return EXS_EXIT_USAGE;
+				return EXS_EXIT_OUTPUT;
 			}
 			return EXS_EXIT_OK;
 		}

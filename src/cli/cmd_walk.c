@@ -201,7 +201,8 @@ static int walk_run(struct exs_config *cfg)
 	struct json_object *root = NULL, *arr = NULL;
 	FILE *out = NULL;
 	int rc = EXS_EXIT_OK;
-	bool incomplete = false, threshold = false, any = false, warned = false;
+	bool incomplete = false, threshold = false, any = false, warned = false,
+	     output_failed = false;
 
 	if (cfg->nargs == 0) {
 		fprintf(stderr, "exscan walk: give at least one directory to scan, e.g. /mnt/c\n");
@@ -215,7 +216,7 @@ static int walk_run(struct exs_config *cfg)
 		out = exs_cli_output_open(cfg, &err);
 		if (!out || exs_cli_output_close(cfg, out, &err)) {
 			fprintf(stderr, "exscan walk: %s\n", err.msg);
-			return EXS_EXIT_USAGE;
+			return EXS_EXIT_OUTPUT;
 		}
 		return EXS_EXIT_OK;
 	}
@@ -240,7 +241,7 @@ static int walk_run(struct exs_config *cfg)
 	out = exs_cli_output_open(cfg, &err);
 	if (!out) {
 		fprintf(stderr, "exscan walk: %s\n", err.msg);
-		rc = EXS_EXIT_USAGE;
+		rc = EXS_EXIT_OUTPUT;
 		goto out;
 	}
 	if (cfg->format == EXS_FORMAT_JSON) {
@@ -282,21 +283,24 @@ static int walk_run(struct exs_config *cfg)
 		} else if (cfg->format == EXS_FORMAT_JSONL) {
 			struct json_object *o = exs_walk_host_to_json(&h);
 
-			fprintf(out, "%s\n", exs_json_text(o, false));
+			exs_json_write(out, o, false);
+			fputc('\n', out);
 			json_object_put(o);
 		} else {
 			exs_walk_host_write_text(out, &h, cfg->color && out == stdout);
 		}
 		exs_walk_host_release(&h);
 	}
-	if (root)
-		fprintf(out, "%s\n", exs_json_text(root, true));
+	if (root) {
+		exs_json_write(out, root, true);
+		fputc('\n', out);
+	}
 	if (exs_cli_output_close(cfg, out, &err)) {
 		fprintf(stderr, "exscan walk: %s\n", err.msg);
-		incomplete = true;
+		output_failed = true;
 	}
 	out = NULL;
-	rc = exs_cli_exit_code(threshold, incomplete);
+	rc = exs_cli_exit_code(threshold, incomplete, output_failed);
 out:
 	if (out && out != stdout)
 		fclose(out);

@@ -175,7 +175,8 @@ void exs_cli_print_command_help(FILE *fp, const struct exs_command *cmd)
 		fprintf(fp, "  %-30s %s\n", left, o->help);
 	}
 	fprintf(fp, "\nexit codes: 0 ok, 1 --fail-on threshold reached, 2 usage or "
-	            "configuration error, 3 incomplete\n");
+	            "configuration error, 3 incomplete, 4 output could not be written "
+	            "(wins over 1 and 3)\n");
 }
 
 FILE *exs_cli_output_open(const struct exs_config *cfg, struct exs_error *err)
@@ -186,7 +187,8 @@ FILE *exs_cli_output_open(const struct exs_config *cfg, struct exs_error *err)
 		return stdout;
 	fp = fopen(cfg->output, "w");
 	if (!fp)
-		exs_error_set(err, "cannot write '%s': %s", cfg->output, strerror(errno));
+		exs_error_set(err, "cannot write '%s': %s; choose another -o FILE", cfg->output,
+		              strerror(errno));
 	return fp;
 }
 
@@ -242,7 +244,8 @@ int exs_cli_output_close(const struct exs_config *cfg, FILE *fp, struct exs_erro
 		e = errno ? errno : -1;
 	if (e)
 		return exs_error_set(
-		        err, "cannot write '%s': %s", cfg->output ? cfg->output : "standard output",
+		        err, "cannot write '%s': %s; the output is incomplete, write it elsewhere",
+		        cfg->output ? cfg->output : "standard output",
 		        e > 0 ? strerror(e) : "a write failed (device full or closed?)");
 	return 0;
 }

@@ -40,6 +40,19 @@ static int escape_byte(struct exs_buf *out, unsigned char c)
 	return exs_buf_printf(out, "\\x%02x", c);
 }
 
+unsigned long exs_utf8_invisible_control(const unsigned char *s, size_t len)
+{
+	if (len == 2 && s[0] == 0xd8 && s[1] == 0x9c)
+		return 0x61c; /* ARABIC LETTER MARK */
+	if (len != 3 || s[0] != 0xe2)
+		return 0;
+	if (s[1] == 0x80 && (s[2] == 0x8e || s[2] == 0x8f || (s[2] >= 0xa8 && s[2] <= 0xae)))
+		return 0x2000 + (unsigned long)(s[2] - 0x80); /* LRM RLM, LS PS, LRE..RLO */
+	if (s[1] == 0x81 && s[2] >= 0xa6 && s[2] <= 0xa9)
+		return 0x2040 + (unsigned long)(s[2] - 0x80); /* LRI RLI FSI PDI */
+	return 0;
+}
+
 int exs_escape_text(struct exs_buf *out, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -67,8 +80,14 @@ int exs_escape_text(struct exs_buf *out, const char *s, size_t n)
 			i++;
 			continue;
 		}
-		if (exs_buf_append(out, p + i, len))
+		if (exs_utf8_invisible_control(p + i, len)) {
+			/* bidi controls and line separators reorder or break what
+			 * is shown around them: named, not applied */
+			if (exs_buf_printf(out, "\\u%04lx", exs_utf8_invisible_control(p + i, len)))
+				return -1;
+		} else if (exs_buf_append(out, p + i, len)) {
 			return -1;
+		}
 		i += len;
 	}
 	return 0;

@@ -1091,13 +1091,17 @@ static void finish_host(struct engine *e, struct host *h)
 	judge_certificate(h);
 	h->r.elapsed_ms = (long)((now_s() - h->started) * 1000);
 	pthread_mutex_lock(&s->lock);
-	s->stats->done++;
-	if (h->r.error[0])
-		s->stats->errors++;
-	if (h->r.is_exchange)
-		s->stats->exchange++;
-	if (!atomic_load(&s->stop) && s->on_host && s->on_host(&h->r, s->ud))
-		atomic_store(&s->stop, true);
+	/* once the scan is stopping, a host that finishes is dropped like those
+	 * still in flight: the statistics count what was reported */
+	if (!atomic_load(&s->stop)) {
+		s->stats->done++;
+		if (h->r.error[0])
+			s->stats->errors++;
+		if (h->r.is_exchange)
+			s->stats->exchange++;
+		if (s->on_host && s->on_host(&h->r, s->ud))
+			atomic_store(&s->stop, true);
+	}
 	pthread_mutex_unlock(&s->lock);
 	host_release_data(e, h);
 }
@@ -1368,6 +1372,11 @@ static void engine_run(struct engine *e)
 		long wait_ms = 100;
 		CURLMsg *msg;
 		double t;
+
+		if (e->o->interrupt && *e->o->interrupt) {
+			atomic_store(&s->stop, true);
+			break;
+		}
 
 		/* top up, within the rate */
 		while (!exhausted && e->free_list) {

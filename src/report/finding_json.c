@@ -8,6 +8,10 @@ struct json_object *exs_finding_to_json(const struct exs_finding *f)
 	struct json_object *o = json_object_new_object();
 
 	json_object_object_add(o, "path", exs_json_cstr(f->path ? f->path : ""));
+	/* a name that is not UTF-8 is shown with \xNN escapes, which a name
+	 * holding those four characters would share: the raw bytes too */
+	if (f->path && !exs_utf8_clean(f->path, strlen(f->path)))
+		json_object_object_add(o, "path_b64", exs_json_b64(f->path, strlen(f->path)));
 	json_object_object_add(o, "kind", json_object_new_string(exs_finding_kind_name(f->kind)));
 	json_object_object_add(o, "rule", exs_json_cstr(f->rule));
 	json_object_object_add(o, "family", exs_json_cstr(f->family));

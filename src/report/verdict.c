@@ -11,8 +11,10 @@
  *   clean        Exchange (seen by probe or on disk) and none of the above
  *   unknown      not Exchange, unreachable, or too little scanned to judge
  * A patched host with a webshell is compromised: evidence beats patch level. */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "exscan/finding.h"
 #include "exscan/report.h"
@@ -89,9 +91,19 @@ static void remedy(struct judge *j, const char *text)
 	json_object_array_add(j->remedies, json_object_new_string(text));
 }
 
-/* Adds a path to the evidence list once. */
-static void add_evidence(struct json_object *evidence, const char *path)
+/* Adds a finding's path to the evidence list once.  A name that is not
+ * UTF-8 is shown with \xNN escapes, as a decoy holding those characters
+ * would be: its raw bytes are named too, so the two cannot be confused. */
+static void add_evidence(struct json_object *evidence, struct json_object *f)
 {
+	const char *path = exs_json_get_str(f, "path", "");
+	const char *b64 = exs_json_get_str(f, "path_b64", NULL);
+	char text[1400];
+
+	if (b64) {
+		snprintf(text, sizeof(text), "%s [name not UTF-8: raw bytes base64 %s]", path, b64);
+		path = text;
+	}
 	for (size_t i = 0; i < json_object_array_length(evidence); i++)
 		if (strcmp(json_object_get_string(json_object_array_get_idx(evidence, i)), path) ==
 		    0)
@@ -137,6 +149,7 @@ static void judge_file(struct judge *j, struct json_object *findings, struct jso
 	struct json_object *seen[64];
 	char text[512], names[400] = "";
 	const char *path = NULL;
+	struct json_object *pf = NULL;
 	long long best = -1;
 	int64_t ref = 0;
 	size_t m = 0, used = 0;
@@ -151,6 +164,7 @@ static void judge_file(struct judge *j, struct json_object *findings, struct jso
 		if (sev < EXS_SEVERITY_NOTICE)
 			continue;
 		path = exs_json_get_str(f, "path", "");
+		pf = f;
 		if (sev >= EXS_SEVERITY_ALERT && compromising_kind(kind)) {
 			level = EXS_VERDICT_COMPROMISED;
 			*rebuild = *rebuild || strcmp(kind, "webshell") == 0 ||
@@ -198,7 +212,18 @@ static void judge_file(struct judge *j, struct json_object *findings, struct jso
 	}
 	snprintf(text, sizeof(text), "%s at %s (score %lld)", names, path, best);
 	reason(j, level, text, "finding", json_object_new_int64(ref));
-	add_evidence(evidence, path);
+	add_evidence(evidence, pf);
+}
+
+/* What tells one file from another: its raw name when the display path
+ * is escaped (path_b64), else its path. */
+static const char *file_key(struct json_object *f, char *buf, size_t n)
+{
+	const char *b64 = exs_json_get_str(f, "path_b64", NULL);
+
+	snprintf(buf, n, "%s%s",
+	         b64 ? "raw:" : "path:", b64 ? b64 : exs_json_get_str(f, "path", ""));
+	return buf;
 }
 
 /* Evidence on disk and in logs. Returns the number of alert-level items. */
@@ -211,6 +236,7 @@ static void judge_findings(struct judge *j, struct json_object *host, bool *inco
 	                   : 0;
 	bool rebuild = false, attempts = false;
 	struct json_object *by_path = json_object_new_object();
+	char key[8192];
 
 	/* file findings by path: one reason per file, however many rules matched */
 	for (size_t i = 0; i < n; i++) {
@@ -218,11 +244,15 @@ static void judge_findings(struct judge *j, struct json_object *host, bool *inco
 		const char *kind = exs_json_get_str(f, "kind", "");
 		const char *path = exs_json_get_str(f, "path", "");
 
+		/* a raw name from input that was not written by exscan */
+		if (!exs_json_get(f, "path_b64") && !exs_utf8_clean(path, strlen(path)))
+			json_object_object_add(f, "path_b64", exs_json_b64(path, strlen(path)));
 		if (strcmp(kind, "error") == 0 || strcmp(kind, "log") == 0)
 			continue;
-		if (!json_object_object_get_ex(by_path, path, &list)) {
+		file_key(f, key, sizeof(key));
+		if (!json_object_object_get_ex(by_path, key, &list)) {
 			list = json_object_new_array();
-			json_object_object_add(by_path, path, list);
+			json_object_object_add(by_path, key, list);
 		}
 		json_object_array_add(list, json_object_new_int64((int64_t)i));
 	}
@@ -281,14 +311,15 @@ static void judge_findings(struct judge *j, struct json_object *host, bool *inco
 				attempts = true;
 			}
 			if (sev >= EXS_SEVERITY_NOTICE)
-				add_evidence(evidence, path);
+				add_evidence(evidence, f);
 			continue;
 		}
-		if (!json_object_object_get_ex(by_path, path, &list))
+		file_key(f, key, sizeof(key));
+		if (!json_object_object_get_ex(by_path, key, &list))
 			continue; /* judged with the file's first finding */
 		judge_file(j, findings, list, &rebuild, evidence);
 		/* the file's other findings were judged with it */
-		json_object_object_del(by_path, path);
+		json_object_object_del(by_path, key);
 	}
 	json_object_put(by_path);
 	/* a server page over --max-size was read in part (head and tail) */
@@ -553,20 +584,158 @@ static bool judge_disk_build(struct judge *j, struct json_object *host, struct j
 	return false;
 }
 
+/* How bad one probe result is on its own: unreachable < not Exchange <
+ * Exchange by its verdict.  Used to choose among the probes of several
+ * addresses that claim one host. */
+static int probe_rank(struct json_object *rec, const struct exs_kb *kb, time_t now)
+{
+	struct json_object *probe = exs_json_get(rec, "probe");
+	struct judge j = {0};
+	int rank;
+
+	j.host = rec;
+	if (!probe || !json_object_is_type(probe, json_type_object))
+		return 0;
+	if (!exs_json_get_bool(probe, "is_exchange", false))
+		return 1;
+	j.reasons = json_object_new_array();
+	j.remedies = json_object_new_array();
+	j.verdict = EXS_VERDICT_CLEAN;
+	judge_probe(&j, probe, kb, now);
+	rank = 2 + (int)j.verdict;
+	json_object_put(j.reasons);
+	json_object_put(j.remedies);
+	return rank;
+}
+
+/* Exchanges the host's probe (address, port, error, probe) with an
+ * "other_probes" entry; the host's name goes with it when it was the
+ * demoted probe's address. */
+static void swap_probe(struct json_object *host, struct json_object *rec)
+{
+	static const char *const keys[] = {"host", "address", "port", "error", "probe"};
+	const char *name = exs_json_get_str(host, "host", "");
+	const char *addr = exs_json_get_str(host, "address", NULL);
+	bool move_name = addr && strcasecmp(name, addr) == 0 && exs_json_get_str(rec, "host", NULL);
+
+	for (size_t i = move_name ? 0 : 1; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		struct json_object *a = NULL, *b = NULL;
+		bool in_host = json_object_object_get_ex(host, keys[i], &a);
+		bool in_rec = json_object_object_get_ex(rec, keys[i], &b);
+
+		json_object_get(a);
+		json_object_get(b);
+		json_object_object_del(host, keys[i]);
+		json_object_object_del(rec, keys[i]);
+		if (in_rec)
+			json_object_object_add(host, keys[i], b);
+		else
+			json_object_put(b);
+		if (in_host)
+			json_object_object_add(rec, keys[i], a);
+		else
+			json_object_put(a);
+	}
+}
+
+static size_t other_probes(struct json_object *host, struct json_object **others)
+{
+	*others = exs_json_get(host, "other_probes");
+	return *others && json_object_is_type(*others, json_type_array)
+	               ? json_object_array_length(*others)
+	               : 0;
+}
+
+/* Several addresses answered as this host (the same NTLM computer names,
+ * or one name resolved differently): the worst of their probes becomes the
+ * host's probe.  Nothing the server says about its identity can hide
+ * another address's result. */
+static void choose_probe(struct json_object *host, const struct exs_kb *kb, time_t now)
+{
+	struct json_object *others;
+	size_t n = other_probes(host, &others), at = SIZE_MAX;
+	int best = n ? probe_rank(host, kb, now) : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int r = probe_rank(json_object_array_get_idx(others, i), kb, now);
+
+		if (r > best) {
+			best = r;
+			at = i;
+		}
+	}
+	if (at != SIZE_MAX)
+		swap_probe(host, json_object_array_get_idx(others, at));
+}
+
+/* After choose_probe(): differing builds at the addresses of one host are a
+ * reason of their own; an address that could not be scanned makes the host
+ * incomplete. */
+static void judge_other_probes(struct judge *j, struct json_object *host, bool *incomplete)
+{
+	struct json_object *others;
+	size_t n = other_probes(host, &others), used = 0;
+	char list[300] = "", text[512];
+	const char *build, *name;
+	bool exch;
+
+	if (n == 0)
+		return;
+	build = exs_json_get_str(host, "probe.build", NULL);
+	exch = exs_json_get_bool(host, "probe.is_exchange", false);
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *rec = json_object_array_get_idx(others, i);
+		const char *rb = exs_json_get_str(rec, "probe.build", NULL);
+		int w;
+
+		if (exs_json_get_str(rec, "error", NULL))
+			*incomplete = true;
+		if (!json_object_is_type(exs_json_get(rec, "probe"), json_type_object))
+			continue;
+		if (exs_json_get_bool(rec, "probe.is_exchange", false) == exch &&
+		    strcmp(rb ? rb : "", build ? build : "") == 0)
+			continue;
+		w = snprintf(list + used, sizeof(list) - used, "%s%s:%lld (%s)", used ? ", " : "",
+		             exs_json_get_str(rec, "address", "?"),
+		             (long long)exs_json_get_int(rec, "port", 443),
+		             rb                                                   ? rb
+		             : exs_json_get_bool(rec, "probe.is_exchange", false) ? "build unknown"
+		                                                                  : "not Exchange");
+		used = w < 0 || (size_t)w >= sizeof(list) - used ? sizeof(list) - 1
+		                                                 : used + (size_t)w;
+	}
+	if (!used)
+		return;
+	name = exs_json_get_str(host, "probe.ntlm.netbios_computer",
+	                        exs_json_get_str(host, "probe.ntlm.dns_computer",
+	                                         exs_json_get_str(host, "host", "?")));
+	snprintf(text, sizeof(text),
+	         "conflicting identity: %s:%lld (%s) and %s all answer as %s; the worst of "
+	         "them is judged, one may be an impostor",
+	         exs_json_get_str(host, "address", "?"),
+	         (long long)exs_json_get_int(host, "port", 443),
+	         build  ? build
+	         : exch ? "build unknown"
+	                : "not Exchange",
+	         list, name);
+	reason(j, EXS_VERDICT_AT_RISK, text, "probe", json_object_new_string("other_probes"));
+	remedy(j, "find out which address really is this server (DNS, DHCP and switch "
+	          "records) and probe each address alone: a machine that answers with another "
+	          "server's computer name may be there to hide it");
+}
+
 enum exs_verdict exs_verdict_judge(struct json_object *host, const struct exs_kb *kb, time_t now,
                                    bool *incomplete)
 {
 	struct judge j = {0};
-	struct json_object *probe = exs_json_get(host, "probe");
-	struct json_object *findings = exs_json_get(host, "findings");
+	struct json_object *probe, *findings = exs_json_get(host, "findings");
 	struct json_object *evidence = json_object_new_array();
-	bool has_probe = probe && json_object_is_type(probe, json_type_object);
+	bool has_probe, inc = false, disk_judged = false;
 	/* a walk leaves its root and statistics; "findings" alone may be an empty
 	 * array added for a probe-only host */
 	bool has_walk = exs_json_get(host, "root") || exs_json_get(host, "stats");
-	bool is_exchange = has_probe && exs_json_get_bool(probe, "is_exchange", false);
-	const char *error = exs_json_get_str(host, "error", NULL);
-	bool inc = false, disk_judged = false;
+	bool is_exchange;
+	const char *error;
 
 	if (!findings || !json_object_is_type(findings, json_type_array))
 		json_object_object_add(host, "findings", json_object_new_array());
@@ -574,6 +743,12 @@ enum exs_verdict exs_verdict_judge(struct json_object *host, const struct exs_kb
 	j.reasons = json_object_new_array();
 	j.remedies = json_object_new_array();
 	j.verdict = EXS_VERDICT_UNKNOWN;
+	/* first: it may choose another address's probe as the host's */
+	choose_probe(host, kb, now);
+	probe = exs_json_get(host, "probe");
+	has_probe = probe && json_object_is_type(probe, json_type_object);
+	is_exchange = has_probe && exs_json_get_bool(probe, "is_exchange", false);
+	error = exs_json_get_str(host, "error", NULL);
 	if (error)
 		inc = true;
 	if (has_walk)
@@ -581,6 +756,7 @@ enum exs_verdict exs_verdict_judge(struct json_object *host, const struct exs_kb
 	if (is_exchange)
 		judge_probe(&j, probe, kb, now);
 	disk_judged = has_walk && judge_disk_build(&j, host, probe, is_exchange, kb, now);
+	judge_other_probes(&j, host, &inc);
 
 	if (j.verdict == EXS_VERDICT_UNKNOWN) {
 		/* nothing against the host: clean only if we know it is Exchange and

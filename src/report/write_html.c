@@ -56,7 +56,13 @@ static void write_findings(FILE *fp, struct json_object *findings, struct exs_bu
 		struct json_object *f = json_object_array_get_idx(findings, i);
 
 		fprintf(fp, "<tr><td>%s</td>", h(b, exs_json_get_str(f, "kind", "")));
-		fprintf(fp, "<td class=\"path\">%s</td>", h(b, exs_json_get_str(f, "path", "")));
+		struct exs_buf raw;
+
+		/* escaped from the raw name: a byte 0xFF shows as \xff, the text
+		 * "\xff" as \x5cxff */
+		exs_buf_init(&raw, 1 << 16);
+		fprintf(fp, "<td class=\"path\">%s</td>", h(b, exs_json_raw_path(f, &raw)));
+		exs_buf_release(&raw);
 		fprintf(fp, "<td>%s", h(b, exs_json_get_str(f, "rule", "")));
 		if (exs_json_get_str(f, "family", NULL))
 			fprintf(fp, " / %s", h(b, exs_json_get_str(f, "family", "")));

@@ -23,7 +23,8 @@ int exs_write_json(FILE *fp, struct json_object *hosts, const struct exs_report_
 	json_object_object_add(sum, "incomplete", json_object_new_int64((int64_t)incomplete));
 	json_object_object_add(doc, "summary", sum);
 	json_object_object_add(doc, "hosts", json_object_get(hosts));
-	fprintf(fp, "%s\n", exs_json_text(doc, true));
+	exs_json_write(fp, doc, true);
+	fputc('\n', fp);
 	json_object_put(doc);
 	return ferror(fp) ? -1 : 0;
 }
@@ -31,7 +32,9 @@ int exs_write_json(FILE *fp, struct json_object *hosts, const struct exs_report_
 int exs_write_jsonl(FILE *fp, struct json_object *hosts, const struct exs_report_meta *meta)
 {
 	(void)meta;
-	for (size_t i = 0; i < json_object_array_length(hosts); i++)
-		fprintf(fp, "%s\n", exs_json_text(json_object_array_get_idx(hosts, i), false));
+	for (size_t i = 0; i < json_object_array_length(hosts); i++) {
+		exs_json_write(fp, json_object_array_get_idx(hosts, i), false);
+		fputc('\n', fp);
+	}
 	return ferror(fp) ? -1 : 0;
 }

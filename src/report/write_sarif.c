@@ -171,6 +171,7 @@ int exs_write_sarif(FILE *fp, struct json_object *hosts, const struct exs_report
 			const char *rule = exs_json_get_str(f, "rule", kind);
 			const char *sev = exs_json_get_str(f, "severity", "notice");
 			char id[200], text[800];
+			struct exs_buf raw;
 
 			if (strcmp(kind, "error") == 0)
 				continue;
@@ -188,11 +189,14 @@ int exs_write_sarif(FILE *fp, struct json_object *hosts, const struct exs_report
 				json_object_object_add(
 				        props, "sha256",
 				        exs_json_cstr(exs_json_get_str(f, "sha256", "")));
+			/* the URI of the raw name: %FF for a byte, %5Cxff for the text */
+			exs_buf_init(&raw, 1 << 16);
 			add_result(results, rules, id, exs_json_get_str(f, "description", rule),
 			           level_of(sev), text,
-			           file_location(exs_json_get_str(f, "path", ""), base,
+			           file_location(exs_json_raw_path(f, &raw), base,
 			                         exs_json_get_int(f, "line", 0)),
 			           props);
+			exs_buf_release(&raw);
 		}
 		for (size_t k = 0; checks && k < json_object_array_length(checks); k++) {
 			struct json_object *c = json_object_array_get_idx(checks, k), *props;
@@ -241,7 +245,8 @@ int exs_write_sarif(FILE *fp, struct json_object *hosts, const struct exs_report
 	json_object_object_add(run, "results", results);
 	json_object_array_add(runs, run);
 	json_object_object_add(doc, "runs", runs);
-	fprintf(fp, "%s\n", exs_json_text(doc, true));
+	exs_json_write(fp, doc, true);
+	fputc('\n', fp);
 	json_object_put(doc);
 	return ferror(fp) ? -1 : 0;
 }

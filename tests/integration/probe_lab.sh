@@ -133,7 +133,7 @@ tap_ok $? "no progress line when stderr is not a terminal" "$(head -c 300 "$TMP/
 # cleanly on every worker thread.
 for fmt in jsonl json; do
 	run "$EXSCAN" probe --format $fmt --no-progress --fail-on never --jobs 2 -o /dev/full 127.1.0.0/24:$P
-	expect_rc 3 "$fmt to /dev/full: incomplete"
+	expect_rc 4 "$fmt to /dev/full: the output failure code"
 	[ "$(grep -c "cannot write '/dev/full'" "$TMP/err")" = 1 ] && grep -q "the scan stopped early" "$TMP/err" &&
 		! grep -qE "Success|Sanitizer" "$TMP/err"
 	tap_ok $? "$fmt to /dev/full: one line naming the file and the stop, no stale 'Success'" "$(head -c 600 "$TMP/err")"

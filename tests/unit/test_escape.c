@@ -42,6 +42,29 @@ static void escapes_controls_and_bad_utf8(void **state)
 	exs_buf_release(&b);
 }
 
+static void names_bidi_controls_and_separators(void **state)
+{
+	struct exs_buf b;
+
+	(void)state;
+	exs_buf_init(&b, 4096);
+	/* RLO: "exe.aspx" shown as "xpsa.exe" if applied */
+	assert_string_equal(esc(&b, "a\xe2\x80\xaexpsa.exe", 12), "a\\u202expsa.exe");
+	assert_string_equal(esc(&b, "\xe2\x81\xa6\xe2\x81\xa9", 6), "\\u2066\\u2069"); /* LRI PDI */
+	assert_string_equal(esc(&b, "\xe2\x80\x8e\xe2\x80\x8f", 6), "\\u200e\\u200f"); /* LRM RLM */
+	assert_string_equal(esc(&b,
+	                        "1\xe2\x80\xa8"
+	                        "2\xe2\x80\xa9",
+	                        8),
+	                    "1\\u20282\\u2029");
+	assert_string_equal(esc(&b, "\xe2\x80\xaa\xe2\x80\xac", 6), "\\u202a\\u202c");
+	assert_string_equal(esc(&b, "\xd8\x9c", 2), "\\u061c"); /* ARABIC LETTER MARK */
+	/* neighbours stay: EN DASH U+2013 and WORD JOINER U+2060 */
+	assert_string_equal(esc(&b, "\xe2\x80\x93", 3), "\xe2\x80\x93");
+	assert_string_equal(esc(&b, "\xe2\x81\xa0", 3), "\xe2\x81\xa0");
+	exs_buf_release(&b);
+}
+
 static void excerpt_is_capped(void **state)
 {
 	struct exs_buf b;
@@ -79,6 +102,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(escapes_controls_and_bad_utf8),
+	        cmocka_unit_test(names_bidi_controls_and_separators),
 	        cmocka_unit_test(excerpt_is_capped),
 	        cmocka_unit_test(buffer_respects_maximum),
 	};
