@@ -94,6 +94,9 @@ struct exs_target_gen;
 struct exs_target_gen *exs_target_gen_new(char **args, int nargs, const char *input,
                                           struct exs_error *err);
 void exs_target_gen_free(struct exs_target_gen *g);
+/* A flag (a signal handler's) that, once set, ends the input: reading stops
+ * even inside an endless line.  Borrowed; NULL for none. */
+void exs_target_gen_set_interrupt(struct exs_target_gen *g, const volatile sig_atomic_t *flag);
 /* 1: *t filled; 0: no more targets; -1: a bad target (err names it; call again
  * to go on with the next one). CIDR blocks are walked, never expanded. */
 int exs_target_gen_next(struct exs_target_gen *g, struct exs_target *t, struct exs_error *err);

@@ -337,6 +337,7 @@ static int probe_run(struct exs_config *cfg)
 		rc = EXS_EXIT_USAGE;
 		goto out;
 	}
+	exs_target_gen_set_interrupt(gen, &probe_interrupted);
 	exs_target_gen_set_shard(gen, &cfg->probe.shard);
 	run.out = exs_cli_output_open(cfg, &err);
 	if (!run.out) {

@@ -189,6 +189,7 @@ struct exs_target_gen {
 	FILE *in;
 	bool own_in;
 	bool skipping; /* the rest of an over-long line is still to be dropped */
+	const volatile sig_atomic_t *interrupt; /* set: stop reading (an endless line too) */
 	char line[EXS_TARGET_LINE_MAX + 1];
 	unsigned long lineno;
 	const char *input_name;
@@ -228,6 +229,11 @@ struct exs_target_gen *exs_target_gen_new(char **args, int nargs, const char *in
 		g->own_in = true;
 	}
 	return g;
+}
+
+void exs_target_gen_set_interrupt(struct exs_target_gen *g, const volatile sig_atomic_t *flag)
+{
+	g->interrupt = flag;
 }
 
 void exs_target_gen_free(struct exs_target_gen *g)
@@ -345,8 +351,12 @@ static long read_line(struct exs_target_gen *g)
 	int c = 0;
 
 	if (g->skipping) {
+		unsigned long k = 0;
+
+		/* /dev/zero is one endless line: a stop request must end it */
 		while ((c = getc_unlocked(g->in)) != EOF && c != '\n')
-			;
+			if (++k % 65536 == 0 && g->interrupt && *g->interrupt)
+				return -1;
 		g->skipping = false;
 		if (c == EOF)
 			return ferror(g->in) ? -2 : -1;
