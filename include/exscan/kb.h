@@ -43,11 +43,13 @@ struct exs_cve {
 	char name[32]; /* campaign name (ProxyLogon) or "" */
 	bool kev;      /* in CISA's known exploited list */
 	bool config_dependent;
+	char step[160]; /* what must be configured after the update, or "" */
 };
 
 struct exs_fix {
 	const struct exs_cve *cve;
-	char update[16];   /* "" when no build fixes it (configuration only) */
+	char update[16];   /* "" when no build fixes it (configuration only); a re-release
+	                    * name (Sep26SUv2) requires that release, not an earlier one */
 	unsigned products; /* bit i set: kb->products[i] */
 };
 
@@ -80,6 +82,10 @@ size_t exs_kb_cve_count(const struct exs_kb *kb);
 const struct exs_cve *exs_kb_cve_find(const struct exs_kb *kb, const char *id);
 /* Newest release date in the build table (YYYY-MM-DD) or "". */
 const char *exs_kb_newest_date(const struct exs_kb *kb);
+
+/* Whether a CVE's configuration step is Extended Protection (NULL or "":
+ * the step is not named, as for CVE-2024-21410's configuration-only line). */
+bool exs_kb_step_is_extended_protection(const char *step);
 
 /* The product line a build belongs to, or NULL. */
 const struct exs_product *exs_kb_product_for(const struct exs_kb *kb, const struct exs_version *v);
@@ -139,7 +145,9 @@ void exs_assessment_release(struct exs_assessment *a);
  * memory (dst then empty). */
 int exs_assessment_copy(const struct exs_assessment *src, struct exs_assessment *dst);
 
-/* State of one update for a build (used by the assessment; exposed for tests). */
+/* State of one update for a build (used by the assessment; exposed for tests).
+ * A base name (Aug23SU) is installed by any of its releases; a re-release name
+ * (Aug23SUv2) only by that release or a later build. */
 enum exs_update_state exs_kb_update_state(const struct exs_kb *kb, const struct exs_version *v,
                                           const struct exs_product *p, const char *update,
                                           const struct exs_build **fix);

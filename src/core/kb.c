@@ -487,9 +487,9 @@ static int cves_line(struct exs_kb *kb, char **f, int nf, const char *name, size
 		struct exs_cve *c;
 		char *flag, *save = NULL;
 
-		if (nf != 4)
+		if (nf != 4 && nf != 5)
 			return exs_error_set(err,
-			                     "%s:%zu: a cve line has 4 tab-separated fields, "
+			                     "%s:%zu: a cve line has 4 or 5 tab-separated fields, "
 			                     "this one has %d",
 			                     name, lineno, nf);
 		if (strncmp(f[1], "CVE-", 4) != 0 && strncmp(f[1], "ADV", 3) != 0)
@@ -502,7 +502,9 @@ static int cves_line(struct exs_kb *kb, char **f, int nf, const char *name, size
 		c = &kb->cves[kb->n_cves];
 		memset(c, 0, sizeof(*c));
 		if (copy_field(c->id, sizeof(c->id), f[1], "CVE id", name, lineno, err) ||
-		    copy_field(c->name, sizeof(c->name), f[3], "name", name, lineno, err))
+		    copy_field(c->name, sizeof(c->name), f[3], "name", name, lineno, err) ||
+		    (nf == 5 &&
+		     copy_field(c->step, sizeof(c->step), f[4], "step", name, lineno, err)))
 			return -1;
 		if (strcmp(f[2], "-") != 0) {
 			for (flag = strtok_r(f[2], ",", &save); flag;

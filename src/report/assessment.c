@@ -78,6 +78,7 @@ struct json_object *exs_open_cves_to_json(const struct exs_assessment *a)
 		                       json_object_new_boolean(c->cve->config_dependent));
 		json_object_object_add(o, "certain", json_object_new_boolean(c->certain));
 		json_object_object_add(o, "fixed_by", nstr(c->fixed_by));
+		json_object_object_add(o, "step", nstr(c->cve->step));
 		if (!c->fixed_by)
 			why = "no build fixes it: depends on configuration that cannot be seen from here";
 		else if (c->certain)

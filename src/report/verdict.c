@@ -372,8 +372,10 @@ static void judge_probe(struct judge *j, struct json_object *probe, const struct
 		bool kev = exs_json_get_bool(c, "kev", false);
 		bool certain = exs_json_get_bool(c, "certain", false);
 		bool config = exs_json_get_bool(c, "config_dependent", false);
+		const char *step = exs_json_get_str(c, "step", NULL);
+		bool ep = exs_kb_step_is_extended_protection(step);
 
-		if (config && !certain && !fixed_by &&
+		if (config && !certain && !fixed_by && ep &&
 		    exs_json_get_int(j->host, "layout.iis.extended_protection_checked", 0) > 0) {
 			/* Extended Protection read from applicationHost.config on the disk */
 			struct json_object *off =
@@ -404,6 +406,17 @@ static void judge_probe(struct judge *j, struct json_object *probe, const struct
 			bool by_default = (fixed_by && strcmp(precision, "exact") == 0) ||
 			                  (!fixed_by && build_at_least(build, "15.2.1544.4"));
 
+			if (step && !ep) {
+				/* a step after the update (AD preparation, hybrid application) */
+				snprintf(text, sizeof(text),
+				         "%s depends on configuration that cannot be seen "
+				         "from outside: %s",
+				         id, step);
+				reason(j, EXS_VERDICT_AT_RISK, text, "cve",
+				       json_object_new_string(id));
+				remedy(j, step);
+				continue;
+			}
 			if (by_default)
 				continue;
 			snprintf(text, sizeof(text),
