@@ -39,7 +39,7 @@ OUT = os.path.join(HERE, "..", "rules")
 KBDIR = os.path.join(HERE, "kb")
 TABLE_MAGIC = "exscan-table"
 TABLE_FORMAT = "2"
-DATE_FIELDS = {"product": (5,), "build": (6,)}
+DATE_FIELDS = {"product": (5,), "build": (6,), "esu": (2,)}
 CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 
 # Product lines: id, display name, major.minor, lowest build number of the line,
@@ -305,6 +305,12 @@ def main():
     ]
     for p in PRODUCTS:
         lines.append("product\t%s\t%s\t%s\t%d\t%s" % p)
+    lines.append("# esu\tproduct\tupdates released from this day on are ESU-only")
+    for (prod, since), src in review["esu"]:
+        if prod not in {p[0] for p in PRODUCTS}:
+            die("%s: unknown product %r" % (src, prod))
+        lines.append("# " + src)
+        lines.append("esu\t%s\t%s" % (prod, since))
     lines.append("# build\tbuild\tproduct\tcu\tcu_build\tupdate\trelease_date\tkb")
     for r in sorted(rows.values(), key=lambda r: vkey(r["build"])):
         if r["build"] in sources:

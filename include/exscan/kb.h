@@ -25,6 +25,7 @@ struct exs_product {
 	unsigned major, minor;
 	unsigned first_build;    /* lowest build number of the line (SE: 2562) */
 	char end_of_support[11]; /* YYYY-MM-DD or "" when still supported */
+	char esu_since[11];      /* updates released from this day on are ESU-only, or "" */
 };
 
 struct exs_build {
@@ -36,6 +37,7 @@ struct exs_build {
 	char base_update[16];  /* update without its vN re-release suffix */
 	char release_date[11]; /* YYYY-MM-DD, YYYY-MM or "" */
 	char kb[16];           /* KB5000871 or "" */
+	bool esu_only;         /* only for customers of the paid extended support (ESU) */
 };
 
 struct exs_cve {
@@ -110,6 +112,8 @@ struct exs_missing_update {
 	const struct exs_build *fix; /* the build to reach: on the own CU if it got the update,
 	                              * else on the newest CU that did */
 	bool certain;                /* false: UNDECIDED */
+	bool hotfix;                 /* fixes no CVE of this line: "behind on hotfixes", not a
+	                              * missing security update */
 };
 
 struct exs_open_cve {
@@ -129,8 +133,9 @@ struct exs_assessment {
 	const struct exs_build *newest;       /* newest build of the product line */
 	const struct exs_build *newest_on_cu; /* newest build of the same CU */
 	const struct exs_build *nearest_below, *nearest_above; /* for unknown builds */
-	struct exs_missing_update *missing;
+	struct exs_missing_update *missing; /* security updates and hotfixes (see .hotfix) */
 	size_t n_missing;
+	size_t n_missing_security; /* certainly missing updates that fix a CVE */
 	struct exs_open_cve *open;
 	size_t n_open;
 };
@@ -144,6 +149,11 @@ void exs_assessment_release(struct exs_assessment *a);
  * the table pointers are shared with src and the kb. Returns 0, or -1 when out of
  * memory (dst then empty). */
 int exs_assessment_copy(const struct exs_assessment *src, struct exs_assessment *dst);
+
+/* What to install for an assessed build, one lowercase line ("" when nothing is
+ * missing): the newest update of its line, and, when that update is ESU-only,
+ * says so and names the supported path (move to Exchange Server SE). */
+void exs_kb_advice(const struct exs_assessment *a, char *buf, size_t size);
 
 /* State of one update for a build (used by the assessment; exposed for tests).
  * A base name (Aug23SU) is installed by any of its releases; a re-release name

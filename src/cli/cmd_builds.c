@@ -16,7 +16,11 @@ static const struct exs_option builds_options[] = {
  * undecided, or the line is out of support. */
 static enum exs_fail_on level_of(const struct exs_assessment *a)
 {
-	bool any = a->n_open > 0 || a->end_of_support || a->n_missing > 0;
+	bool any = a->n_open > 0 || a->end_of_support;
+
+	/* hotfix updates without security fixes are not a risk of their own */
+	for (size_t i = 0; i < a->n_missing; i++)
+		any = any || !a->missing[i].hotfix;
 
 	for (size_t i = 0; i < a->n_open; i++)
 		if (a->open[i].cve->kev && a->open[i].certain)

@@ -476,7 +476,28 @@ static int builds_line(struct exs_kb *kb, char **f, int nf, const char *name, si
 		kb->n_builds++;
 		return 0;
 	}
-	return exs_error_set(err, "%s:%zu: unknown line type '%.40s' (expected product or build)",
+	if (strcmp(f[0], "esu") == 0) {
+		size_t i;
+
+		if (nf != 3)
+			return exs_error_set(err,
+			                     "%s:%zu: an esu line has 3 tab-separated fields, "
+			                     "this one has %d",
+			                     name, lineno, nf);
+		for (i = 0; i < kb->n_products; i++)
+			if (strcmp(kb->products[i].id, f[1]) == 0)
+				break;
+		if (i == kb->n_products)
+			return exs_error_set(err, "%s:%zu: unknown product '%.40s'", name, lineno,
+			                     f[1]);
+		if (copy_field(kb->products[i].esu_since, sizeof(kb->products[i].esu_since), f[2],
+		               "ESU start", name, lineno, err) ||
+		    check_date(kb->products[i].esu_since, name, lineno, err))
+			return -1;
+		return 0;
+	}
+	return exs_error_set(err,
+	                     "%s:%zu: unknown line type '%.40s' (expected product, build or esu)",
 	                     name, lineno, f[0]);
 }
 
@@ -595,6 +616,12 @@ int exs_kb_load_builds(struct exs_kb *kb, const char *name, const char *text, si
 	}
 	qsort(kb->builds, kb->n_builds, sizeof(*kb->builds), cmp_build);
 	kb->newest_date[0] = '\0';
+	for (size_t i = 0; i < kb->n_builds; i++) {
+		struct exs_build *b = &kb->builds[i];
+
+		b->esu_only = b->product->esu_since[0] && b->update[0] && b->release_date[0] &&
+		              strcmp(b->release_date, b->product->esu_since) >= 0;
+	}
 	for (size_t i = 0; i < kb->n_builds; i++)
 		if (strlen(kb->builds[i].release_date) == 10 &&
 		    strcmp(kb->builds[i].release_date, kb->newest_date) > 0)

@@ -267,6 +267,7 @@ static int add_release(const struct exs_kb *kb, struct exs_assessment *a, const 
 	m[a->n_missing].name = fix->update;
 	m[a->n_missing].fix = fix;
 	m[a->n_missing].certain = st == EXS_UPDATE_MISSING;
+	m[a->n_missing].hotfix = false;
 	a->n_missing++;
 	return 0;
 }
@@ -337,6 +338,21 @@ int exs_kb_assess(const struct exs_kb *kb, const struct exs_version *v, time_t t
 		a->n_missing++;
 	}
 
+	/* an update that fixes no CVE of this line is a hotfix, counted apart */
+	for (size_t m = 0; m < a->n_missing; m++) {
+		unsigned bit = 1u << (unsigned)(a->product - kb->products);
+
+		a->missing[m].hotfix = true;
+		for (size_t f = 0; f < kb->n_fixes && a->missing[m].hotfix; f++) {
+			char base[16];
+
+			strip_release(kb->fixes[f].update, base, sizeof(base));
+			if ((kb->fixes[f].products & bit) &&
+			    (strcmp(base, a->missing[m].name) == 0 ||
+			     strcmp(kb->fixes[f].update, a->missing[m].name) == 0))
+				a->missing[m].hotfix = false;
+		}
+	}
 	for (size_t f = 0; f < kb->n_fixes; f++) {
 		const struct exs_fix *x = &kb->fixes[f];
 		unsigned bit = 1u << (unsigned)(a->product - kb->products);
@@ -370,6 +386,8 @@ int exs_kb_assess(const struct exs_kb *kb, const struct exs_version *v, time_t t
 		if (rc)
 			goto oom;
 	}
+	for (size_t m = 0; m < a->n_missing; m++)
+		a->n_missing_security += a->missing[m].certain && !a->missing[m].hotfix;
 	goto out;
 oom:
 	rc = exs_error_set(err, "out of memory assessing a build");
@@ -409,4 +427,23 @@ int exs_assessment_copy(const struct exs_assessment *src, struct exs_assessment 
 fail:
 	exs_assessment_release(dst);
 	return -1;
+}
+
+void exs_kb_advice(const struct exs_assessment *a, char *buf, size_t size)
+{
+	const struct exs_build *n = a->newest;
+	bool any = false;
+	char v[48];
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < a->n_missing; i++)
+		any = any || !a->missing[i].hotfix;
+	if (!n || !any || !size)
+		return;
+	snprintf(buf, size, "install %s %s%s%s (%s%s%s)%s", n->product->name, n->cu,
+	         n->update[0] ? " " : "", n->update, exs_version_format(&n->version, v, sizeof(v)),
+	         n->kb[0] ? ", " : "", n->kb,
+	         n->esu_only ? "; esu-only: published for customers of the paid extended "
+	                       "support; the supported path is to move to Exchange Server SE"
+	                     : "");
 }

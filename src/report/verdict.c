@@ -464,7 +464,7 @@ static void judge_probe(struct judge *j, struct json_object *probe, const struct
 
 		if (exs_version_parse(build, &v, NULL) == 0 &&
 		    exs_kb_assess(kb, &v, now, &a, NULL) == 0) {
-			char nb[48];
+			char nb[48], nb_advice[400];
 
 			if (a.end_of_support) {
 				snprintf(text, sizeof(text), "%s is out of support since %s",
@@ -474,7 +474,8 @@ static void judge_probe(struct judge *j, struct json_object *probe, const struct
 				remedy(j, "move to a supported Exchange line (Exchange Server SE): "
 				          "out-of-support servers get no fixes for new holes");
 			}
-			if ((a.n_missing > 0 || kev_certain) && a.newest) {
+			exs_kb_advice(&a, nb_advice, sizeof(nb_advice));
+			if ((nb_advice[0] || kev_certain) && a.newest) {
 				if (a.newest_on_cu && a.newest_on_cu != a.newest &&
 				    a.newest_on_cu->update[0] && a.entry != a.newest_on_cu)
 					snprintf(text, sizeof(text),
@@ -487,6 +488,8 @@ static void judge_probe(struct judge *j, struct json_object *probe, const struct
 					         a.newest_on_cu->kb[0] ? ", " : "",
 					         a.newest_on_cu->kb, a.newest->cu,
 					         a.newest->update);
+				else if (nb_advice[0]) /* says ESU-only and names SE */
+					snprintf(text, sizeof(text), "%s", nb_advice);
 				else
 					snprintf(text, sizeof(text), "install %s %s %s (%s%s%s)",
 					         a.product->name, a.newest->cu, a.newest->update,
@@ -494,6 +497,8 @@ static void judge_probe(struct judge *j, struct json_object *probe, const struct
 					                            sizeof(nb)),
 					         a.newest->kb[0] ? ", " : "", a.newest->kb);
 				remedy(j, text);
+				if (a.newest->esu_only && strcmp(text, nb_advice) != 0)
+					remedy(j, nb_advice);
 			}
 			exs_assessment_release(&a);
 		}

@@ -45,6 +45,16 @@ json_check "review section 2: ProxyToken by Apr21SU, CVE-2026-42897 KEV, Sep26SU
 	  (lambda b: $(cve CVE-2018-8604) is None)(d['builds'][4]) and
 	  (lambda b: $(cve CVE-2023-21709)['fixed_by'] == 'Aug23SUv2')(d['builds'][5]))"
 
+run "$EXSCAN" builds --format json --fail-on never 15.2.1748.10 15.2.2562.37
+json_check "ESU-only advice names the move to SE; a hotfix update is reported apart" \
+	"(lambda e, s: e['newest']['esu_only'] and 'esu-only' in e['remedy'] and 'move to Exchange Server SE' in e['remedy']
+	  and s['missing_hotfixes'] == ['May26HU'] and 'May26HU' not in s['missing_updates']
+	  and 'esu-only' not in s['remedy'] and s['updates_behind'] == len(s['missing_updates']))(*d['builds'])"
+run "$EXSCAN" builds --no-color --fail-on never 15.2.1748.10 15.2.1544.4
+grep -q "remedy .*esu-only.*move to Exchange Server SE" "$TMP/out" && grep -q "behind on 2 hotfix updates" "$TMP/out" &&
+	grep -q "after the update: run Setup /PrepareSchema" "$TMP/out"
+tap_ok $? "text: ESU-only remedy, hotfixes apart, the configuration step after the update" "$(cat "$TMP/out" | head -30)"
+
 run "$EXSCAN" builds --format json 15.0.1497.2
 json_check "15.0.1497.2 is Exchange 2013 CU23, end of support" \
 	"(lambda b: b['product'] == 'Exchange Server 2013' and b['cu'] == 'CU23'
@@ -155,7 +165,7 @@ tap_ok $(( ! $? )) "the edit below changes a row"
 refused "a CVE table with one row changed" "$TMP/changed.tsv" "changed.tsv: checksum mismatch"
 refused "the build table given as --cves" "$BUILDS" "this is a builds table, not a cves table"
 head -n -40 "$BUILDS" >"$TMP/builds-short.tsv"
-refused "a build table without its last 40 rows" "$TMP/builds-short.tsv" "the header promises 377 rows, the file has 346" --builds
+refused "a build table without its last 40 rows" "$TMP/builds-short.tsv" "the header promises 379 rows, the file has 348" --builds
 # the complete table still answers: the same build is vulnerable
 run "$EXSCAN" builds --format json --cves "$CVES" --builds "$BUILDS" 15.1.2176.2
 expect_rc 1 "the whole tables: the unpatched CU19 is vulnerable"

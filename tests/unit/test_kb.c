@@ -337,6 +337,44 @@ static void review_cves(void **state)
 	exs_assessment_release(&a);
 }
 
+/* ESU-only updates say so and name the move to SE; hotfixes are counted apart. */
+static void review_esu_and_hotfixes(void **state)
+{
+	struct exs_assessment a;
+	char advice[400];
+
+	(void)state;
+	assess("15.2.1748.10", &a);
+	assert_true(a.newest->esu_only);
+	exs_kb_advice(&a, advice, sizeof(advice));
+	assert_non_null(strstr(advice, "15.2.1748.55"));
+	assert_non_null(strstr(advice, "esu-only"));
+	assert_non_null(strstr(advice, "move to Exchange Server SE"));
+	exs_assessment_release(&a);
+	assess("15.1.2507.69", &a); /* 2016 Jun26SU */
+	assert_true(a.entry->esu_only);
+	exs_assessment_release(&a);
+	assess("15.1.2507.66", &a); /* 2016 Feb26SU: before June 2026 */
+	assert_false(a.entry->esu_only);
+	exs_assessment_release(&a);
+	assess("15.2.2562.57", &a); /* SE is the supported line */
+	assert_false(a.entry->esu_only);
+	exs_assessment_release(&a);
+	/* SE Feb26SU: May26HU fixes nothing, it is a hotfix, not a missing security update */
+	assess("15.2.2562.37", &a);
+	for (size_t i = 0; i < a.n_missing; i++)
+		assert_int_equal(a.missing[i].hotfix, strcmp(a.missing[i].name, "May26HU") == 0);
+	assert_true(missing(&a, "May26HU", true));
+	assert_int_equal(a.n_missing_security, a.n_missing - 1);
+	exs_kb_advice(&a, advice, sizeof(advice));
+	assert_null(strstr(advice, "esu-only"));
+	exs_assessment_release(&a);
+	/* SE Aug26SU: four security updates behind */
+	assess("15.2.2562.46", &a);
+	assert_int_equal(a.n_missing_security, 4); /* Sep26SU, its v2, Oct26SU, Nov26SU */
+	exs_assessment_release(&a);
+}
+
 /* A fix line naming a re-release needs that release: v1 keeps the CVE open. */
 static void review_re_releases(void **state)
 {
@@ -741,6 +779,7 @@ int main(void)
 	        cmocka_unit_test(review_historic_builds),
 	        cmocka_unit_test(review_cves),
 	        cmocka_unit_test(review_re_releases),
+	        cmocka_unit_test(review_esu_and_hotfixes),
 	        cmocka_unit_test(exchange2013_end_of_support),
 	        cmocka_unit_test(exchange2010),
 	        cmocka_unit_test(cu_only_build),
