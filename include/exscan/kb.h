@@ -89,6 +89,15 @@ const char *exs_kb_newest_date(const struct exs_kb *kb);
  * the step is not named, as for CVE-2024-21410's configuration-only line). */
 bool exs_kb_step_is_extended_protection(const char *step);
 
+/* Tables older than this many days (since their newest update) may be stale:
+ * updates come monthly. */
+#define EXS_KB_STALE_DAYS 45
+/* Days from the newest update in the tables to `now` (-1 when the tables carry
+ * no date); *stale is set when that is more than EXS_KB_STALE_DAYS. */
+long exs_kb_age_days(const struct exs_kb *kb, time_t now, bool *stale);
+/* How to refresh stale tables: one lowercase line. */
+const char *exs_kb_refresh_advice(void);
+
 /* The product line a build belongs to, or NULL. */
 const struct exs_product *exs_kb_product_for(const struct exs_kb *kb, const struct exs_version *v);
 /* The table entry for an exact build, or NULL. */
@@ -133,6 +142,8 @@ struct exs_assessment {
 	const struct exs_build *newest;       /* newest build of the product line */
 	const struct exs_build *newest_on_cu; /* newest build of the same CU */
 	const struct exs_build *nearest_below, *nearest_above; /* for unknown builds */
+	bool newer_than_tables;             /* above the newest build of its line: the tables are
+	                                     * older than the server, nothing is known to be fixed */
 	struct exs_missing_update *missing; /* security updates and hotfixes (see .hotfix) */
 	size_t n_missing;
 	size_t n_missing_security; /* certainly missing updates that fix a CVE */

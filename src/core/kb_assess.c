@@ -320,6 +320,13 @@ int exs_kb_assess(const struct exs_kb *kb, const struct exs_version *v, time_t t
 			a->newest_on_cu = b;
 	}
 
+	if (a->newest && !a->entry) {
+		int c = a->precision == EXS_PRECISION_EXACT
+		                ? exs_version_cmp(v, &a->newest->version)
+		                : exs_version_cmp3(v, &a->newest->version);
+
+		a->newer_than_tables = c > 0;
+	}
 	nu = product_updates(kb, a->product, updates, sizeof(updates) / sizeof(updates[0]));
 	for (size_t i = 0; i < nu; i++) {
 		states[i] = exs_kb_update_state(kb, v, a->product, updates[i], &fixes[i]);
@@ -446,4 +453,29 @@ void exs_kb_advice(const struct exs_assessment *a, char *buf, size_t size)
 	         n->esu_only ? "; esu-only: published for customers of the paid extended "
 	                       "support; the supported path is to move to Exchange Server SE"
 	                     : "");
+}
+
+long exs_kb_age_days(const struct exs_kb *kb, time_t now, bool *stale)
+{
+	const char *d = kb->newest_date;
+	struct tm tm;
+	long days;
+
+	if (stale)
+		*stale = false;
+	memset(&tm, 0, sizeof(tm));
+	if (strlen(d) != 10 || sscanf(d, "%4d-%2d-%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday) != 3)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	days = (long)((now - timegm(&tm)) / 86400);
+	if (stale)
+		*stale = days > EXS_KB_STALE_DAYS;
+	return days;
+}
+
+const char *exs_kb_refresh_advice(void)
+{
+	return "the build and cve tables may be stale: install a newer exscan (or newer tables "
+	       "in /usr/share/exscan), or pass newer ones with --builds and --cves";
 }

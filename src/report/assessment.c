@@ -114,6 +114,8 @@ struct json_object *exs_assessment_to_json(const struct exs_kb *kb, const struct
 	json_object_object_add(o, "release_date", a->entry ? nstr(a->entry->release_date) : NULL);
 	json_object_object_add(o, "kb", a->entry ? nstr(a->entry->kb) : NULL);
 	json_object_object_add(o, "known", json_object_new_boolean(a->known));
+	json_object_object_add(o, "newer_than_tables",
+	                       json_object_new_boolean(a->newer_than_tables));
 	json_object_object_add(o, "precision",
 	                       json_object_new_string(exs_precision_name(a->precision)));
 	json_object_object_add(o, "end_of_support", json_object_new_boolean(a->end_of_support));
@@ -157,6 +159,15 @@ struct json_object *exs_assessment_to_json(const struct exs_kb *kb, const struct
 		json_object_object_add(
 		        o, "note",
 		        json_object_new_string("not a known Exchange Server build line"));
+	} else if (a->newer_than_tables) {
+		char note[256];
+
+		snprintf(
+		        note, sizeof(note),
+		        "newer than the tables (newest release %s): what it fixes is unknown; update "
+		        "exscan or pass --builds and --cves",
+		        exs_kb_newest_date(kb));
+		json_object_object_add(o, "note", json_object_new_string(note));
 	} else if (!a->known) {
 		char note[256];
 
@@ -297,6 +308,8 @@ void exs_assessment_write_text(FILE *fp, const struct exs_kb *kb, const struct e
 	if (advice[0])
 		fprintf(fp, "  remedy       %s\n", advice);
 nearest:
+	if (a->newer_than_tables)
+		fprintf(fp, "  note         newer than the tables: what it fixes is unknown\n");
 	if (!a->known) {
 		fprintf(fp,
 		        "  note         not in the build table (newest release %s); the table may "

@@ -474,6 +474,15 @@ static void judge_probe(struct judge *j, struct json_object *probe, const struct
 				remedy(j, "move to a supported Exchange line (Exchange Server SE): "
 				          "out-of-support servers get no fixes for new holes");
 			}
+			if (a.newer_than_tables) {
+				snprintf(text, sizeof(text),
+				         "build %s is newer than the tables (newest update %s): "
+				         "what it fixes is unknown",
+				         build, exs_kb_newest_date(kb));
+				reason(j, EXS_VERDICT_AT_RISK, text, "probe",
+				       json_object_new_string("build"));
+				remedy(j, exs_kb_refresh_advice());
+			}
 			exs_kb_advice(&a, nb_advice, sizeof(nb_advice));
 			if ((nb_advice[0] || kev_certain) && a.newest) {
 				if (a.newest_on_cu && a.newest_on_cu != a.newest &&

@@ -55,6 +55,25 @@ grep -q "remedy .*esu-only.*move to Exchange Server SE" "$TMP/out" && grep -q "b
 	grep -q "after the update: run Setup /PrepareSchema" "$TMP/out"
 tap_ok $? "text: ESU-only remedy, hotfixes apart, the configuration step after the update" "$(cat "$TMP/out" | head -30)"
 
+# staleness: "today" is set with EXSCAN_TODAY; the tables' newest update is 2026-11-10
+EXSCAN_TODAY=2026-11-29 run "$EXSCAN" builds --format json --fail-on never 15.2.2562.57
+json_check "19 days after the newest update the tables are not stale" \
+	"d['tables'] == {'newest_update': '2026-11-10', 'age_days': 19, 'stale': False, 'advice': None}"
+EXSCAN_TODAY=2026-12-27 run "$EXSCAN" builds --format json --fail-on never 15.2.2562.57
+json_check "47 days after it they may be stale, with how to refresh them" \
+	"(d['tables']['stale'] and d['tables']['age_days'] == 47 and '--builds' in d['tables']['advice']
+	  and '/usr/share/exscan' in d['tables']['advice'])"
+EXSCAN_TODAY=2026-12-27 run "$EXSCAN" builds --no-color --fail-on never 15.2.2562.57
+grep -q "^note: the newest update in the tables is from 2026-11-10, 47 days ago: .*--builds and --cves" "$TMP/out"
+tap_ok $? "text output says the tables may be stale" "$(tail -2 "$TMP/out")"
+EXSCAN_TODAY=2026-12-24 run "$EXSCAN" builds --no-color --fail-on never 15.2.2562.57
+grep -q "^note: " "$TMP/out"
+tap_ok $(( ! $? )) "44 days after it: no staleness line" "$(tail -2 "$TMP/out")"
+run "$EXSCAN" builds --format json --fail-on at-risk 15.2.2562.60 15.2.2563
+expect_rc 1 "a build newer than the tables is at-risk, not clean"
+json_check "a build newer than the tables says so" \
+	"all(b['newer_than_tables'] and 'newer than the tables' in b['note'] for b in d['builds'])"
+
 run "$EXSCAN" builds --format json 15.0.1497.2
 json_check "15.0.1497.2 is Exchange 2013 CU23, end of support" \
 	"(lambda b: b['product'] == 'Exchange Server 2013' and b['cu'] == 'CU23'

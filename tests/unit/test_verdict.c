@@ -142,6 +142,21 @@ static void kev_open_by_exact_build_is_vulnerable(void **state)
 	json_object_put(h);
 }
 
+/* A build above the newest of its line: the tables are older than the server. */
+static void newer_than_the_tables_is_not_clean(void **state)
+{
+	struct json_object *h;
+
+	(void)state;
+	assert_int_equal(judge(PROBE("15.2.2562.60", "", SAFE_CHECK, ""), true, NULL, &h),
+	                 EXS_VERDICT_AT_RISK);
+	assert_non_null(strstr(json_object_to_json_string(exs_json_get(h, "reasons")),
+	                       "newer than the tables"));
+	assert_non_null(
+	        strstr(json_object_to_json_string(exs_json_get(h, "remediation")), "--builds"));
+	json_object_put(h);
+}
+
 static void other_open_cves_are_at_risk(void **state)
 {
 	(void)state;
@@ -337,6 +352,7 @@ int main(void)
 	        cmocka_unit_test(failed_attempt_is_at_risk),
 	        cmocka_unit_test(active_check_vulnerable),
 	        cmocka_unit_test(kev_open_by_exact_build_is_vulnerable),
+	        cmocka_unit_test(newer_than_the_tables_is_not_clean),
 	        cmocka_unit_test(other_open_cves_are_at_risk),
 	        cmocka_unit_test(cu_only_maybe_vulnerable_is_at_risk),
 	        cmocka_unit_test(end_of_support_is_at_risk),
