@@ -375,7 +375,9 @@ static void judge_probe(struct judge *j, struct json_object *probe, const struct
 		const char *step = exs_json_get_str(c, "step", NULL);
 		bool ep = exs_kb_step_is_extended_protection(step);
 
-		if (config && !certain && !fixed_by && ep &&
+		bool exact = strcmp(precision, "exact") == 0;
+
+		if (config && !certain && ep && (!fixed_by || (step && exact)) &&
 		    exs_json_get_int(j->host, "layout.iis.extended_protection_checked", 0) > 0) {
 			/* Extended Protection read from applicationHost.config on the disk */
 			struct json_object *off =
@@ -403,8 +405,9 @@ static void judge_probe(struct judge *j, struct json_object *probe, const struct
 			/* Serialization signing is on by default once Nov23SU is installed;
 			 * Extended Protection is on by default from Exchange 2019 CU14 and in SE
 			 * (exchange-facts-extra.md). Elsewhere it cannot be decided: at-risk. */
-			bool by_default = (fixed_by && strcmp(precision, "exact") == 0) ||
-			                  (!fixed_by && build_at_least(build, "15.2.1544.4"));
+			bool by_default =
+			        (fixed_by && exact && !step) ||
+			        ((!fixed_by || step) && build_at_least(build, "15.2.1544.4"));
 
 			if (step && !ep) {
 				/* a step after the update (AD preparation, hybrid application) */
@@ -422,9 +425,9 @@ static void judge_probe(struct judge *j, struct json_object *probe, const struct
 			snprintf(text, sizeof(text),
 			         "%s depends on configuration that cannot be "
 			         "seen from outside%s",
-			         id, fixed_by ? "" : " (Extended Protection)");
+			         id, fixed_by && !step ? "" : " (Extended Protection)");
 			reason(j, EXS_VERDICT_AT_RISK, text, "cve", json_object_new_string(id));
-			if (!fixed_by)
+			if (!fixed_by || step)
 				remedy(j, "enable Extended Protection on all virtual directories "
 				          "(CVE-2024-21410)");
 			continue;
