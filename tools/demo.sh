@@ -30,7 +30,7 @@ P=$(cat "$OUT/port")
 #   ex2016b.lab.example  127.0.1.3  Exchange 2016 CU19 Mar21SU            + proxyshell-pwned
 #   ex2019a.lab.example  127.0.1.4  Exchange 2019 CU11 Nov22SU (network only)
 #   ex2019b.lab.example  127.0.1.5  Exchange 2019 CU15 Aug26SU            + patched-pwned
-#   exse01.lab.example   127.0.1.6  Exchange SE Aug26SU                   + clean-se
+#   exse01.lab.example   127.0.1.6  Exchange SE Nov26SU                   + clean-se
 #   www.lab.example      127.0.1.7  a web site that is not Exchange
 args=(--no-progress)
 add() { # NAME ADDRESS [ROOT]

@@ -12,6 +12,9 @@ Inputs (all facts, no code):
   exchange-su-cves.csv         update name, CVE, products fixed
   exchange-versions-named.json display names, release dates and KB links by build
   exchange-facts-extra.md      KEV list, fixes missing from the CSV, config-only CVEs
+  tools/kb/review-*.tsv        (in the repository) builds, CVEs, fixes and corrections
+                               from the reviews of the tables, each line with its source;
+                               a line there wins over the files above
 
 Outputs: rules/exchange-builds.tsv and rules/exchange-cves.tsv, whose format is
 described in docs/knowledge-base.md. Rerun this after adding a new update to
@@ -33,9 +36,10 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 REF = os.path.join(HERE, "..", "..", "shared", "ref")
 OUT = os.path.join(HERE, "..", "rules")
+KBDIR = os.path.join(HERE, "kb")
 TABLE_MAGIC = "exscan-table"
 TABLE_FORMAT = "2"
-DATE_FIELDS = {"product": (5,), "build": (6,)}
+DATE_FIELDS = {"product": (5,), "build": (6,), "esu": (2,)}
 CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 
 # Product lines: id, display name, major.minor, lowest build number of the line,
@@ -58,9 +62,7 @@ EXTRA_FIXES = [
     ("Apr21SU", "CVE-2021-34473", "Exchange2013 Exchange2016 Exchange2019", "ProxyShell"),
     ("Apr21SU", "CVE-2021-34523", "Exchange2013 Exchange2016 Exchange2019", "ProxyShell"),
     ("RU32", "CVE-2021-26857", "Exchange2010", "ProxyLogon UM deserialization"),
-    # ProxyToken (field notes section 2): fixed by the July 2021 updates (MSRC
-    # CVE-2021-33766), absent from exchange-su-cves.csv.
-    ("Jul21SU", "CVE-2021-33766", "Exchange2013 Exchange2016 Exchange2019", "ProxyToken"),
+    # ProxyToken (CVE-2021-33766) comes from tools/kb/review-2026-11.tsv (Apr21SU).
     # Fixed by the update, but only effective once serialized-data signing is on.
     ("Nov23SU", "CVE-2023-36439", "Exchange2016 Exchange2019", ""),
     ("Nov23SU", "CVE-2023-36050", "Exchange2016 Exchange2019", ""),
@@ -189,6 +191,26 @@ def parse_named(name, build):
     return None
 
 
+def read_reviews():
+    """The repository's review files: lists of (fields, source) per line type."""
+    out = {"build": [], "cve": [], "fix": [], "esu": []}
+    width = {"build": 9, "cve": 6, "fix": 5, "esu": 4}
+    for name in sorted(os.listdir(KBDIR)):
+        if not name.endswith(".tsv"):
+            continue
+        path = os.path.join(KBDIR, name)
+        with open(path, encoding="utf-8") as f:
+            for n, l in enumerate(f, 1):
+                l = l.rstrip("\n")
+                if not is_data(l):
+                    continue
+                f_ = l.split("\t")
+                if f_[0] not in width or len(f_) != width[f_[0]]:
+                    die("%s:%d: want %s with %s fields" % (name, n, f_[0], width.get(f_[0])))
+                out[f_[0]].append((f_[1:-1], "%s: %s" % (name, f_[-1])))
+    return out
+
+
 def main():
     builds_csv = read_csv(os.path.join(REF, "exchange-builds.csv"))
     cves_csv = read_csv(os.path.join(REF, "exchange-su-cves.csv"))
@@ -240,6 +262,18 @@ def main():
         rows[b] = {"build": b, "product": prod, "cu": cu, "cu_build": cu_build, "update": upd,
                    "date": date, "kb": kb}
 
+    review = read_reviews()
+    sources = {}  # build -> where a review row came from
+    for (b, prod, cu, cu_build, upd, date, kb, *_), src in review["build"]:
+        if not re.fullmatch(r"\d+\.\d+\.\d+\.\d+", b) or product_of(b) != prod:
+            die("%s: bad build %r for %s" % (src, b, prod))
+        if cu_builds.get((prod, cu), cu_build) != cu_build:
+            die("%s: %s %s starts at %s, not %s" % (src, prod, cu, cu_builds[(prod, cu)], cu_build))
+        rows[b] = {"build": b, "product": prod, "cu": cu, "cu_build": cu_build,
+                   "update": "" if upd == "-" else upd, "date": "" if date == "-" else date,
+                   "kb": "" if kb == "-" else kb}
+        sources[b] = src
+
     # KEV list: every CVE id in the "Known exploited" section.
     m = re.search(r"## Known exploited.*?\n(.*?)(?:\n## |\Z)", extra, re.S)
     if not m:
@@ -252,7 +286,15 @@ def main():
     for r in cves_csv:
         fixes.append((r["update"].strip(), r["cve"].strip(), r["products"].strip(), ""))
     fixes.extend(EXTRA_FIXES)
-    cves = sorted({f[1] for f in fixes})
+    # a CVE with fix lines in a review file takes them instead of the ones above
+    replaced = {c for (u, c, p), _ in review["fix"]}
+    fixes = [f for f in fixes if f[1] not in replaced]
+    for (u, c, p), src in review["fix"]:
+        fixes.append((u, c, p, src))
+    cve_review = {}
+    for (c, flags, name, step), src in review["cve"]:
+        cve_review[c] = (set() if flags == "-" else set(flags.split(",")), name, step, src)
+    cves = sorted({f[1] for f in fixes} | set(cve_review))
 
     newest = max((r["date"] for r in rows.values() if len(r["date"]) == 10), default="")
     os.makedirs(OUT, exist_ok=True)
@@ -263,21 +305,38 @@ def main():
     ]
     for p in PRODUCTS:
         lines.append("product\t%s\t%s\t%s\t%d\t%s" % p)
+    lines.append("# esu\tproduct\tupdates released from this day on are ESU-only")
+    for (prod, since), src in review["esu"]:
+        if prod not in {p[0] for p in PRODUCTS}:
+            die("%s: unknown product %r" % (src, prod))
+        lines.append("# " + src)
+        lines.append("esu\t%s\t%s" % (prod, since))
     lines.append("# build\tbuild\tproduct\tcu\tcu_build\tupdate\trelease_date\tkb")
     for r in sorted(rows.values(), key=lambda r: vkey(r["build"])):
+        if r["build"] in sources:
+            lines.append("# " + sources[r["build"]])
         lines.append("build\t%s\t%s\t%s\t%s\t%s\t%s\t%s" % (
             r["build"], r["product"], r["cu"], r["cu_build"], r["update"] or "-",
             r["date"] or "-", r["kb"] or "-"))
     write_table(os.path.join(OUT, "exchange-builds.tsv"), "builds", lines)
     lines = [
         "# exscan CVE table, format %s (docs/knowledge-base.md). Generated by tools/gen-kb.py" % TABLE_FORMAT,
-        "# cve\tid\tflags(kev,config or -)\tname",
+        "# cve\tid\tflags(kev,config or -)\tname\tstep after the update (or -)",
     ]
     for c in cves:
-        flags = [x for x, on in (("kev", c in kev), ("config", c in CONFIG_DEPENDENT)) if on]
-        lines.append("cve\t%s\t%s\t%s" % (c, ",".join(flags) or "-", NAMES.get(c, "-")))
-    lines.append("# fix\tupdate(- = configuration only)\tcve\tproducts(space separated)")
-    for u, c, p, _ in fixes:
+        flags = {x for x, on in (("kev", c in kev), ("config", c in CONFIG_DEPENDENT)) if on}
+        name, step = NAMES.get(c, "-"), "-"
+        if c in cve_review:
+            rflags, rname, step, src = cve_review[c]
+            flags |= rflags
+            name = rname if rname != "-" else name
+            lines.append("# " + src)
+        flags = [x for x in ("kev", "config") if x in flags]
+        lines.append("cve\t%s\t%s\t%s\t%s" % (c, ",".join(flags) or "-", name, step))
+    lines.append("# fix\tupdate(- = configuration only; Sep26SUv2 = that re-release)\tcve\tproducts")
+    for u, c, p, src in fixes:
+        if src.startswith("review-"):
+            lines.append("# " + src)
         lines.append("fix\t%s\t%s\t%s" % (u, c, p))
     write_table(os.path.join(OUT, "exchange-cves.tsv"), "cves", lines)
     print("gen-kb: %d builds, %d CVEs, %d fixes, newest release %s" % (len(rows), len(cves), len(fixes), newest))

@@ -25,6 +25,7 @@ struct exs_product {
 	unsigned major, minor;
 	unsigned first_build;    /* lowest build number of the line (SE: 2562) */
 	char end_of_support[11]; /* YYYY-MM-DD or "" when still supported */
+	char esu_since[11];      /* updates released from this day on are ESU-only, or "" */
 };
 
 struct exs_build {
@@ -36,6 +37,7 @@ struct exs_build {
 	char base_update[16];  /* update without its vN re-release suffix */
 	char release_date[11]; /* YYYY-MM-DD, YYYY-MM or "" */
 	char kb[16];           /* KB5000871 or "" */
+	bool esu_only;         /* only for customers of the paid extended support (ESU) */
 };
 
 struct exs_cve {
@@ -43,11 +45,13 @@ struct exs_cve {
 	char name[32]; /* campaign name (ProxyLogon) or "" */
 	bool kev;      /* in CISA's known exploited list */
 	bool config_dependent;
+	char step[160]; /* what must be configured after the update, or "" */
 };
 
 struct exs_fix {
 	const struct exs_cve *cve;
-	char update[16];   /* "" when no build fixes it (configuration only) */
+	char update[16];   /* "" when no build fixes it (configuration only); a re-release
+	                    * name (Sep26SUv2) requires that release, not an earlier one */
 	unsigned products; /* bit i set: kb->products[i] */
 };
 
@@ -81,6 +85,19 @@ const struct exs_cve *exs_kb_cve_find(const struct exs_kb *kb, const char *id);
 /* Newest release date in the build table (YYYY-MM-DD) or "". */
 const char *exs_kb_newest_date(const struct exs_kb *kb);
 
+/* Whether a CVE's configuration step is Extended Protection (NULL or "":
+ * the step is not named, as for CVE-2024-21410's configuration-only line). */
+bool exs_kb_step_is_extended_protection(const char *step);
+
+/* Tables older than this many days (since their newest update) may be stale:
+ * updates come monthly. */
+#define EXS_KB_STALE_DAYS 45
+/* Days from the newest update in the tables to `now` (-1 when the tables carry
+ * no date); *stale is set when that is more than EXS_KB_STALE_DAYS. */
+long exs_kb_age_days(const struct exs_kb *kb, time_t now, bool *stale);
+/* How to refresh stale tables: one lowercase line. */
+const char *exs_kb_refresh_advice(void);
+
 /* The product line a build belongs to, or NULL. */
 const struct exs_product *exs_kb_product_for(const struct exs_kb *kb, const struct exs_version *v);
 /* The table entry for an exact build, or NULL. */
@@ -104,6 +121,8 @@ struct exs_missing_update {
 	const struct exs_build *fix; /* the build to reach: on the own CU if it got the update,
 	                              * else on the newest CU that did */
 	bool certain;                /* false: UNDECIDED */
+	bool hotfix;                 /* fixes no CVE of this line: "behind on hotfixes", not a
+	                              * missing security update */
 };
 
 struct exs_open_cve {
@@ -123,8 +142,11 @@ struct exs_assessment {
 	const struct exs_build *newest;       /* newest build of the product line */
 	const struct exs_build *newest_on_cu; /* newest build of the same CU */
 	const struct exs_build *nearest_below, *nearest_above; /* for unknown builds */
-	struct exs_missing_update *missing;
+	bool newer_than_tables;             /* above the newest build of its line: the tables are
+	                                     * older than the server, nothing is known to be fixed */
+	struct exs_missing_update *missing; /* security updates and hotfixes (see .hotfix) */
 	size_t n_missing;
+	size_t n_missing_security; /* certainly missing updates that fix a CVE */
 	struct exs_open_cve *open;
 	size_t n_open;
 };
@@ -139,7 +161,14 @@ void exs_assessment_release(struct exs_assessment *a);
  * memory (dst then empty). */
 int exs_assessment_copy(const struct exs_assessment *src, struct exs_assessment *dst);
 
-/* State of one update for a build (used by the assessment; exposed for tests). */
+/* What to install for an assessed build, one lowercase line ("" when nothing is
+ * missing): the newest update of its line, and, when that update is ESU-only,
+ * says so and names the supported path (move to Exchange Server SE). */
+void exs_kb_advice(const struct exs_assessment *a, char *buf, size_t size);
+
+/* State of one update for a build (used by the assessment; exposed for tests).
+ * A base name (Aug23SU) is installed by any of its releases; a re-release name
+ * (Aug23SUv2) only by that release or a later build. */
 enum exs_update_state exs_kb_update_state(const struct exs_kb *kb, const struct exs_version *v,
                                           const struct exs_product *p, const char *update,
                                           const struct exs_build **fix);

@@ -19,6 +19,9 @@ struct exs_report_meta {
 	time_t generated;
 	bool color; /* text only: colour allowed (terminal, no NO_COLOR) */
 	enum exs_fail_on fail_on;
+	const char *tables_newest; /* newest update in the tables (YYYY-MM-DD), or NULL */
+	long tables_age_days;      /* days since it, -1 when unknown */
+	bool tables_stale;         /* more than EXS_KB_STALE_DAYS: say how to refresh */
 };
 
 /* Writes judged hosts (a JSON array of host objects carrying "verdict",
@@ -33,6 +36,9 @@ int exs_write_jsonl(FILE *fp, struct json_object *hosts, const struct exs_report
 int exs_write_sarif(FILE *fp, struct json_object *hosts, const struct exs_report_meta *meta);
 int exs_write_junit(FILE *fp, struct json_object *hosts, const struct exs_report_meta *meta);
 int exs_write_html(FILE *fp, struct json_object *hosts, const struct exs_report_meta *meta);
+
+/* The "tables" object of JSON outputs: newest_update, age_days, stale, advice. */
+struct json_object *exs_tables_to_json(const struct exs_report_meta *meta);
 
 /* Counts of each verdict (index: enum exs_verdict) and of incomplete hosts. */
 void exs_report_count(struct json_object *hosts, size_t counts[5], size_t *incomplete);

@@ -16,12 +16,42 @@ static const struct exs_option builds_options[] = {
  * undecided, or the line is out of support. */
 static enum exs_fail_on level_of(const struct exs_assessment *a)
 {
-	bool any = a->n_open > 0 || a->end_of_support || a->n_missing > 0;
+	bool any = a->n_open > 0 || a->end_of_support;
 
+	/* hotfix updates without security fixes are not a risk of their own */
+	for (size_t i = 0; i < a->n_missing; i++)
+		any = any || !a->missing[i].hotfix;
+
+	if (a->newer_than_tables)
+		any = true; /* nothing is known about what it fixes */
 	for (size_t i = 0; i < a->n_open; i++)
 		if (a->open[i].cve->kev && a->open[i].certain)
 			return EXS_FAIL_ON_VULNERABLE;
 	return any ? EXS_FAIL_ON_AT_RISK : EXS_FAIL_ON_NEVER;
+}
+
+/* How old the tables are: a top-level "tables" object in JSON, a line in text
+ * when they may be stale. */
+static void tables_write(FILE *out, struct json_object *root, const struct exs_kb *kb, time_t now)
+{
+	bool stale = false;
+	long age = exs_kb_age_days(kb, now, &stale);
+	struct json_object *t;
+
+	if (!root) {
+		if (stale)
+			fprintf(out,
+			        "note: the newest update in the tables is from %s, %ld days ago: %s\n",
+			        exs_kb_newest_date(kb), age, exs_kb_refresh_advice());
+		return;
+	}
+	t = json_object_new_object();
+	json_object_object_add(t, "newest_update", json_object_new_string(exs_kb_newest_date(kb)));
+	json_object_object_add(t, "age_days", age >= 0 ? json_object_new_int64(age) : NULL);
+	json_object_object_add(t, "stale", json_object_new_boolean(stale));
+	json_object_object_add(t, "advice",
+	                       stale ? json_object_new_string(exs_kb_refresh_advice()) : NULL);
+	json_object_object_add(root, "tables", t);
 }
 
 static int builds_run(struct exs_config *cfg)
@@ -85,6 +115,7 @@ static int builds_run(struct exs_config *cfg)
 			exs_assessment_write_text(out, kb, &a, cfg->color && out == stdout);
 		exs_assessment_release(&a);
 	}
+	tables_write(out, root, kb, cfg->now);
 	if (root) {
 		exs_json_write(out, root, true);
 		fputc('\n', out);

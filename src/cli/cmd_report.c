@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "exscan/kb.h"
 #include "exscan/merge.h"
 #include "exscan/report.h"
 #include "exscan/verdict.h"
@@ -59,11 +60,15 @@ int exs_cli_judge_and_write(struct exs_config *cfg, const struct exs_kb *kb,
 	        .version = EXS_VERSION_STRING,
 	        .generated = cfg->now,
 	        .fail_on = cfg->fail_on,
+	        .tables_newest = kb ? exs_kb_newest_date(kb) : NULL,
+	        .tables_age_days = -1,
 	};
 	struct exs_error err = {{0}};
 	bool threshold = false, failed = false;
 	FILE *out;
 
+	if (kb)
+		meta.tables_age_days = exs_kb_age_days(kb, cfg->now, &meta.tables_stale);
 	for (size_t i = 0; i < json_object_array_length(hosts); i++) {
 		bool inc = false;
 		enum exs_verdict v =

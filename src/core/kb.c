@@ -476,7 +476,28 @@ static int builds_line(struct exs_kb *kb, char **f, int nf, const char *name, si
 		kb->n_builds++;
 		return 0;
 	}
-	return exs_error_set(err, "%s:%zu: unknown line type '%.40s' (expected product or build)",
+	if (strcmp(f[0], "esu") == 0) {
+		size_t i;
+
+		if (nf != 3)
+			return exs_error_set(err,
+			                     "%s:%zu: an esu line has 3 tab-separated fields, "
+			                     "this one has %d",
+			                     name, lineno, nf);
+		for (i = 0; i < kb->n_products; i++)
+			if (strcmp(kb->products[i].id, f[1]) == 0)
+				break;
+		if (i == kb->n_products)
+			return exs_error_set(err, "%s:%zu: unknown product '%.40s'", name, lineno,
+			                     f[1]);
+		if (copy_field(kb->products[i].esu_since, sizeof(kb->products[i].esu_since), f[2],
+		               "ESU start", name, lineno, err) ||
+		    check_date(kb->products[i].esu_since, name, lineno, err))
+			return -1;
+		return 0;
+	}
+	return exs_error_set(err,
+	                     "%s:%zu: unknown line type '%.40s' (expected product, build or esu)",
 	                     name, lineno, f[0]);
 }
 
@@ -487,9 +508,9 @@ static int cves_line(struct exs_kb *kb, char **f, int nf, const char *name, size
 		struct exs_cve *c;
 		char *flag, *save = NULL;
 
-		if (nf != 4)
+		if (nf != 4 && nf != 5)
 			return exs_error_set(err,
-			                     "%s:%zu: a cve line has 4 tab-separated fields, "
+			                     "%s:%zu: a cve line has 4 or 5 tab-separated fields, "
 			                     "this one has %d",
 			                     name, lineno, nf);
 		if (strncmp(f[1], "CVE-", 4) != 0 && strncmp(f[1], "ADV", 3) != 0)
@@ -502,7 +523,9 @@ static int cves_line(struct exs_kb *kb, char **f, int nf, const char *name, size
 		c = &kb->cves[kb->n_cves];
 		memset(c, 0, sizeof(*c));
 		if (copy_field(c->id, sizeof(c->id), f[1], "CVE id", name, lineno, err) ||
-		    copy_field(c->name, sizeof(c->name), f[3], "name", name, lineno, err))
+		    copy_field(c->name, sizeof(c->name), f[3], "name", name, lineno, err) ||
+		    (nf == 5 &&
+		     copy_field(c->step, sizeof(c->step), f[4], "step", name, lineno, err)))
 			return -1;
 		if (strcmp(f[2], "-") != 0) {
 			for (flag = strtok_r(f[2], ",", &save); flag;
@@ -593,6 +616,12 @@ int exs_kb_load_builds(struct exs_kb *kb, const char *name, const char *text, si
 	}
 	qsort(kb->builds, kb->n_builds, sizeof(*kb->builds), cmp_build);
 	kb->newest_date[0] = '\0';
+	for (size_t i = 0; i < kb->n_builds; i++) {
+		struct exs_build *b = &kb->builds[i];
+
+		b->esu_only = b->product->esu_since[0] && b->update[0] && b->release_date[0] &&
+		              strcmp(b->release_date, b->product->esu_since) >= 0;
+	}
 	for (size_t i = 0; i < kb->n_builds; i++)
 		if (strlen(kb->builds[i].release_date) == 10 &&
 		    strcmp(kb->builds[i].release_date, kb->newest_date) > 0)

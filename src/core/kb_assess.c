@@ -24,6 +24,11 @@ const char *exs_precision_name(enum exs_precision p)
 	}
 }
 
+bool exs_kb_step_is_extended_protection(const char *step)
+{
+	return !step || !step[0] || strstr(step, "Extended Protection") != NULL;
+}
+
 const struct exs_product *exs_kb_product_for(const struct exs_kb *kb, const struct exs_version *v)
 {
 	const struct exs_product *best = NULL;
@@ -76,12 +81,29 @@ static const struct exs_build *cu_entry_for(const struct exs_kb *kb, const struc
 	return NULL;
 }
 
+/* Aug23SUv2 -> Aug23SU; anything else unchanged. */
+static void strip_release(const char *update, char *base, size_t size)
+{
+	size_t n = strnlen(update, size - 1);
+
+	memcpy(base, update, n);
+	base[n] = '\0';
+	if (n > 2 && update[n - 2] == 'v' && update[n - 1] >= '0' && update[n - 1] <= '9')
+		base[n - 2] = '\0';
+}
+
 enum exs_update_state exs_kb_update_state(const struct exs_kb *kb, const struct exs_version *v,
                                           const struct exs_product *p, const char *update,
                                           const struct exs_build **fix_out)
 {
 	const struct exs_build *newest_cu_fix = NULL, *own_fix = NULL, *cu = NULL;
 	struct exs_version lo;
+	char base[16];
+	/* a re-release name (Sep26SUv2) is matched as it is, a base name by any release */
+	bool exact_release;
+
+	strip_release(update, base, sizeof(base));
+	exact_release = strcmp(base, update) != 0;
 
 	if (fix_out)
 		*fix_out = NULL;
@@ -89,7 +111,8 @@ enum exs_update_state exs_kb_update_state(const struct exs_kb *kb, const struct 
 	for (size_t i = 0; i < kb->n_builds; i++) {
 		const struct exs_build *b = &kb->builds[i];
 
-		if (b->product != p || strcmp(b->base_update, update) != 0)
+		if (b->product != p ||
+		    strcmp(exact_release ? b->update : b->base_update, update) != 0)
 			continue;
 		/* builds are ascending, so the first hit per CU is that CU's fix build */
 		if (!newest_cu_fix || exs_version_cmp(&b->cu_build, &newest_cu_fix->cu_build) > 0)
@@ -219,6 +242,36 @@ static int add_open(struct exs_assessment *a, const struct exs_cve *cve, const c
 	return 0;
 }
 
+/* A fix that requires one re-release (Sep26SUv2): an earlier release of the
+ * same update leaves the CVE open, and the re-release is a missing update. */
+static int add_release(const struct exs_kb *kb, struct exs_assessment *a, const struct exs_fix *x)
+{
+	const struct exs_build *fix = NULL;
+	enum exs_update_state st =
+	        exs_kb_update_state(kb, &a->version, a->product, x->update, &fix);
+	struct exs_missing_update *m;
+	size_t i;
+
+	if (st == EXS_UPDATE_INSTALLED)
+		return x->cve->config_dependent && fix ? add_open(a, x->cve, fix->update, false)
+		                                       : 0;
+	if (add_open(a, x->cve, fix->update, st == EXS_UPDATE_MISSING))
+		return -1;
+	for (i = 0; i < a->n_missing; i++)
+		if (strcmp(a->missing[i].name, fix->update) == 0)
+			return 0;
+	m = realloc(a->missing, (a->n_missing + 1) * sizeof(*m));
+	if (!m)
+		return -1;
+	a->missing = m;
+	m[a->n_missing].name = fix->update;
+	m[a->n_missing].fix = fix;
+	m[a->n_missing].certain = st == EXS_UPDATE_MISSING;
+	m[a->n_missing].hotfix = false;
+	a->n_missing++;
+	return 0;
+}
+
 static void find_nearest(const struct exs_kb *kb, struct exs_assessment *a)
 {
 	struct exs_version v = a->version;
@@ -267,6 +320,13 @@ int exs_kb_assess(const struct exs_kb *kb, const struct exs_version *v, time_t t
 			a->newest_on_cu = b;
 	}
 
+	if (a->newest && !a->entry) {
+		int c = a->precision == EXS_PRECISION_EXACT
+		                ? exs_version_cmp(v, &a->newest->version)
+		                : exs_version_cmp3(v, &a->newest->version);
+
+		a->newer_than_tables = c > 0;
+	}
 	nu = product_updates(kb, a->product, updates, sizeof(updates) / sizeof(updates[0]));
 	for (size_t i = 0; i < nu; i++) {
 		states[i] = exs_kb_update_state(kb, v, a->product, updates[i], &fixes[i]);
@@ -285,6 +345,21 @@ int exs_kb_assess(const struct exs_kb *kb, const struct exs_version *v, time_t t
 		a->n_missing++;
 	}
 
+	/* an update that fixes no CVE of this line is a hotfix, counted apart */
+	for (size_t m = 0; m < a->n_missing; m++) {
+		unsigned bit = 1u << (unsigned)(a->product - kb->products);
+
+		a->missing[m].hotfix = true;
+		for (size_t f = 0; f < kb->n_fixes && a->missing[m].hotfix; f++) {
+			char base[16];
+
+			strip_release(kb->fixes[f].update, base, sizeof(base));
+			if ((kb->fixes[f].products & bit) &&
+			    (strcmp(base, a->missing[m].name) == 0 ||
+			     strcmp(kb->fixes[f].update, a->missing[m].name) == 0))
+				a->missing[m].hotfix = false;
+		}
+	}
 	for (size_t f = 0; f < kb->n_fixes; f++) {
 		const struct exs_fix *x = &kb->fixes[f];
 		unsigned bit = 1u << (unsigned)(a->product - kb->products);
@@ -301,8 +376,13 @@ int exs_kb_assess(const struct exs_kb *kb, const struct exs_version *v, time_t t
 		for (i = 0; i < nu; i++)
 			if (strcmp(updates[i], x->update) == 0)
 				break;
-		if (i == nu)
-			continue; /* the line never got this update: not affected */
+		if (i == nu) {
+			/* a re-release required by name, or an update the line never got */
+			rc = add_release(kb, a, x);
+			if (rc)
+				goto oom;
+			continue;
+		}
 		if (states[i] == EXS_UPDATE_INSTALLED) {
 			/* installed but only effective once configured */
 			if (x->cve->config_dependent)
@@ -313,6 +393,8 @@ int exs_kb_assess(const struct exs_kb *kb, const struct exs_version *v, time_t t
 		if (rc)
 			goto oom;
 	}
+	for (size_t m = 0; m < a->n_missing; m++)
+		a->n_missing_security += a->missing[m].certain && !a->missing[m].hotfix;
 	goto out;
 oom:
 	rc = exs_error_set(err, "out of memory assessing a build");
@@ -352,4 +434,48 @@ int exs_assessment_copy(const struct exs_assessment *src, struct exs_assessment 
 fail:
 	exs_assessment_release(dst);
 	return -1;
+}
+
+void exs_kb_advice(const struct exs_assessment *a, char *buf, size_t size)
+{
+	const struct exs_build *n = a->newest;
+	bool any = false;
+	char v[48];
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < a->n_missing; i++)
+		any = any || !a->missing[i].hotfix;
+	if (!n || !any || !size)
+		return;
+	snprintf(buf, size, "install %s %s%s%s (%s%s%s)%s", n->product->name, n->cu,
+	         n->update[0] ? " " : "", n->update, exs_version_format(&n->version, v, sizeof(v)),
+	         n->kb[0] ? ", " : "", n->kb,
+	         n->esu_only ? "; esu-only: published for customers of the paid extended "
+	                       "support; the supported path is to move to Exchange Server SE"
+	                     : "");
+}
+
+long exs_kb_age_days(const struct exs_kb *kb, time_t now, bool *stale)
+{
+	const char *d = kb->newest_date;
+	struct tm tm;
+	long days;
+
+	if (stale)
+		*stale = false;
+	memset(&tm, 0, sizeof(tm));
+	if (strlen(d) != 10 || sscanf(d, "%4d-%2d-%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday) != 3)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	days = (long)((now - timegm(&tm)) / 86400);
+	if (stale)
+		*stale = days > EXS_KB_STALE_DAYS;
+	return days;
+}
+
+const char *exs_kb_refresh_advice(void)
+{
+	return "the build and cve tables may be stale: install a newer exscan (or newer tables "
+	       "in /usr/share/exscan), or pass newer ones with --builds and --cves";
 }

@@ -59,6 +59,7 @@ static struct json_object *build_ref(const struct exs_build *b)
 	json_object_object_add(o, "update", nstr(b->update));
 	json_object_object_add(o, "release_date", nstr(b->release_date));
 	json_object_object_add(o, "kb", nstr(b->kb));
+	json_object_object_add(o, "esu_only", json_object_new_boolean(b->esu_only));
 	return o;
 }
 
@@ -78,6 +79,7 @@ struct json_object *exs_open_cves_to_json(const struct exs_assessment *a)
 		                       json_object_new_boolean(c->cve->config_dependent));
 		json_object_object_add(o, "certain", json_object_new_boolean(c->certain));
 		json_object_object_add(o, "fixed_by", nstr(c->fixed_by));
+		json_object_object_add(o, "step", nstr(c->cve->step));
 		if (!c->fixed_by)
 			why = "no build fixes it: depends on configuration that cannot be seen from here";
 		else if (c->certain)
@@ -94,7 +96,8 @@ struct json_object *exs_open_cves_to_json(const struct exs_assessment *a)
 
 struct json_object *exs_assessment_to_json(const struct exs_kb *kb, const struct exs_assessment *a)
 {
-	struct json_object *o = json_object_new_object(), *missing, *undecided, *near;
+	struct json_object *o = json_object_new_object(), *missing, *undecided, *near, *hotfixes;
+	char advice[400];
 	const struct exs_build *e = a->entry ? a->entry : a->cu_entry;
 	char v[48];
 	size_t behind = 0;
@@ -111,6 +114,8 @@ struct json_object *exs_assessment_to_json(const struct exs_kb *kb, const struct
 	json_object_object_add(o, "release_date", a->entry ? nstr(a->entry->release_date) : NULL);
 	json_object_object_add(o, "kb", a->entry ? nstr(a->entry->kb) : NULL);
 	json_object_object_add(o, "known", json_object_new_boolean(a->known));
+	json_object_object_add(o, "newer_than_tables",
+	                       json_object_new_boolean(a->newer_than_tables));
 	json_object_object_add(o, "precision",
 	                       json_object_new_string(exs_precision_name(a->precision)));
 	json_object_object_add(o, "end_of_support", json_object_new_boolean(a->end_of_support));
@@ -121,12 +126,20 @@ struct json_object *exs_assessment_to_json(const struct exs_kb *kb, const struct
 
 	missing = json_object_new_array();
 	undecided = json_object_new_array();
+	hotfixes = json_object_new_array();
 	for (size_t i = 0; i < a->n_missing; i++) {
-		json_object_array_add(a->missing[i].certain ? missing : undecided,
+		json_object_array_add(a->missing[i].hotfix    ? hotfixes
+		                      : a->missing[i].certain ? missing
+		                                              : undecided,
 		                      json_object_new_string(a->missing[i].name));
-		behind += a->missing[i].certain;
 	}
+	behind = a->n_missing_security;
+	exs_kb_advice(a, advice, sizeof(advice));
+	json_object_object_add(o, "esu_only",
+	                       json_object_new_boolean(a->entry && a->entry->esu_only));
 	json_object_object_add(o, "missing_updates", missing);
+	json_object_object_add(o, "missing_hotfixes", hotfixes);
+	json_object_object_add(o, "remedy", advice[0] ? json_object_new_string(advice) : NULL);
 	json_object_object_add(o, "undecided_updates", undecided);
 	json_object_object_add(o, "updates_behind", json_object_new_int64((int64_t)behind));
 	if (a->entry && a->newest)
@@ -146,6 +159,15 @@ struct json_object *exs_assessment_to_json(const struct exs_kb *kb, const struct
 		json_object_object_add(
 		        o, "note",
 		        json_object_new_string("not a known Exchange Server build line"));
+	} else if (a->newer_than_tables) {
+		char note[256];
+
+		snprintf(
+		        note, sizeof(note),
+		        "newer than the tables (newest release %s): what it fixes is unknown; update "
+		        "exscan or pass --builds and --cves",
+		        exs_kb_newest_date(kb));
+		json_object_object_add(o, "note", json_object_new_string(note));
 	} else if (!a->known) {
 		char note[256];
 
@@ -193,7 +215,8 @@ void exs_assessment_write_text(FILE *fp, const struct exs_kb *kb, const struct e
 {
 	const struct exs_build *e = a->entry ? a->entry : a->cu_entry;
 	char v[48];
-	size_t certain = 0, undecided = 0, kev = 0;
+	size_t certain = 0, undecided = 0, kev = 0, hotfixes = 0;
+	char advice[400];
 
 	fprintf(fp, "%s%s%s: ", bold(color), exs_version_format(&a->version, v, sizeof(v)),
 	        off(color));
@@ -231,16 +254,17 @@ void exs_assessment_write_text(FILE *fp, const struct exs_kb *kb, const struct e
 		fprintf(fp, "\n");
 	}
 	for (size_t i = 0; i < a->n_missing; i++) {
-		certain += a->missing[i].certain;
-		undecided += !a->missing[i].certain;
+		certain += a->missing[i].certain && !a->missing[i].hotfix;
+		undecided += !a->missing[i].certain && !a->missing[i].hotfix;
+		hotfixes += a->missing[i].hotfix;
 	}
 	if (certain) {
 		fprintf(fp, "  missing      %zu update%s:", certain, certain == 1 ? "" : "s");
 		for (size_t i = 0; i < a->n_missing; i++)
-			if (a->missing[i].certain)
+			if (a->missing[i].certain && !a->missing[i].hotfix)
 				fprintf(fp, " %s", a->missing[i].name);
 		fprintf(fp, "\n");
-	} else if (!undecided && a->known) {
+	} else if (!undecided && !hotfixes && a->known) {
 		fprintf(fp, "  missing      none: this is the newest update of its line\n");
 	}
 	if (undecided) {
@@ -249,7 +273,15 @@ void exs_assessment_write_text(FILE *fp, const struct exs_kb *kb, const struct e
 		        "revision:",
 		        undecided, undecided == 1 ? "" : "s");
 		for (size_t i = 0; i < a->n_missing; i++)
-			if (!a->missing[i].certain)
+			if (!a->missing[i].certain && !a->missing[i].hotfix)
+				fprintf(fp, " %s", a->missing[i].name);
+		fprintf(fp, "\n");
+	}
+	if (hotfixes) {
+		fprintf(fp, "  hotfixes     behind on %zu hotfix update%s (no security fixes):",
+		        hotfixes, hotfixes == 1 ? "" : "s");
+		for (size_t i = 0; i < a->n_missing; i++)
+			if (a->missing[i].hotfix)
 				fprintf(fp, " %s", a->missing[i].name);
 		fprintf(fp, "\n");
 	}
@@ -269,12 +301,15 @@ void exs_assessment_write_text(FILE *fp, const struct exs_kb *kb, const struct e
 		                ? " (installed; needs configuration)"
 		        : c->fixed_by ? " (not certain: depends on the unseen update)"
 		                      : " (cannot be decided from outside)");
+		if (c->cve->step[0])
+			fprintf(fp, "      after the update: %s\n", c->cve->step);
 	}
-	if (a->newest && (certain || undecided))
-		fprintf(fp, "  remedy       install %s %s with its newest update (%s)\n",
-		        a->newest->product->name, a->newest->cu,
-		        exs_version_format(&a->newest->version, v, sizeof(v)));
+	exs_kb_advice(a, advice, sizeof(advice));
+	if (advice[0])
+		fprintf(fp, "  remedy       %s\n", advice);
 nearest:
+	if (a->newer_than_tables)
+		fprintf(fp, "  note         newer than the tables: what it fixes is unknown\n");
 	if (!a->known) {
 		fprintf(fp,
 		        "  note         not in the build table (newest release %s); the table may "

@@ -419,8 +419,12 @@ static void judge_probe(struct judge *j, struct json_object *probe, const struct
 		bool kev = exs_json_get_bool(c, "kev", false);
 		bool certain = exs_json_get_bool(c, "certain", false);
 		bool config = exs_json_get_bool(c, "config_dependent", false);
+		const char *step = exs_json_get_str(c, "step", NULL);
+		bool ep = exs_kb_step_is_extended_protection(step);
 
-		if (config && !certain && !fixed_by &&
+		bool exact = strcmp(precision, "exact") == 0;
+
+		if (config && !certain && ep && (!fixed_by || (step && exact)) &&
 		    exs_json_get_int(j->host, "layout.iis.extended_protection_checked", 0) > 0) {
 			/* Extended Protection read from applicationHost.config on the disk */
 			struct json_object *off =
@@ -448,17 +452,29 @@ static void judge_probe(struct judge *j, struct json_object *probe, const struct
 			/* Serialization signing is on by default once Nov23SU is installed;
 			 * Extended Protection is on by default from Exchange 2019 CU14 and in SE
 			 * (exchange-facts-extra.md). Elsewhere it cannot be decided: at-risk. */
-			bool by_default = (fixed_by && strcmp(precision, "exact") == 0) ||
-			                  (!fixed_by && build_at_least(build, "15.2.1544.4"));
+			bool by_default =
+			        (fixed_by && exact && !step) ||
+			        ((!fixed_by || step) && build_at_least(build, "15.2.1544.4"));
 
+			if (step && !ep) {
+				/* a step after the update (AD preparation, hybrid application) */
+				snprintf(text, sizeof(text),
+				         "%s depends on configuration that cannot be seen "
+				         "from outside: %s",
+				         id, step);
+				reason(j, EXS_VERDICT_AT_RISK, text, "cve",
+				       json_object_new_string(id));
+				remedy(j, step);
+				continue;
+			}
 			if (by_default)
 				continue;
 			snprintf(text, sizeof(text),
 			         "%s depends on configuration that cannot be "
 			         "seen from outside%s",
-			         id, fixed_by ? "" : " (Extended Protection)");
+			         id, fixed_by && !step ? "" : " (Extended Protection)");
 			reason(j, EXS_VERDICT_AT_RISK, text, "cve", json_object_new_string(id));
-			if (!fixed_by)
+			if (!fixed_by || step)
 				remedy(j, "enable Extended Protection on all virtual directories "
 				          "(CVE-2024-21410)");
 			continue;
@@ -498,7 +514,7 @@ static void judge_probe(struct judge *j, struct json_object *probe, const struct
 
 		if (exs_version_parse(build, &v, NULL) == 0 &&
 		    exs_kb_assess(kb, &v, now, &a, NULL) == 0) {
-			char nb[48];
+			char nb[48], nb_advice[400];
 
 			if (a.end_of_support) {
 				snprintf(text, sizeof(text), "%s is out of support since %s",
@@ -508,7 +524,17 @@ static void judge_probe(struct judge *j, struct json_object *probe, const struct
 				remedy(j, "move to a supported Exchange line (Exchange Server SE): "
 				          "out-of-support servers get no fixes for new holes");
 			}
-			if ((a.n_missing > 0 || kev_certain) && a.newest) {
+			if (a.newer_than_tables) {
+				snprintf(text, sizeof(text),
+				         "build %s is newer than the tables (newest update %s): "
+				         "what it fixes is unknown",
+				         build, exs_kb_newest_date(kb));
+				reason(j, EXS_VERDICT_AT_RISK, text, "probe",
+				       json_object_new_string("build"));
+				remedy(j, exs_kb_refresh_advice());
+			}
+			exs_kb_advice(&a, nb_advice, sizeof(nb_advice));
+			if ((nb_advice[0] || kev_certain) && a.newest) {
 				if (a.newest_on_cu && a.newest_on_cu != a.newest &&
 				    a.newest_on_cu->update[0] && a.entry != a.newest_on_cu)
 					snprintf(text, sizeof(text),
@@ -521,6 +547,8 @@ static void judge_probe(struct judge *j, struct json_object *probe, const struct
 					         a.newest_on_cu->kb[0] ? ", " : "",
 					         a.newest_on_cu->kb, a.newest->cu,
 					         a.newest->update);
+				else if (nb_advice[0]) /* says ESU-only and names SE */
+					snprintf(text, sizeof(text), "%s", nb_advice);
 				else
 					snprintf(text, sizeof(text), "install %s %s %s (%s%s%s)",
 					         a.product->name, a.newest->cu, a.newest->update,
@@ -528,6 +556,8 @@ static void judge_probe(struct judge *j, struct json_object *probe, const struct
 					                            sizeof(nb)),
 					         a.newest->kb[0] ? ", " : "", a.newest->kb);
 				remedy(j, text);
+				if (a.newest->esu_only && strcmp(text, nb_advice) != 0)
+					remedy(j, nb_advice);
 			}
 			exs_assessment_release(&a);
 		}

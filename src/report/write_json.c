@@ -22,6 +22,8 @@ int exs_write_json(FILE *fp, struct json_object *hosts, const struct exs_report_
 		                       json_object_new_int64((int64_t)counts[v]));
 	json_object_object_add(sum, "incomplete", json_object_new_int64((int64_t)incomplete));
 	json_object_object_add(doc, "summary", sum);
+	if (meta->tables_newest)
+		json_object_object_add(doc, "tables", exs_tables_to_json(meta));
 	json_object_object_add(doc, "hosts", json_object_get(hosts));
 	exs_json_write(fp, doc, true);
 	fputc('\n', fp);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "exscan/escape.h"
+#include "exscan/kb.h"
 #include "exscan/report.h"
 #include "exscan/verdict.h"
 #include "exscan/writer.h"
@@ -117,6 +118,9 @@ int exs_write_text(FILE *fp, struct json_object *hosts, const struct exs_report_
 	if (incomplete)
 		fprintf(fp, "; %zu could not be scanned completely", incomplete);
 	fprintf(fp, "\n");
+	if (meta->tables_stale)
+		fprintf(fp, "note: the newest update in the tables is from %s, %ld days ago: %s\n",
+		        meta->tables_newest, meta->tables_age_days, exs_kb_refresh_advice());
 	exs_buf_release(&b);
 	return ferror(fp) ? -1 : 0;
 }

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "exscan/escape.h"
+#include "exscan/kb.h"
 #include "exscan/report.h"
 #include "exscan/verdict.h"
 #include "exscan/writer.h"
@@ -66,4 +67,19 @@ int exs_escape_xml(struct exs_buf *out, const char *s, size_t n)
 	}
 	exs_buf_release(&tmp);
 	return rc;
+}
+
+struct json_object *exs_tables_to_json(const struct exs_report_meta *meta)
+{
+	struct json_object *t = json_object_new_object();
+
+	json_object_object_add(t, "newest_update", json_object_new_string(meta->tables_newest));
+	json_object_object_add(
+	        t, "age_days",
+	        meta->tables_age_days >= 0 ? json_object_new_int64(meta->tables_age_days) : NULL);
+	json_object_object_add(t, "stale", json_object_new_boolean(meta->tables_stale));
+	json_object_object_add(t, "advice",
+	                       meta->tables_stale ? json_object_new_string(exs_kb_refresh_advice())
+	                                          : NULL);
+	return t;
 }

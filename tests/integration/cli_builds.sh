@@ -24,10 +24,55 @@ json_check "15.2.1748.43 is Exchange 2019 CU15 Feb26SU" \
 	"(lambda b: b['product'] == 'Exchange Server 2019' and b['cu'] == 'CU15'
 	  and b['update'] == 'Feb26SU' and 'Aug26SU' in b['missing_updates'])(d['builds'][0])"
 
-run "$EXSCAN" builds --format json 15.2.2562.46
-json_check "15.2.2562.46 is Exchange SE, supported" \
+run "$EXSCAN" builds --format json 15.2.2562.57
+json_check "15.2.2562.57 is Exchange SE, supported" \
 	"(lambda b: b['product'] == 'Exchange Server SE' and not b['end_of_support']
 	  and b['missing_updates'] == [])(d['builds'][0])"
+
+# review 2026-11, sections 1.1A and 1.1B: every build is known, with its update
+# (the expected rows are the review's, kept in tools/kb/review-2026-11.tsv)
+REVIEW_BUILDS=$(awk -F'\t' '$1 == "build" {print $2}' "$EXSCAN_SRCDIR/tools/kb/review-2026-11.tsv")
+run "$EXSCAN" builds --format json --fail-on never $REVIEW_BUILDS
+json_check "every build of the review (1.1A, 1.1B, 1.2) is known with its update and KB" \
+	"(lambda want: len(d['builds']) == len(want) == 51 and all(b['known'] and (b['update'] or '-') == w[5]
+	  and (b['kb'] or '-') == w[7] for b, w in zip(d['builds'], want)))([l.split('\t') for l in
+	  open('$EXSCAN_SRCDIR/tools/kb/review-2026-11.tsv') if l.startswith('build\t')])"
+run "$EXSCAN" builds --format json --fail-on never 15.2.858.12 15.2.2562.37 15.2.2562.49 15.2.2562.53 15.1.1531.8 15.1.2507.31
+json_check "review section 2: ProxyToken by Apr21SU, CVE-2026-42897 KEV, Sep26SUv2 and Aug23SUv2 required, Dec18SU fixes CVE-2018-8604" \
+	"((lambda b: $(cve CVE-2021-33766) is None)(d['builds'][0]) and (lambda b: $(cve CVE-2026-42897)['kev'] and $(cve CVE-2026-42897)['certain'])(d['builds'][1]) and
+	  (lambda b: $(cve CVE-2026-96940)['fixed_by'] == 'Sep26SUv2' and 'Sep26SUv2' in b['missing_updates'])(d['builds'][2]) and
+	  (lambda b: $(cve CVE-2026-96940) is None)(d['builds'][3]) and
+	  (lambda b: $(cve CVE-2018-8604) is None)(d['builds'][4]) and
+	  (lambda b: $(cve CVE-2023-21709)['fixed_by'] == 'Aug23SUv2')(d['builds'][5]))"
+
+run "$EXSCAN" builds --format json --fail-on never 15.2.1748.10 15.2.2562.37
+json_check "ESU-only advice names the move to SE; a hotfix update is reported apart" \
+	"(lambda e, s: e['newest']['esu_only'] and 'esu-only' in e['remedy'] and 'move to Exchange Server SE' in e['remedy']
+	  and s['missing_hotfixes'] == ['May26HU'] and 'May26HU' not in s['missing_updates']
+	  and 'esu-only' not in s['remedy'] and s['updates_behind'] == len(s['missing_updates']))(*d['builds'])"
+run "$EXSCAN" builds --no-color --fail-on never 15.2.1748.10 15.2.1544.4
+grep -q "remedy .*esu-only.*move to Exchange Server SE" "$TMP/out" && grep -q "behind on 2 hotfix updates" "$TMP/out" &&
+	grep -q "after the update: run Setup /PrepareSchema" "$TMP/out"
+tap_ok $? "text: ESU-only remedy, hotfixes apart, the configuration step after the update" "$(cat "$TMP/out" | head -30)"
+
+# staleness: "today" is set with EXSCAN_TODAY; the tables' newest update is 2026-11-10
+EXSCAN_TODAY=2026-11-29 run "$EXSCAN" builds --format json --fail-on never 15.2.2562.57
+json_check "19 days after the newest update the tables are not stale" \
+	"d['tables'] == {'newest_update': '2026-11-10', 'age_days': 19, 'stale': False, 'advice': None}"
+EXSCAN_TODAY=2026-12-27 run "$EXSCAN" builds --format json --fail-on never 15.2.2562.57
+json_check "47 days after it they may be stale, with how to refresh them" \
+	"(d['tables']['stale'] and d['tables']['age_days'] == 47 and '--builds' in d['tables']['advice']
+	  and '/usr/share/exscan' in d['tables']['advice'])"
+EXSCAN_TODAY=2026-12-27 run "$EXSCAN" builds --no-color --fail-on never 15.2.2562.57
+grep -q "^note: the newest update in the tables is from 2026-11-10, 47 days ago: .*--builds and --cves" "$TMP/out"
+tap_ok $? "text output says the tables may be stale" "$(tail -2 "$TMP/out")"
+EXSCAN_TODAY=2026-12-24 run "$EXSCAN" builds --no-color --fail-on never 15.2.2562.57
+grep -q "^note: " "$TMP/out"
+tap_ok $(( ! $? )) "44 days after it: no staleness line" "$(tail -2 "$TMP/out")"
+run "$EXSCAN" builds --format json --fail-on at-risk 15.2.2562.60 15.2.2563
+expect_rc 1 "a build newer than the tables is at-risk, not clean"
+json_check "a build newer than the tables says so" \
+	"all(b['newer_than_tables'] and 'newer than the tables' in b['note'] for b in d['builds'])"
 
 run "$EXSCAN" builds --format json 15.0.1497.2
 json_check "15.0.1497.2 is Exchange 2013 CU23, end of support" \
@@ -64,7 +109,7 @@ grep -q $'\033' "$TMP/out"
 tap_ok $(( ! $? )) "no colour when stdout is not a terminal"
 
 if [ -f "$EXSCAN_SRCDIR/../shared/tools/check-output-contract.py" ]; then
-	run "$EXSCAN" builds --format json 15.1.2176.2 15.1.2176 15.2.2562.46 15.1.2176.99
+	run "$EXSCAN" builds --format json 15.1.2176.2 15.1.2176 15.2.2562.57 15.1.2176.99
 	python3 "$EXSCAN_SRCDIR/../shared/tools/check-output-contract.py" builds "$TMP/out" >"$TMP/contract" 2>&1
 	tap_ok $? "JSON meets the shared output contract" "$(cat "$TMP/contract")"
 else
@@ -74,7 +119,7 @@ fi
 run "$EXSCAN" --version
 grep -q "^exscan " "$TMP/out" && grep -q "^libyara " "$TMP/out" && grep -q "^libcurl " "$TMP/out" &&
 	grep -q "^OpenSSL " "$TMP/out" && grep -q "^libmagic " "$TMP/out" &&
-	grep -q "newest release 2026-08-11" "$TMP/out"
+	grep -q "newest release 2026-11-10" "$TMP/out"
 tap_ok $? "--version names exscan, libyara, libcurl, OpenSSL, libmagic and the table date" "$(cat "$TMP/out")"
 
 run "$EXSCAN" --help
@@ -128,9 +173,9 @@ refused "a comment-only CVE table" "$TMP/comments.tsv" "comments.tsv:1: no 'exsc
 grep -v '^exscan-table' "$CVES" >"$TMP/unsealed.tsv"
 refused "a CVE table without its header" "$TMP/unsealed.tsv" "unsealed.tsv:1: no 'exscan-table' header"
 head -c $(( $(stat -c %s "$CVES") * 2 / 3 )) "$CVES" >"$TMP/cut.tsv"
-refused "a CVE table cut two thirds in, mid-line" "$TMP/cut.tsv" "cut.tsv: truncated: the header promises 228 rows"
+refused "a CVE table cut two thirds in, mid-line" "$TMP/cut.tsv" "cut.tsv: truncated: the header promises 342 rows"
 head -n -5 "$CVES" >"$TMP/short.tsv"
-refused "a CVE table without its last 5 rows" "$TMP/short.tsv" "the header promises 228 rows, the file has 223"
+refused "a CVE table without its last 5 rows" "$TMP/short.tsv" "the header promises 342 rows, the file has 339"
 head -c -12 "$CVES" >"$TMP/halfline.tsv"
 refused "a CVE table whose last line is cut in half" "$TMP/halfline.tsv" "halfline.tsv: checksum mismatch"
 sed 's/^fix\tMar21SU\tCVE-2021-26855\t/fix\tFeb21SU\tCVE-2021-26855\t/' "$CVES" >"$TMP/changed.tsv"
@@ -139,7 +184,7 @@ tap_ok $(( ! $? )) "the edit below changes a row"
 refused "a CVE table with one row changed" "$TMP/changed.tsv" "changed.tsv: checksum mismatch"
 refused "the build table given as --cves" "$BUILDS" "this is a builds table, not a cves table"
 head -n -40 "$BUILDS" >"$TMP/builds-short.tsv"
-refused "a build table without its last 40 rows" "$TMP/builds-short.tsv" "the header promises 334 rows, the file has 294" --builds
+refused "a build table without its last 40 rows" "$TMP/builds-short.tsv" "the header promises 379 rows, the file has 348" --builds
 # the complete table still answers: the same build is vulnerable
 run "$EXSCAN" builds --format json --cves "$CVES" --builds "$BUILDS" 15.1.2176.2
 expect_rc 1 "the whole tables: the unpatched CU19 is vulnerable"
@@ -173,7 +218,7 @@ tap_ok $? "gen-kb.py --seal agrees with the generated header"
 ( cd / && "$EXSCAN" builds --format json 15.1.2176.2 >"$TMP/out" 2>&1 )
 json_check "the binary works from any directory" "d['builds'][0]['cu'] == 'CU19'"
 
-run "$EXSCAN" builds -o "$TMP/o.json" --format json 15.2.2562.46
+run "$EXSCAN" builds -o "$TMP/o.json" --format json 15.2.2562.57
 expect_rc 0 "-o writes to a file"
 cp "$TMP/o.json" "$TMP/out"
 json_check "-o file holds the JSON" "d['builds'][0]['product'] == 'Exchange Server SE'"

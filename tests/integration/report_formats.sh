@@ -7,6 +7,17 @@ run "$EXSCAN" report --format json "$D/report-probe.json" "$D/report-walk.jsonl"
 expect_rc 1 "a compromised host reaches the default --fail-on"
 json_check "five hosts after merging the walk of exch01 into the probe of 127.0.1.2 (NTLM name)" \
 	"len(d['hosts']) == 6 and [h['verdict'] for h in d['hosts'] if h['host'] == '127.0.1.2'] == ['compromised']"
+# the tables' age: a "tables" object in JSON, a line in text once they may be stale
+EXSCAN_TODAY=2026-11-29 run "$EXSCAN" report --format json --fail-on never "$D/report-probe.json"
+json_check "JSON report: tables not stale 19 days after their newest update" \
+	"d['tables'] == {'newest_update': '2026-11-10', 'age_days': 19, 'stale': False, 'advice': None}"
+EXSCAN_TODAY=2027-01-10 run "$EXSCAN" report --format json --fail-on never "$D/report-probe.json"
+json_check "JSON report: stale 61 days after, with how to refresh" \
+	"d['tables']['stale'] and '--builds' in d['tables']['advice']"
+EXSCAN_TODAY=2027-01-10 run "$EXSCAN" report --format text --no-color --fail-on never "$D/report-probe.json"
+grep -q "^note: the newest update in the tables is from 2026-11-10, 61 days ago: .*/usr/share/exscan" "$TMP/out"
+tap_ok $? "text report: the tables may be stale" "$(tail -3 "$TMP/out")"
+run "$EXSCAN" report --format json "$D/report-probe.json" "$D/report-walk.jsonl"
 json_check "verdicts for every kind of host" \
 	"{h['host']: h['verdict'] for h in d['hosts']} == {'127.0.1.2': 'compromised', '127.0.1.9': 'unknown',
 	  '127.0.1.7': 'unknown', '127.0.1.6': 'clean', '127.0.1.3': 'at-risk', 'fs-se': 'compromised'}"

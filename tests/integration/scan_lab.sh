@@ -31,7 +31,7 @@ done <<<"$HOSTS"
 
 WANT="{'ex2016b.lab.example': 'compromised', 'ex2019b.lab.example': 'compromised',
        'ex2013.lab.example': 'vulnerable', 'ex2016a.lab.example': 'vulnerable',
-       'ex2019a.lab.example': 'at-risk', 'exse01.lab.example': 'clean', 'www.lab.example': 'unknown'}"
+       'ex2019a.lab.example': 'vulnerable', 'exse01.lab.example': 'at-risk', 'www.lab.example': 'unknown'}"
 
 run "$EXSCAN" scan "${scan_args[@]}" --format json
 expect_rc 1 "scan of the lab reaches --fail-on vulnerable"
@@ -100,8 +100,8 @@ expect_rc 2 "a bare argument is a usage error (targets go with --target)"
 BUILD_DIR=$(dirname "$(dirname "$EXSCAN")")
 run env EXSCAN_DEMO_NO_BUILD=1 bash "$EXSCAN_SRCDIR/tools/demo.sh" "$BUILD_DIR"
 expect_rc 0 "tools/demo.sh runs the lab"
-grep -q "^ex2019b.lab.example  *compromised" "$TMP/out" && grep -q "^exse01.lab.example  *clean" "$TMP/out" &&
-	grep -q "7 hosts: 2 compromised, 2 vulnerable, 1 at-risk, 1 clean, 1 unknown" "$TMP/out"
+grep -q "^ex2019b.lab.example  *compromised" "$TMP/out" && grep -q "^exse01.lab.example  *at-risk" "$TMP/out" &&
+	grep -q "7 hosts: 2 compromised, 3 vulnerable, 1 at-risk, 0 clean, 1 unknown" "$TMP/out"
 tap_ok $? "the demo prints the lab's verdicts" "$(head -12 "$TMP/out")"
 html=$(sed -n 's/^HTML report: //p' "$TMP/out")
 [ -s "$html" ] && grep -q "ex2016b.lab.example" "$html"

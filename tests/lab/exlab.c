@@ -8,7 +8,7 @@
  *   127.0.1.3  Exchange 2016 CU19 Mar21SU 15.1.2176.9 (manifest), ProxyShell only
  *   127.0.1.4  Exchange 2019 CU11 Nov22SU 15.2.986.36 (X-OWA-Version)
  *   127.0.1.5  Exchange 2019 CU15 Aug26SU 15.2.1748.49 (X-OWA-Version)
- *   127.0.1.6  Exchange SE Aug26SU 15.2.2562.46 (X-OWA-Version)
+ *   127.0.1.6  Exchange SE Nov26SU 15.2.2562.57 (X-OWA-Version)
  *   127.0.1.7  not Exchange (a plain web server)
  *   127.0.2.1  accepts and never answers
  *   127.0.2.2  TLS handshake fails (plain text answer)
@@ -116,7 +116,7 @@ static const struct profile profiles[] = {
                false, "EX2019A", 10, 0, 17763, B_NORMAL},
         [5] = {"exchange-2019-cu15-aug26su", true, "15.2.1748", "15.2.1748.49", NULL, false, false,
                "EX2019B", 10, 0, 20348, B_NORMAL},
-        [6] = {"exchange-se-aug26su", true, "15.2.2562", "15.2.2562.46", NULL, false, false,
+        [6] = {"exchange-se-nov26su", true, "15.2.2562", "15.2.2562.57", NULL, false, false,
                "EXSE01", 10, 0, 20348, B_NORMAL},
         [7] = {"plain-web-server", false, NULL, NULL, NULL, false, false, NULL, 0, 0, 0, B_NORMAL},
         [8] = {"silent", false, NULL, NULL, NULL, false, false, NULL, 0, 0, 0, B_SILENT},

@@ -114,7 +114,7 @@ benign_logs() {
 }
 
 # --- clean, patched Exchange SE
-layout clean-se 15.2.2562.46
+layout clean-se 15.2.2562.57
 benign_logs clean-se 2026-09-01
 
 # --- vulnerable, unpatched Exchange 2016 CU19 (nothing planted: the probe decides)

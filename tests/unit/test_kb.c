@@ -64,7 +64,7 @@ static void builtin_tables_load(void **state)
 	assert_true(exs_kb_cve_count(kb) > 100);
 	assert_int_equal(exs_kb_product_count(kb), 5);
 	assert_string_equal(exs_kb_builds_source(kb), "built-in");
-	assert_string_equal(exs_kb_newest_date(kb), "2026-08-11");
+	assert_string_equal(exs_kb_newest_date(kb), "2026-11-10");
 	for (size_t i = 1; i < exs_kb_build_count(kb); i++)
 		assert_true(exs_version_cmp(&exs_kb_build_at(kb, i - 1)->version,
 		                            &exs_kb_build_at(kb, i)->version) <= 0);
@@ -172,13 +172,235 @@ static void exchange_se(void **state)
 	struct exs_assessment a;
 
 	(void)state;
-	assess("15.2.2562.46", &a);
+	assess("15.2.2562.57", &a);
 	assert_string_equal(a.product->id, "ExchangeSE");
-	assert_string_equal(a.entry->update, "Aug26SU");
+	assert_string_equal(a.entry->update, "Nov26SU");
 	assert_false(a.end_of_support);
 	assert_int_equal(a.n_missing, 0);
 	for (size_t i = 0; i < a.n_open; i++)
 		assert_false(a.open[i].certain);
+	exs_assessment_release(&a);
+	/* Aug26SU is no longer the newest: four SE updates followed it */
+	assess("15.2.2562.46", &a);
+	assert_true(missing(&a, "Sep26SU", true));
+	assert_true(missing(&a, "Nov26SU", true));
+	assert_true(open_cve(&a, "CVE-2026-118151")->certain);
+	exs_assessment_release(&a);
+}
+
+/* Review 2026-11, section 1.1A: the builds released after Aug26SU. */
+static void review_current_builds(void **state)
+{
+	static const char *const rows[][4] = {
+	        {"15.2.2562.49", "ExchangeSE", "Sep26SU", "KB5121608"},
+	        {"15.2.1748.51", "Exchange2019", "Sep26SU", "KB5121609"},
+	        {"15.2.1544.46", "Exchange2019", "Sep26SU", "KB5121610"},
+	        {"15.1.2507.73", "Exchange2016", "Sep26SU", "KB5121611"},
+	        {"15.2.2562.53", "ExchangeSE", "Sep26SUv2", "KB5129955"},
+	        {"15.2.1748.53", "Exchange2019", "Sep26SUv2", "KB5129956"},
+	        {"15.2.1544.48", "Exchange2019", "Sep26SUv2", "KB5129957"},
+	        {"15.1.2507.75", "Exchange2016", "Sep26SUv2", "KB5129958"},
+	        {"15.2.2562.56", "ExchangeSE", "Oct26SU", ""},
+	        {"15.2.1748.55", "Exchange2019", "Oct26SU", ""},
+	        {"15.2.1544.50", "Exchange2019", "Oct26SU", ""},
+	        {"15.1.2507.77", "Exchange2016", "Oct26SU", ""},
+	        {"15.2.2562.57", "ExchangeSE", "Nov26SU", ""},
+	};
+	struct exs_assessment a;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		assess(rows[i][0], &a);
+		assert_non_null(a.entry);
+		assert_string_equal(a.product->id, rows[i][1]);
+		assert_string_equal(a.entry->update, rows[i][2]);
+		assert_string_equal(a.entry->kb, rows[i][3]);
+		exs_assessment_release(&a);
+	}
+}
+
+/* Review 2026-11, sections 1.1B and 1.2: historic builds and corrected rows. */
+static void review_historic_builds(void **state)
+{
+	static const char *const rows[][3] = {
+	        {"15.0.847.64", "Mar21SU", "KB5000871"},
+	        {"14.3.224.1", "RU8v1", ""},
+	        {"15.1.225.16", "", ""},
+	        {"15.2.196.0", "", ""},
+	        {"15.1.225.17", "", ""},
+	        {"15.2.191.1", "", ""},
+	        {"15.2.858.2", "", ""},
+	        {"15.2.221.14", "Jan19SU", "KB4471389"},
+	        {"15.2.221.17", "Jun19SU", "KB4503027"},
+	        {"15.1.1466.10", "Aug18SU", "KB4340731"},
+	        {"15.1.396.37", "Sep16SU", "KB3184736"},
+	        {"15.1.466.37", "Sep16SU", "KB3184736"},
+	        {"15.1.544.30", "Mar17SU", "KB4013242"},
+	        {"15.1.845.36", "Jul17SU", "KB4018588"},
+	        {"15.1.1034.33", "Dec17SU", "KB4045655"},
+	        {"15.1.1261.37", "Dec17SU", "KB4045655"},
+	        {"15.0.620.34", "Aug13SUv2", "KB2874216"},
+	        {"15.0.712.28", "Aug13SUv2", "KB2874216"},
+	        {"15.0.712.31", "Dec13SU", "KB2880833"},
+	        {"15.0.775.41", "Dec13SU", "KB2880833"},
+	        {"15.0.847.50", "Sep16SU", "KB3184736"},
+	        {"15.0.847.53", "Mar17SU", "KB4013242"},
+	        {"15.0.847.55", "Jul17SU", "KB4018588"},
+	        {"15.0.847.62", "May18SU", "KB4092041"},
+	        {"15.0.1178.9", "Sep16SU", "KB3184736"},
+	        {"15.0.1210.6", "Sep16SU", "KB3184736"},
+	        {"15.0.1236.6", "Mar17SU", "KB4013242"},
+	        {"15.0.1293.4", "Jul17SU", "KB4018588"},
+	        {"15.0.1320.7", "Dec17SU", "KB4045655"},
+	        {"15.0.1347.3", "Dec17SU", "KB4045655"},
+	        /* D6, D7, D8 */
+	        {"15.1.1531.8", "Dec18SU", "KB4468741"},
+	        {"15.0.1365.7", "May18SU", "KB4092041"},
+	        {"15.0.1367.6", "May18SU", "KB4092041"},
+	        {"15.1.1415.7", "May18SU", "KB4092041"},
+	        {"15.1.1466.8", "May18SU", "KB4092041"},
+	        {"15.0.1367.9", "Aug18SU", "KB4340731"},
+	        {"15.0.1395.7", "Aug18SU", "KB4340731"},
+	        {"15.1.1531.6", "Aug18SU", "KB4340731"},
+	};
+	struct exs_assessment a;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		assess(rows[i][0], &a);
+		assert_non_null(a.entry);
+		assert_string_equal(a.entry->update, rows[i][1]);
+		assert_string_equal(a.entry->kb, rows[i][2]);
+		exs_assessment_release(&a);
+	}
+	/* 2013 SP1 with the March 2021 update: ProxyLogon closed */
+	assess("15.0.847.64", &a);
+	assert_null(open_cve(&a, "CVE-2021-26855"));
+	exs_assessment_release(&a);
+	/* the December 2018 update fixes CVE-2018-8604 */
+	assess("15.1.1531.8", &a);
+	assert_null(open_cve(&a, "CVE-2018-8604"));
+	exs_assessment_release(&a);
+}
+
+/* Review 2026-11, section 2: KEV flags, fixes and CVEs. */
+static void review_cves(void **state)
+{
+	struct exs_assessment a;
+	const struct exs_cve *c;
+
+	(void)state;
+	assert_true(exs_kb_cve_find(kb, "CVE-2021-33766")->kev);
+	assert_true(exs_kb_cve_find(kb, "CVE-2021-31196")->kev);
+	assert_true(exs_kb_cve_find(kb, "CVE-2026-42897")->kev);
+	assert_true(exs_kb_cve_find(kb, "CVE-2018-8581")->kev);
+	assert_true(exs_kb_cve_find(kb, "CVE-2020-17144")->kev);
+	c = exs_kb_cve_find(kb, "CVE-2025-53786");
+	assert_false(c->kev);
+	assert_true(c->config_dependent);
+	assert_non_null(strstr(c->step, "hybrid application"));
+	assert_non_null(strstr(exs_kb_cve_find(kb, "CVE-2021-34470")->step, "/PrepareSchema"));
+	assert_non_null(strstr(exs_kb_cve_find(kb, "CVE-2022-24516")->step, "Extended Protection"));
+	/* ProxyToken is fixed by Apr21SU: CU9 May21SU has it */
+	assess("15.2.858.12", &a);
+	assert_null(open_cve(&a, "CVE-2021-33766"));
+	exs_assessment_release(&a);
+	assess("15.2.858.5", &a);
+	assert_true(open_cve(&a, "CVE-2021-33766")->certain);
+	assert_string_equal(open_cve(&a, "CVE-2021-33766")->fixed_by, "Apr21SU");
+	exs_assessment_release(&a);
+	/* SE Feb26SU: the KEV CVE-2026-42897 is open, not just CVE-2024-21410 */
+	assess("15.2.2562.37", &a);
+	assert_true(open_cve(&a, "CVE-2026-42897")->certain);
+	assert_string_equal(open_cve(&a, "CVE-2026-42897")->fixed_by, "Jun26SU");
+	exs_assessment_release(&a);
+	/* SE has CVE-2025-53786 through its RTM: it stays configuration-dependent */
+	assess("15.2.2562.57", &a);
+	assert_false(open_cve(&a, "CVE-2025-53786")->certain);
+	exs_assessment_release(&a);
+	/* PrivExchange and the 2010 RU31 CVE */
+	assess("15.1.1591.11", &a);
+	assert_true(open_cve(&a, "CVE-2018-8581")->certain);
+	exs_assessment_release(&a);
+	assess("15.1.1713.5", &a);
+	assert_null(open_cve(&a, "CVE-2018-8581"));
+	exs_assessment_release(&a);
+	assess("14.3.496.0", &a);
+	assert_true(open_cve(&a, "CVE-2020-17144")->certain);
+	exs_assessment_release(&a);
+	assess("14.3.509.0", &a);
+	assert_null(open_cve(&a, "CVE-2020-17144"));
+	exs_assessment_release(&a);
+	/* Nov26SU is SE only */
+	assess("15.2.1748.55", &a);
+	assert_null(open_cve(&a, "CVE-2026-118151"));
+	exs_assessment_release(&a);
+}
+
+/* ESU-only updates say so and name the move to SE; hotfixes are counted apart. */
+static void review_esu_and_hotfixes(void **state)
+{
+	struct exs_assessment a;
+	char advice[400];
+
+	(void)state;
+	assess("15.2.1748.10", &a);
+	assert_true(a.newest->esu_only);
+	exs_kb_advice(&a, advice, sizeof(advice));
+	assert_non_null(strstr(advice, "15.2.1748.55"));
+	assert_non_null(strstr(advice, "esu-only"));
+	assert_non_null(strstr(advice, "move to Exchange Server SE"));
+	exs_assessment_release(&a);
+	assess("15.1.2507.69", &a); /* 2016 Jun26SU */
+	assert_true(a.entry->esu_only);
+	exs_assessment_release(&a);
+	assess("15.1.2507.66", &a); /* 2016 Feb26SU: before June 2026 */
+	assert_false(a.entry->esu_only);
+	exs_assessment_release(&a);
+	assess("15.2.2562.57", &a); /* SE is the supported line */
+	assert_false(a.entry->esu_only);
+	exs_assessment_release(&a);
+	/* SE Feb26SU: May26HU fixes nothing, it is a hotfix, not a missing security update */
+	assess("15.2.2562.37", &a);
+	for (size_t i = 0; i < a.n_missing; i++)
+		assert_int_equal(a.missing[i].hotfix, strcmp(a.missing[i].name, "May26HU") == 0);
+	assert_true(missing(&a, "May26HU", true));
+	assert_int_equal(a.n_missing_security, a.n_missing - 1);
+	exs_kb_advice(&a, advice, sizeof(advice));
+	assert_null(strstr(advice, "esu-only"));
+	exs_assessment_release(&a);
+	/* SE Aug26SU: four security updates behind */
+	assess("15.2.2562.46", &a);
+	assert_int_equal(a.n_missing_security, 4); /* Sep26SU, its v2, Oct26SU, Nov26SU */
+	exs_assessment_release(&a);
+}
+
+/* A fix line naming a re-release needs that release: v1 keeps the CVE open. */
+static void review_re_releases(void **state)
+{
+	struct exs_assessment a;
+
+	(void)state;
+	assess("15.2.2562.49", &a); /* Sep26SU v1 */
+	assert_true(open_cve(&a, "CVE-2026-96940")->certain);
+	assert_string_equal(open_cve(&a, "CVE-2026-96940")->fixed_by, "Sep26SUv2");
+	assert_true(missing(&a, "Sep26SUv2", true));
+	assert_null(open_cve(&a, "CVE-2026-69356"));
+	exs_assessment_release(&a);
+	assess("15.2.2562.53", &a); /* Sep26SU v2 */
+	assert_null(open_cve(&a, "CVE-2026-96940"));
+	exs_assessment_release(&a);
+	assess("15.1.2507.73", &a);
+	assert_true(open_cve(&a, "CVE-2026-96940")->certain);
+	exs_assessment_release(&a);
+	assess("15.1.2507.31", &a); /* Aug23SU v1 */
+	assert_true(open_cve(&a, "CVE-2023-21709")->certain);
+	exs_assessment_release(&a);
+	assess("15.1.2507.32", &a); /* Aug23SU v2 */
+	assert_null(open_cve(&a, "CVE-2023-21709"));
+	exs_assessment_release(&a);
+	assess("15.2.1544.4", &a); /* a newer CU than any that got v2 */
+	assert_null(open_cve(&a, "CVE-2023-21709"));
 	exs_assessment_release(&a);
 }
 
@@ -419,19 +641,19 @@ static void damaged_builtin_tables_refused(void **state)
 	while (t[cut] == '\n')
 		cut++;
 	t[cut] = '\0';
-	expect_raw_error(exs_builtin_builds, t, "c.tsv: truncated: the header promises 228 rows");
+	expect_raw_error(exs_builtin_builds, t, "c.tsv: truncated: the header promises 342 rows");
 	/* the last five rows missing */
 	memcpy(t, exs_builtin_cves, len);
 	t[len] = '\0';
 	for (int i = 0; i < 6; i++)
 		*strrchr(t, '\n') = '\0';
 	strcat(t, "\n");
-	expect_raw_error(exs_builtin_builds, t, "the header promises 228 rows, the file has 223");
+	expect_raw_error(exs_builtin_builds, t, "the header promises 342 rows, the file has 339");
 	/* a row added */
 	memcpy(t, exs_builtin_cves, len);
 	t[len] = '\0';
 	strcat(t, "cve\tCVE-2099-1\tkev\t-\n");
-	expect_raw_error(exs_builtin_builds, t, "229 rows where the header promises 228");
+	expect_raw_error(exs_builtin_builds, t, "343 rows where the header promises 342");
 	/* one row changed: ProxyLogon said to be fixed a month early */
 	memcpy(t, exs_builtin_cves, len);
 	t[len] = '\0';
@@ -553,6 +775,11 @@ int main(void)
 	        cmocka_unit_test(later_cu_includes_earlier_fixes),
 	        cmocka_unit_test(exchange2019_cu15_feb26),
 	        cmocka_unit_test(exchange_se),
+	        cmocka_unit_test(review_current_builds),
+	        cmocka_unit_test(review_historic_builds),
+	        cmocka_unit_test(review_cves),
+	        cmocka_unit_test(review_re_releases),
+	        cmocka_unit_test(review_esu_and_hotfixes),
 	        cmocka_unit_test(exchange2013_end_of_support),
 	        cmocka_unit_test(exchange2010),
 	        cmocka_unit_test(cu_only_build),

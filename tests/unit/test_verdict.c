@@ -142,6 +142,67 @@ static void kev_open_by_exact_build_is_vulnerable(void **state)
 	json_object_put(h);
 }
 
+/* A build above the newest of its line: the tables are older than the server. */
+static void newer_than_the_tables_is_not_clean(void **state)
+{
+	struct json_object *h;
+
+	(void)state;
+	assert_int_equal(judge(PROBE("15.2.2562.60", "", SAFE_CHECK, ""), true, NULL, &h),
+	                 EXS_VERDICT_AT_RISK);
+	assert_non_null(strstr(json_object_to_json_string(exs_json_get(h, "reasons")),
+	                       "newer than the tables"));
+	assert_non_null(
+	        strstr(json_object_to_json_string(exs_json_get(h, "remediation")), "--builds"));
+	json_object_put(h);
+}
+
+/* An installed update whose configuration step cannot be seen stays
+ * "depends on configuration" (at-risk), with the step as the remedy. */
+static void config_step_after_the_update(void **state)
+{
+#define STEP_CVE(id, fixed, step)                                                                  \
+	"{\"id\":\"" id "\",\"kev\":false,\"config_dependent\":true,\"certain\":false,"            \
+	"\"fixed_by\":" fixed ",\"step\":\"" step "\"}"
+	struct json_object *h;
+
+	(void)state;
+	assert_int_equal(judge(PROBE("15.1.2507.71",
+	                             STEP_CVE("CVE-2021-34470", "\"Jul21SU\"",
+	                                      "run Setup /PrepareSchema after the update"),
+	                             SAFE_CHECK, ""),
+	                       false, NULL, &h),
+	                 EXS_VERDICT_AT_RISK);
+	assert_non_null(strstr(json_object_to_json_string(exs_json_get(h, "remediation")),
+	                       "PrepareSchema"));
+	json_object_put(h);
+	assert_int_equal(judge(PROBE("15.2.2562.57",
+	                             STEP_CVE("CVE-2025-53786", "null",
+	                                      "create the dedicated Exchange hybrid application"),
+	                             SAFE_CHECK, ""),
+	                       false, NULL, NULL),
+	                 EXS_VERDICT_AT_RISK);
+	/* Extended Protection after Aug22SU: not on by default on 2016 */
+	assert_int_equal(
+	        judge(PROBE("15.1.2507.71",
+	                    STEP_CVE("CVE-2022-24516", "\"Aug22SU\"",
+	                             "enable Extended Protection on every Exchange virtual "
+	                             "directory"),
+	                    SAFE_CHECK, ""),
+	              false, NULL, NULL),
+	        EXS_VERDICT_AT_RISK);
+	/* ... but on by default from Exchange 2019 CU14 */
+	assert_int_equal(
+	        judge(PROBE("15.2.1748.55",
+	                    STEP_CVE("CVE-2022-24516", "\"Aug22SU\"",
+	                             "enable Extended Protection on every Exchange virtual "
+	                             "directory"),
+	                    SAFE_CHECK, ""),
+	              false, NULL, NULL),
+	        EXS_VERDICT_CLEAN);
+#undef STEP_CVE
+}
+
 static void other_open_cves_are_at_risk(void **state)
 {
 	(void)state;
@@ -337,6 +398,8 @@ int main(void)
 	        cmocka_unit_test(failed_attempt_is_at_risk),
 	        cmocka_unit_test(active_check_vulnerable),
 	        cmocka_unit_test(kev_open_by_exact_build_is_vulnerable),
+	        cmocka_unit_test(newer_than_the_tables_is_not_clean),
+	        cmocka_unit_test(config_step_after_the_update),
 	        cmocka_unit_test(other_open_cves_are_at_risk),
 	        cmocka_unit_test(cu_only_maybe_vulnerable_is_at_risk),
 	        cmocka_unit_test(end_of_support_is_at_risk),
