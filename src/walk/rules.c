@@ -35,6 +35,9 @@ static const char *const externals[] = {"filename", "filepath", "extension",
                                         "filetype", "owner",    "md5"};
 
 static void lines_addv(char ***lines, size_t *n, const char *fmt, va_list ap)
+        __attribute__((format(printf, 3, 0)));
+
+static void lines_addv(char ***lines, size_t *n, const char *fmt, va_list ap)
 {
 	char *s = NULL, **p;
 

@@ -185,7 +185,7 @@ batch "every real Exchange profile keeps its build, source and Exchange verdict"
 	         next(h for h in d['hosts'] if h['host'] == '127.0.1.' + a)['probe'])
 	     for a, b, src in [('1', '15.0.1497', 'owa-asset-path'), ('2', '15.1.2176.2', 'exporttool-manifest'),
 	                       ('3', '15.1.2176.9', 'exporttool-manifest'), ('4', '15.2.986.36', 'x-owa-version'),
-	                       ('5', '15.2.1748.49', 'x-owa-version'), ('6', '15.2.2562.46', 'x-owa-version')])"
+	                       ('5', '15.2.1748.49', 'x-owa-version'), ('6', '15.2.2562.57', 'x-owa-version')])"
 batch "every real Exchange profile shows at least two independent Exchange behaviours" \
 	"all(len({'x-owa-version', 'x-feserver', 'exporttool-manifest', 'ntlm-ews', 'autodiscover'} & set(h['probe']['markers'])) >= 2
 	     and 'catch-all' not in h['probe']['markers'] for h in d['hosts'] if h['host'].startswith('127.0.1.') and h['host'] != '127.0.1.7')"
