@@ -65,9 +65,18 @@ struct norm {
 
 /* shared helpers (normalize_lex.c) */
 uint32_t nm_orig_of(const struct src *s, size_t i);
-int nm_lc(int c);
+/* per character: inline, they run on every byte of every page */
+static inline int nm_lc(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c + 32 : c;
+}
+
+static inline bool nm_is_space(int c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+}
+
 int nm_narrow(unsigned v);
-bool nm_is_space(int c);
 size_t nm_find_ci(const struct src *s, size_t from, size_t end, const char *w);
 int nm_arena_reserve(struct norm *nm, size_t n);
 uint32_t nm_arena_put(struct norm *nm, const char *p, size_t n);

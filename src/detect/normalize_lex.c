@@ -20,20 +20,10 @@ uint32_t nm_orig_of(const struct src *s, size_t i)
 	return o > UINT32_MAX ? UINT32_MAX : (uint32_t)o;
 }
 
-int nm_lc(int c)
-{
-	return c >= 'A' && c <= 'Z' ? c + 32 : c;
-}
-
 static bool is_word(int c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
 	       c == '_' || c >= 0x80;
-}
-
-bool nm_is_space(int c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
 }
 
 static int hexval(int c)

@@ -35,11 +35,13 @@ struct lg_reader {
 	size_t raw_len;
 	char *buf; /* UTF-8 text: [start, end) not yet returned */
 	size_t cap, start, end;
-	size_t chunk;           /* bytes per read */
-	uint64_t lineno;        /* of the line last returned (1-based) */
-	uint64_t bytes;         /* read from fd */
-	bool truncated;         /* the line last returned was cut at LG_MAX_LINE */
-	int64_t oldest, newest; /* leading timestamps of the lines returned (0: none) */
+	size_t chunk;    /* bytes per read */
+	uint64_t lineno; /* of the line last returned (1-based) */
+	uint64_t bytes;  /* read from fd */
+	bool truncated;  /* the line last returned was cut at LG_MAX_LINE */
+	/* the least and greatest leading "YYYY-MM-DD HH:MM:SS" of the lines returned
+	 * (ISO times order as text: one comparison a line, converted at the end) */
+	char oldest[20], newest[20];
 	/* an in-memory source instead of fd (fuzzing, tests) */
 	const char *mem;
 	size_t mem_len, mem_off;
@@ -182,6 +184,8 @@ void lg_file_hit(struct lg_file *f, const struct lg_hit *h);
 void lg_span_add(int64_t *oldest, int64_t *newest, int64_t ts);
 /* The epoch seconds of a leading "YYYY-MM-DD[T ]HH:MM:SS" (UTC), or 0. */
 int64_t lg_leading_time(const char *s, size_t n);
+/* The time span of the lines r returned, as epoch seconds (0: unknown). */
+void lg_reader_span(const struct lg_reader *r, int64_t *oldest, int64_t *newest);
 /* Merges f into st (under st's lock). */
 void lg_state_merge(struct exs_log_state *st, struct lg_file *f);
 

@@ -196,8 +196,12 @@ int lg_reader_next(struct lg_reader *r, const char **line, size_t *len, struct e
 			*len = n;
 			/* how far back and forward the file reaches: every log format
 			 * exscan reads starts its lines with the time */
-			if (n >= 19 && s[0] >= '0' && s[0] <= '9' && s[4] == '-')
-				lg_span_add(&r->oldest, &r->newest, lg_leading_time(s, n));
+			if (n >= 19 && s[0] >= '0' && s[0] <= '9' && s[4] == '-') {
+				if (!r->newest[0] || memcmp(s, r->newest, 19) > 0)
+					memcpy(r->newest, s, 19);
+				if (!r->oldest[0] || memcmp(s, r->oldest, 19) < 0)
+					memcpy(r->oldest, s, 19);
+			}
 			return 1;
 		}
 		if (!r->skipping && avail >= LG_MAX_LINE) {
@@ -284,4 +288,10 @@ int64_t lg_leading_time(const char *s, size_t n)
 		days = (int64_t)era * 146097 + doe - 719468;
 	}
 	return days * 86400 + h * 3600 + mi * 60 + se;
+}
+
+void lg_reader_span(const struct lg_reader *r, int64_t *oldest, int64_t *newest)
+{
+	*oldest = r->oldest[0] ? lg_leading_time(r->oldest, 19) : 0;
+	*newest = r->newest[0] ? lg_leading_time(r->newest, 19) : 0;
 }

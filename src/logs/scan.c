@@ -117,8 +117,7 @@ int exs_logs_scan_fd(int fd, const char *relpath, enum exs_log_kind kind, struct
 		goto out;
 	rc = run(&r, kind, &f, err);
 	f.bytes = r.bytes;
-	f.oldest = r.oldest;
-	f.newest = r.newest;
+	lg_reader_span(&r, &f.oldest, &f.newest);
 	lg_reader_release(&r);
 out:
 	lg_state_merge(st, &f);
@@ -154,8 +153,7 @@ int exs_logs_scan_mem(const char *data, size_t n, const char *relpath, enum exs_
 	lg_reader_init_mem(&r, data, n, relpath);
 	rc = run(&r, kind, &f, err);
 	f.bytes = n;
-	f.oldest = r.oldest;
-	f.newest = r.newest;
+	lg_reader_span(&r, &f.oldest, &f.newest);
 	lg_reader_release(&r);
 	lg_state_merge(st, &f);
 	lg_file_release(&f);
