@@ -381,6 +381,27 @@ static void judge_tls(struct judge *j, struct json_object *probe)
 	}
 }
 
+/* The evidence of a mitigation the probe saw for CVE id (a check of method
+ * "mitigation"), copied into ev; false when none. */
+static bool probe_mitigation(struct json_object *probe, const char *id, char *ev, size_t cap)
+{
+	struct json_object *checks = exs_json_get(probe, "checks");
+	size_t n = checks && json_object_is_type(checks, json_type_array)
+	                   ? json_object_array_length(checks)
+	                   : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *c = json_object_array_get_idx(checks, i);
+
+		if (strcmp(exs_json_get_str(c, "id", ""), id) != 0 ||
+		    strcmp(exs_json_get_str(c, "method", ""), "mitigation") != 0)
+			continue;
+		exs_check_evidence(c, ev, cap);
+		return true;
+	}
+	return false;
+}
+
 static void judge_probe(struct judge *j, struct json_object *probe, const struct exs_kb *kb,
                         time_t now)
 {
@@ -419,6 +440,7 @@ static void judge_probe(struct judge *j, struct json_object *probe, const struct
 		bool kev = exs_json_get_bool(c, "kev", false);
 		bool certain = exs_json_get_bool(c, "certain", false);
 		bool config = exs_json_get_bool(c, "config_dependent", false);
+		char mev[300];
 		const char *step = exs_json_get_str(c, "step", NULL);
 		bool ep = exs_kb_step_is_extended_protection(step);
 
@@ -477,6 +499,15 @@ static void judge_probe(struct judge *j, struct json_object *probe, const struct
 			if (!fixed_by || step)
 				remedy(j, "enable Extended Protection on all virtual directories "
 				          "(CVE-2024-21410)");
+			continue;
+		}
+		if (kev && certain && probe_mitigation(probe, id, mev, sizeof(mev))) {
+			/* Microsoft's emergency mitigation seen on the server: the hole
+			 * is open but closed off, until the update is installed */
+			snprintf(text, sizeof(text),
+			         "%s is open but mitigated, not patched: %s; install %s to fix it",
+			         id, mev, fixed_by ? fixed_by : "the update that fixes it");
+			reason(j, EXS_VERDICT_AT_RISK, text, "cve", json_object_new_string(id));
 			continue;
 		}
 		if (kev && certain) {

@@ -208,6 +208,7 @@ batch_run
 # page is recorded as evidence (a "mitigation" check, result unknown: the
 # build decides whether the CVE is fixed); hosts without it have none.
 run "$EXSCAN" probe --format json --no-progress --fail-on never 127.0.2.16:$P 127.0.1.5:$P
+cp "$TMP/out" "$TMP/mitigated.json"
 mit() { echo "[c for c in $(host "$1")['probe']['checks'] if c['id'] == 'CVE-2026-42897']"; }
 batch "mitigated 2019 CU15 Feb26SU: exact build from X-OWA-Version" \
 	"(lambda p: p['is_exchange'] and p['build'] == '15.2.1748.43' and p['update'] == 'Feb26SU')($(host 127.0.2.16)['probe'])"
@@ -217,6 +218,22 @@ batch "mitigated: the CVE-2026-42897 mitigation recorded with the header value a
 	  and \"script-src 'self' 'nonce-exlab'\" in cs[0]['evidence']['detail'])($(mit 127.0.2.16))"
 batch "no header, no mitigation recorded" "$(mit 127.0.1.5) == []"
 batch_run
+# ... and judged: open but mitigated, not patched (at-risk, not vulnerable),
+# with the header as evidence; without the header the same CVE is vulnerable
+run "$EXSCAN" report --format json --fail-on never "$TMP/mitigated.json"
+json_check "verdict: CVE-2026-42897 mitigated, not patched (at-risk), the header quoted" \
+	'(lambda h: h["verdict"] != "vulnerable" and any(r["level"] == "at-risk" and "CVE-2026-42897 is open but mitigated, not patched" in r["text"] and "Content-Security-Policy" in r["text"] for r in h["reasons"]) and not any(r["level"] == "vulnerable" and "CVE-2026-42897" in r["text"] for r in h["reasons"]))(next(h for h in d["hosts"] if h["address"] == "127.0.2.16"))'
+python3 - "$TMP/mitigated.json" "$TMP/unmitigated.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for h in d["hosts"]:
+    if h.get("probe"):
+        h["probe"]["checks"] = [c for c in h["probe"]["checks"] if c.get("method") != "mitigation"]
+json.dump(d, open(sys.argv[2], "w"))
+PY
+run "$EXSCAN" report --format json --fail-on never "$TMP/unmitigated.json"
+json_check "verdict: without the mitigation the same build is vulnerable for CVE-2026-42897" \
+	'(lambda h: h["verdict"] == "vulnerable" and any(r["level"] == "vulnerable" and "CVE-2026-42897" in r["text"] for r in h["reasons"]))(next(h for h in d["hosts"] if h["address"] == "127.0.2.16"))'
 
 # Worker threads: the same answers from one thread as from four, and a bad
 # --jobs named.
