@@ -68,6 +68,31 @@ static bool wc(int c)
 	       (unsigned char)c >= 0x80;
 }
 
+/* Where the string literal opening at t[i] ends: its closing quote (or past
+ * b when it is unterminated), escapes stepped over. */
+static size_t string_end(const char *t, size_t i, size_t b)
+{
+	for (i++; i < b && t[i] != '"'; i++)
+		if (t[i] == '\\')
+			i++;
+	return i;
+}
+
+/* The ')' closing a '(' just before t[from], or end when none closes it
+ * before end. */
+static size_t close_paren(const char *t, size_t from, size_t end)
+{
+	int d = 1;
+
+	for (size_t i = from; i < end; i++) {
+		if (t[i] == '(')
+			d++;
+		else if (t[i] == ')' && --d == 0)
+			return i;
+	}
+	return end;
+}
+
 static uint32_t hash(const char *p, size_t n)
 {
 	uint32_t h = 2166136261u;
@@ -309,9 +334,7 @@ static unsigned source_in(struct cap *c, size_t a, size_t b, size_t *where, char
 		unsigned bits = 0;
 
 		if (t[i] == '"') {
-			for (i++; i < b && t[i] != '"'; i++)
-				if (t[i] == '\\')
-					i++;
+			i = string_end(t, i, b);
 			continue;
 		}
 		if (t[i] == '[')
@@ -448,9 +471,7 @@ static size_t find_assign(const char *t, size_t a, size_t b)
 		char ch = t[i];
 
 		if (ch == '"') {
-			for (i++; i < b && t[i] != '"'; i++)
-				if (t[i] == '\\')
-					i++;
+			i = string_end(t, i, b);
 			continue;
 		}
 		if (ch == '(')
@@ -503,17 +524,10 @@ static void param_taint(struct cap *c, size_t s, size_t e, size_t open, size_t b
 {
 	const char *t = c->t;
 	size_t k = e - s;
-	size_t close = open, w;
-	int d = 0;
+	size_t close = close_paren(t, open + 1, b), w;
 	char nm[48];
 	unsigned bits;
 
-	for (close = open; close < b; close++) {
-		if (t[close] == '(')
-			d++;
-		else if (t[close] == ')' && --d == 0)
-			break;
-	}
 	bits = source_in(c, open + 1, close, &w, nm, sizeof(nm));
 	if (!bits)
 		return;
@@ -566,8 +580,7 @@ static int find_defs(struct cap *c)
 	size_t cap = 0;
 
 	for (size_t o = 0; o < c->n; o++) {
-		size_t ns = o, pe;
-		int d = 1;
+		size_t ns = o, pe, end;
 
 		if (t[o] != '(')
 			continue;
@@ -580,13 +593,9 @@ static int find_defs(struct cap *c)
 			continue;
 		if (ns >= 7 && memcmp(t + ns - 7, "return ", 7) == 0)
 			continue;
-		for (pe = o + 1; pe < c->n && pe < o + ARG_SPAN; pe++) {
-			if (t[pe] == '(')
-				d++;
-			else if (t[pe] == ')' && --d == 0)
-				break;
-		}
-		if (pe >= c->n || d)
+		end = o + ARG_SPAN < c->n ? o + ARG_SPAN : c->n;
+		pe = close_paren(t, o + 1, end);
+		if (pe >= end)
 			continue;
 		if (c->ndefs == cap) {
 			size_t nc = cap ? cap * 2 : 64;
@@ -832,7 +841,6 @@ static void sink_span(struct cap *c, const struct sink *s, size_t at, size_t st_
 	*b = st_b;
 	if (s->kind == K_CALL) {
 		size_t o = at + plen;
-		int d = 1;
 
 		if (s->pat[plen - 1] != '(') {
 			/* createprocess..., shellexecute..., dns.gethost...: find the '(' */
@@ -843,12 +851,7 @@ static void sink_span(struct cap *c, const struct sink *s, size_t at, size_t st_
 			o++;
 		}
 		*a = o;
-		for (*b = o; *b < c->n && *b < o + ARG_SPAN; (*b)++) {
-			if (c->t[*b] == '(')
-				d++;
-			else if (c->t[*b] == ')' && --d == 0)
-				break;
-		}
+		*b = close_paren(c->t, o, o + ARG_SPAN < c->n ? o + ARG_SPAN : c->n);
 		/* new x(...) { ... } and `x = sink(..)`: the statement holds the rest */
 		if (*b < st_b)
 			*b = st_b;
@@ -896,9 +899,7 @@ static bool conn_arg_tainted(struct cap *c, size_t a, size_t b)
 		char ch = c->t[i];
 
 		if (ch == '"') {
-			for (i++; i < b && c->t[i] != '"'; i++)
-				if (c->t[i] == '\\')
-					i++;
+			i = string_end(c->t, i, b);
 			continue;
 		}
 		if (ch == '(' || ch == '[')

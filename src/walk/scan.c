@@ -497,8 +497,6 @@ static bool server_page_name(const char *name)
 	return false;
 }
 
-static bool has_bytes(const unsigned char *p, size_t n, const char *w, size_t k);
-
 /* Reads the file: the first max_size bytes into w->buf (what YARA sees), all
  * of it through the hashes.  A server page larger than max_size keeps its
  * head and its last max_size / 2 bytes instead (w->cur.tail_len, at file
@@ -582,8 +580,8 @@ static int read_file(struct exs_worker *w, struct exs_walk_item *it, bool want_m
 		if (decide && total == head) {
 			decide = false;
 			if (server_page_name(it->relpath + it->name_off) ||
-			    has_bytes(w->buf, (size_t)head, "<%", 2) ||
-			    has_bytes(w->buf, (size_t)head, "<\0%\0", 4)) {
+			    memmem(w->buf, (size_t)head, "<%", 2) ||
+			    memmem(w->buf, (size_t)head, "<\0%\0", 4)) {
 				tail_from = size - w->max_size / 2;
 				want = size;
 			} else {
@@ -619,19 +617,6 @@ static int read_file(struct exs_worker *w, struct exs_walk_item *it, bool want_m
  * (not binaries, not files larger than the view's budget). */
 #define VIEW_MAX (4u << 20)
 
-/* libyara's headers declare a memmem of their own: this search is ours. */
-static bool has_bytes(const unsigned char *p, size_t n, const char *w, size_t k)
-{
-	const unsigned char *q = p, *end = p + n;
-
-	while (k && (size_t)(end - q) >= k && (q = memchr(q, w[0], (size_t)(end - q) - k + 1))) {
-		if (memcmp(q, w, k) == 0)
-			return true;
-		q++;
-	}
-	return false;
-}
-
 static bool view_candidate(const struct exs_worker *w, const struct exs_walk_item *it)
 {
 	/* server pages and code; not .js (client code) nor .txt (sniffed below) */
@@ -664,9 +649,9 @@ static bool view_candidate(const struct exs_worker *w, const struct exs_walk_ite
 			if (strcasecmp(dot + 1, statics[i]) == 0)
 				return false;
 	/* other names (.txt, none): server markup, or code that uses ASP.NET */
-	return has_bytes(p, n, "<%", 2) || has_bytes(p, n, "runat", 5) ||
-	       has_bytes(p, n, "<\0%\0", 4) || has_bytes(p, n, "System.Web", 10) ||
-	       has_bytes(p, n, "HttpContext", 11) || has_bytes(p, n, "IHttpHandler", 12);
+	return memmem(p, n, "<%", 2) || memmem(p, n, "runat", 5) || memmem(p, n, "<\0%\0", 4) ||
+	       memmem(p, n, "System.Web", 10) || memmem(p, n, "HttpContext", 11) ||
+	       memmem(p, n, "IHttpHandler", 12);
 }
 
 /* A webshell finding for the page's capabilities, with the sink (and the
