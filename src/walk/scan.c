@@ -483,18 +483,25 @@ static void ioc_check(struct exs_worker *w, const struct exs_ioc_set *set, const
 
 /* Server pages by name: a page this large is padded, and its tail is where
  * the code hides (a page by content, "<%" in its head, counts too). */
-static bool server_page_name(const char *name)
+/* Whether name's extension (case-insensitive) is one of exts. */
+static bool extension_in(const char *name, const char *const *exts, size_t n)
 {
-	static const char *const exts[] = {"aspx",   "ashx",   "asmx", "ascx", "asax",
-	                                   "master", "config", "cs",   "vb",   "svc"};
 	const char *dot = strrchr(name, '.');
 
 	if (!dot || dot == name)
 		return false;
-	for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++)
+	for (size_t i = 0; i < n; i++)
 		if (strcasecmp(dot + 1, exts[i]) == 0)
 			return true;
 	return false;
+}
+
+static bool server_page_name(const char *name)
+{
+	static const char *const exts[] = {"aspx",   "ashx",   "asmx", "ascx", "asax",
+	                                   "master", "config", "cs",   "vb",   "svc"};
+
+	return extension_in(name, exts, sizeof(exts) / sizeof(exts[0]));
 }
 
 /* Reads the file: the first max_size bytes into w->buf (what YARA sees), all
@@ -626,7 +633,7 @@ static bool view_candidate(const struct exs_worker *w, const struct exs_walk_ite
 	static const char *const statics[] = {"js",  "css", "htm",  "html", "json", "xml",
 	                                      "svg", "map", "resx", "less", "woff", "ttf",
 	                                      "log", "etl", "evtx", "csv",  "blg",  "mui"};
-	const char *name = it->relpath + it->name_off, *dot = strrchr(name, '.');
+	const char *name = it->relpath + it->name_off;
 	const unsigned char *p = w->buf;
 	size_t n = w->cur.scan_len;
 	const char *type = short_type(p, n);
@@ -638,16 +645,12 @@ static bool view_candidate(const struct exs_worker *w, const struct exs_walk_ite
 	if (strcmp(type, "UNKNOWN") != 0 && strcmp(type, "GIF") != 0 && strcmp(type, "PNG") != 0 &&
 	    strcmp(type, "JPG") != 0)
 		return false;
-	if (dot && dot != name)
-		for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++)
-			if (strcasecmp(dot + 1, exts[i]) == 0)
-				return true;
+	if (extension_in(name, exts, sizeof(exts) / sizeof(exts[0])))
+		return true;
 	/* static web files are served, not run: their raw bytes go through the
 	 * rules all the same, but sniffing each for code costs the default walk */
-	if (dot && dot != name)
-		for (size_t i = 0; i < sizeof(statics) / sizeof(statics[0]); i++)
-			if (strcasecmp(dot + 1, statics[i]) == 0)
-				return false;
+	if (extension_in(name, statics, sizeof(statics) / sizeof(statics[0])))
+		return false;
 	/* other names (.txt, none): server markup, or code that uses ASP.NET */
 	return memmem(p, n, "<%", 2) || memmem(p, n, "runat", 5) || memmem(p, n, "<\0%\0", 4) ||
 	       memmem(p, n, "System.Web", 10) || memmem(p, n, "HttpContext", 11) ||
