@@ -4,14 +4,20 @@
  * exports written as .aspx (ProxyShell), certificate requests, and the
  * App_Web DLLs ASP.NET compiles from a dropped page.
  * The server-code test is repeated here so this file compiles on its own.
+ *
+ * Cost (bench/walk/padding.py, rules/webshells.yar's header): a regex that
+ * starts with "<%" spells the words after it in character classes, not with
+ * nocase, so YARA's atom is the "<%" and each match runs forward to the next
+ * '%' at most; with the word as atom, every copy of the word in a padded page
+ * would run the gap backwards in full.
  */
 
 private rule exs_exch_server_code
 {
 	strings:
-		$d1 = /<script[^>]{0,80}runat\s*=\s*["']?server/ nocase ascii wide
+		$d1 = /<script[^<>]{0,80}runat\s*=\s*["']?server/ nocase ascii wide
 		$d2 = /<%@\s*(Page|WebHandler|WebService)/ nocase ascii wide
-		$d3 = /<%[^%@=#:]{0,40}(eval|Request|Response|Process|System\.)/ nocase ascii wide
+		$d3 = /<%[^%@=#:]{0,40}([Ee][Vv][Aa][Ll]|[Rr][Ee][Qq][Uu][Ee][Ss][Tt]|[Rr][Ee][Ss][Pp][Oo][Nn][Ss][Ee]|[Pp][Rr][Oo][Cc][Ee][Ss][Ss]|[Ss][Yy][Ss][Tt][Ee][Mm]\.)/ ascii wide
 	condition:
 		any of them
 }
@@ -29,9 +35,9 @@ rule exs_oab_externalurl_injection
 		$p3 = "InternalAuthenticationMethods" ascii wide
 		$p4 = "ExtendedProtectionTokenChecking" ascii wide
 		$p5 = "OfflineAddressBooks" ascii wide
-		$s1 = /<script[^>]{0,80}runat\s*=\s*["']?server/ nocase ascii wide
+		$s1 = /<script[^<>]{0,80}runat\s*=\s*["']?server/ nocase ascii wide
 		$s2 = /eval\s*\(\s*Request/ nocase ascii wide
-		$s3 = /<%[^%]{0,200}Request/ nocase ascii wide
+		$s3 = /<%[^%]{0,200}[Rr][Ee][Qq][Uu][Ee][Ss][Tt]/ ascii wide
 	condition:
 		3 of ($p*) and any of ($s*)
 }

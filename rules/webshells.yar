@@ -10,7 +10,10 @@
  * bounded gap ([^>]{0,80}) may run over the next copy of what starts it
  * (the gap's class excludes that character: <script[^<>]{0,80}), which keeps
  * each byte scanned by a bounded number of verifications; check with
- * bench/walk/padding.py --pad all (issue 12).
+ * bench/walk/padding.py --pad all (issue 12).  That holds only when YARA's
+ * atom is at the start: after "<%" the words are spelled in character
+ * classes rather than with nocase, which YARA would pick as the atom and
+ * verify backwards over the whole gap for every copy of the word.
  */
 
 private rule exs_server_code
@@ -381,7 +384,7 @@ rule exs_config_script
 	strings:
 		$c = "<configuration" nocase ascii wide
 		$m1 = /path\s*=\s*"\*\.config"[^>]{0,200}(asp\.dll|scriptProcessor)/ nocase ascii wide
-		$m2 = /<%[^%]{0,400}(Response\.Write|eval|Execute|CreateObject)/ nocase ascii wide
+		$m2 = /<%[^%]{0,400}([Rr][Ee][Ss][Pp][Oo][Nn][Ss][Ee]\.[Ww][Rr][Ii][Tt][Ee]|[Ee][Vv][Aa][Ll]|[Ee][Xx][Ee][Cc][Uu][Tt][Ee]|[Cc][Rr][Ee][Aa][Tt][Ee][Oo][Bb][Jj][Ee][Cc][Tt])/ ascii wide
 	condition:
 		$c and any of ($m*)
 }
@@ -396,7 +399,7 @@ rule exs_image_headed_page
 	strings:
 		$s1 = /<script[^<>]{0,80}runat\s*=\s*["']?server/ nocase
 		$s2 = /<%@\s*Page/ nocase
-		$s3 = /<%[^%]{0,200}Request/ nocase
+		$s3 = /<%[^%]{0,200}[Rr][Ee][Qq][Uu][Ee][Ss][Tt]/
 	condition:
 		(uint32(0) == 0x38464947 or uint32(0) == 0x474e5089 or (uint16(0) == 0xd8ff and uint8(2) == 0xff))
 		and any of them

@@ -32,6 +32,7 @@ PADS = {
     "eval": b"eval( ",
     "script": b"<script ",
     "request": b"Request ",
+    "evalreq": b"eval( Request ",
     "asp": b"<% ",
     "mixed": b"eval(Request <% eval (x) <script Request.Item[ ",
     "directive": b"<%@ Page ",

@@ -39,6 +39,7 @@ struct exs_view {
 	bool page;        /* markup with code blocks (not a bare code file) */
 	bool code_behind; /* a directive names CodeBehind, CodeFile, Src or Inherits */
 	bool handler;     /* WebHandler or WebService directive */
+	bool truncated;   /* the view stops before the code does (max_out reached) */
 	/* what the normaliser undid: a measure of obfuscation */
 	unsigned n_concat, n_unicode, n_chr, n_base64, n_comments;
 	char **controls; /* ids of runat=server controls (their values are request data) */

@@ -325,8 +325,10 @@ static int emit(struct norm *nm, size_t max_out)
 
 		if (t->type == T_DEAD)
 			continue;
-		if (v->len + need > max_out)
+		if (v->len + need > max_out) {
+			v->truncated = true;
 			break;
+		}
 		if (v->len + need + 1 > cap) {
 			size_t c2 = cap ? cap * 2 : 4096;
 			char *p;
@@ -457,6 +459,7 @@ int exs_view_build(struct exs_view *v, const unsigned char *p, size_t n, size_t 
 	fold_indexers(&nm);
 	if (nm.oom && nm.nt == 0)
 		goto out;
+	v->truncated = nm.oom; /* over the budget: the lexer stopped early */
 	if (emit(&nm, max_out))
 		goto out;
 	rc = 0;

@@ -270,7 +270,8 @@ static void cache_store(struct exs_walk_engine *e, const char *cpath, size_t fir
  * file): it is left out, and the sources already in the compiler go to the end
  * of the queue for a fresh one, so a good source is compiled at most twice and
  * rules that all compile are compiled exactly once, as yarac does. */
-static int compile_set(struct exs_walk_engine *e, struct exs_ruleset *set, struct exs_error *err)
+static int compile_set(struct exs_walk_engine *e, struct exs_ruleset *set, YR_RULES **out_rules,
+                       struct exs_error *err)
 {
 	struct compile_ctx cc = {.engine = e, .set = set};
 	YR_COMPILER *c = NULL;
@@ -333,7 +334,7 @@ static int compile_set(struct exs_walk_engine *e, struct exs_ruleset *set, struc
 		rc = 1; /* nothing usable */
 		goto out;
 	}
-	if (yr_compiler_get_rules(c, &e->rules) != ERROR_SUCCESS) {
+	if (yr_compiler_get_rules(c, out_rules) != ERROR_SUCCESS) {
 		exs_error_set(err, "cannot build the YARA rules (out of memory?)");
 		goto out;
 	}
@@ -371,6 +372,55 @@ static void nothing_usable(const struct exs_ruleset *set, struct exs_error *err)
 	exs_buf_release(&b);
 }
 
+/* Adds the built-in rules files: the installed copy first (a distribution may
+ * update it), else the one built in. */
+static int add_builtin(struct exs_ruleset *set, const struct exs_walk_options *o,
+                       struct exs_error *err)
+{
+	for (size_t i = 0; i < sizeof(builtin_rules) / sizeof(builtin_rules[0]); i++) {
+		char path[4096];
+		size_t len = 0;
+		char *t = NULL;
+
+		if (o->builtin_dir &&
+		    snprintf(path, sizeof(path), "%s/%s", o->builtin_dir, builtin_rules[i].name) <
+		            (int)sizeof(path) &&
+		    access(path, R_OK) == 0) {
+			t = exs_walk_slurp(path, 64u << 20, &len, err);
+			if (!t)
+				return -1;
+			if (exs_ruleset_add_text(set, path, t))
+				return exs_error_set(err, "out of memory");
+			continue;
+		}
+		t = strdup(builtin_rules[i].text);
+		if (!t || exs_ruleset_add_text(set, builtin_rules[i].name, t))
+			return exs_error_set(err, "out of memory");
+	}
+	return 0;
+}
+
+/* With --rules, the built-in rules are also compiled alone (about 20 ms): a
+ * file that a third-party rule makes YARA give up on (timeout, too many regex
+ * fibers) is scanned again with these, so a rule the attacker can trip never
+ * costs the built-in detection.  Their problems were reported by the combined
+ * compile already. */
+static void compile_builtin_alone(struct exs_walk_engine *e, const struct exs_walk_options *o)
+{
+	struct exs_ruleset set = {0};
+	struct exs_error ignored = {0};
+	size_t n_problems = e->n_problems;
+
+	if (add_builtin(&set, o, &ignored) == 0) {
+		exs_ruleset_resolve(&set, e);
+		if (exs_ruleset_usable(&set) && compile_set(e, &set, &e->builtin_rules, &ignored))
+			e->builtin_rules = NULL;
+	}
+	while (e->n_problems > n_problems)
+		free(e->problems[--e->n_problems]);
+	exs_ruleset_release(&set);
+}
+
 static int compile_rules(struct exs_walk_engine *e, const struct exs_walk_options *o,
                          struct exs_error *err)
 {
@@ -381,34 +431,8 @@ static int compile_rules(struct exs_walk_engine *e, const struct exs_walk_option
 	YR_RULE *rule;
 	int rc = -1, r;
 
-	if (!o->no_builtin_rules) {
-		for (size_t i = 0; i < sizeof(builtin_rules) / sizeof(builtin_rules[0]); i++) {
-			char path[4096];
-			size_t len = 0;
-			char *t = NULL;
-
-			/* the installed copy first (a distribution may update it), else the
-			 * one built in */
-			if (o->builtin_dir &&
-			    snprintf(path, sizeof(path), "%s/%s", o->builtin_dir,
-			             builtin_rules[i].name) < (int)sizeof(path) &&
-			    access(path, R_OK) == 0) {
-				t = exs_walk_slurp(path, 64u << 20, &len, err);
-				if (!t)
-					goto out;
-				if (exs_ruleset_add_text(&set, path, t)) {
-					exs_error_set(err, "out of memory");
-					goto out;
-				}
-				continue;
-			}
-			t = strdup(builtin_rules[i].text);
-			if (!t || exs_ruleset_add_text(&set, builtin_rules[i].name, t)) {
-				exs_error_set(err, "out of memory");
-				goto out;
-			}
-		}
-	}
+	if (!o->no_builtin_rules && add_builtin(&set, o, err))
+		goto out;
 	for (size_t i = 0; i < o->n_rule_paths; i++)
 		exs_ruleset_add_path(&set, e, o->rule_paths[i]);
 	exs_ruleset_resolve(&set, e);
@@ -422,7 +446,7 @@ static int compile_rules(struct exs_walk_engine *e, const struct exs_walk_option
 		e->from_cache = true;
 	} else {
 		first_problem = e->n_problems;
-		r = compile_set(e, &set, err);
+		r = compile_set(e, &set, &e->rules, err);
 		if (r == 1)
 			nothing_usable(&set, err);
 		if (r)
@@ -434,6 +458,8 @@ static int compile_rules(struct exs_walk_engine *e, const struct exs_walk_option
 	{
 		e->n_rules++;
 	}
+	if (!o->no_builtin_rules && o->n_rule_paths)
+		compile_builtin_alone(e, o);
 	rc = 0;
 out:
 	exs_ruleset_release(&set);
@@ -579,6 +605,8 @@ void exs_walk_engine_free(struct exs_walk_engine *e)
 		return;
 	if (e->rules)
 		yr_rules_destroy(e->rules);
+	if (e->builtin_rules)
+		yr_rules_destroy(e->builtin_rules);
 	if (e->yara_up)
 		yr_finalize();
 	for (size_t i = 0; i < e->n_problems; i++)

@@ -38,6 +38,14 @@ int exs_worker_init(struct exs_worker *w, const struct exs_walk_engine *e,
 	yr_scanner_set_timeout(w->scanner,
 	                       (o->timeout > 0 ? o->timeout : EXS_WALK_DEFAULT_TIMEOUT) + 1);
 	yr_scanner_set_flags(w->scanner, SCAN_FLAGS_FAST_MODE);
+	if (e->builtin_rules) {
+		if (yr_scanner_create(e->builtin_rules, &w->builtin_scanner) != ERROR_SUCCESS)
+			return exs_error_set(err, "cannot create a YARA scanner (out of memory?)");
+		yr_scanner_set_timeout(w->builtin_scanner,
+		                       (o->timeout > 0 ? o->timeout : EXS_WALK_DEFAULT_TIMEOUT) +
+		                               1);
+		yr_scanner_set_flags(w->builtin_scanner, SCAN_FLAGS_FAST_MODE);
+	}
 	w->magic = magic_open(MAGIC_NO_CHECK_COMPRESS | MAGIC_NO_CHECK_ELF | MAGIC_ERROR);
 	if (!w->magic || magic_load(w->magic, NULL) != 0)
 		return exs_error_set(err, "cannot load the libmagic database: %s",
@@ -55,6 +63,8 @@ void exs_worker_release(struct exs_worker *w)
 {
 	if (w->scanner)
 		yr_scanner_destroy(w->scanner);
+	if (w->builtin_scanner)
+		yr_scanner_destroy(w->builtin_scanner);
 	if (w->magic)
 		magic_close(w->magic);
 	EVP_MD_CTX_free(w->sha256);
@@ -231,7 +241,8 @@ static int yara_cb(YR_SCAN_CONTEXT *ctx, int message, void *data, void *user)
 			x = &f->matches[f->n_matches];
 			x->offset = (uint64_t)(m.base + m.offset);
 			if (w->view)
-				x->offset = exs_view_orig(w->view, (size_t)x->offset);
+				x->offset =
+				        w->view_base + exs_view_orig(w->view, (size_t)x->offset);
 			x->identifier = strdup(s->identifier);
 			x->data = malloc(n + 1);
 			if (x->data) {
@@ -347,6 +358,30 @@ static uint64_t blocks_file_size(YR_MEMORY_BLOCK_ITERATOR *it)
 	return ((struct exs_scan_blocks *)it->context)->file_size;
 }
 
+/* What libyara's status means, for a user (static or in a static buffer). */
+static const char *yara_error_text(int yr, int timeout)
+{
+	static _Thread_local char t[96];
+
+	switch (yr) {
+	case ERROR_SCAN_TIMEOUT:
+		snprintf(t, sizeof(t), "timed out after %d s", timeout);
+		return t;
+	case ERROR_TOO_MANY_RE_FIBERS:
+		return "a regular expression needs more than libyara's limit of parallel "
+		       "matches on this file";
+	case ERROR_TOO_MANY_MATCHES:
+		return "a string matched more often than libyara's limit";
+	case ERROR_EXEC_STACK_OVERFLOW:
+		return "a rule's condition overflowed libyara's stack";
+	case ERROR_INSUFFICIENT_MEMORY:
+		return "out of memory";
+	default:
+		snprintf(t, sizeof(t), "libyara error %d", yr);
+		return t;
+	}
+}
+
 /* --timeout: seconds for each YARA pass over one file */
 static int file_timeout(const struct exs_worker *w)
 {
@@ -359,9 +394,9 @@ static void deadline_in(struct timespec *t, int seconds)
 	t->tv_sec += seconds;
 }
 
-/* Scans the segments of b with the worker's scanner; b->cut tells whether the
- * deadline ended it early.  Returns libyara's status. */
-static int scan_blocks(struct exs_worker *w, struct exs_scan_blocks *b)
+/* Scans the segments of b with scanner; b->cut tells whether the deadline
+ * ended it early.  Returns libyara's status. */
+static int scan_blocks(YR_SCANNER *scanner, struct exs_scan_blocks *b)
 {
 	YR_MEMORY_BLOCK_ITERATOR it;
 
@@ -375,7 +410,7 @@ static int scan_blocks(struct exs_worker *w, struct exs_scan_blocks *b)
 	it.next = blocks_next;
 	it.file_size = blocks_file_size;
 	it.last_error = ERROR_SUCCESS;
-	return yr_scanner_scan_mem_blocks(w->scanner, &it);
+	return yr_scanner_scan_mem_blocks(scanner, &it);
 }
 
 static const char *short_type(const unsigned char *p, size_t n)
@@ -427,12 +462,19 @@ static void set_externals(struct exs_worker *w, const struct exs_walk_item *it)
 		w->owner_uid = it->st.st_uid;
 		w->owner_known = true;
 	}
-	yr_scanner_define_string_variable(w->scanner, "filename", name);
-	yr_scanner_define_string_variable(w->scanner, "filepath", exs_buf_cstr(&p));
-	yr_scanner_define_string_variable(w->scanner, "extension", ext);
-	yr_scanner_define_string_variable(w->scanner, "filetype",
-	                                  short_type(w->buf, w->cur.scan_len));
-	yr_scanner_define_string_variable(w->scanner, "owner", w->owner);
+	for (int i = 0; i < 2; i++) {
+		YR_SCANNER *sc = i ? w->builtin_scanner : w->scanner;
+
+		if (!sc)
+			continue;
+		/* a name the scanner's rules do not use is refused: harmless */
+		yr_scanner_define_string_variable(sc, "filename", name);
+		yr_scanner_define_string_variable(sc, "filepath", exs_buf_cstr(&p));
+		yr_scanner_define_string_variable(sc, "extension", ext);
+		yr_scanner_define_string_variable(sc, "filetype",
+		                                  short_type(w->buf, w->cur.scan_len));
+		yr_scanner_define_string_variable(sc, "owner", w->owner);
+	}
 	exs_buf_release(&p);
 }
 
@@ -638,7 +680,7 @@ static bool view_candidate(const struct exs_worker *w, const struct exs_walk_ite
 	size_t n = w->cur.scan_len;
 	const char *type = short_type(p, n);
 
-	if (!p || n == 0 || n > VIEW_MAX || w->cur.tail_len)
+	if (!p || n == 0)
 		return false;
 	/* an image header is a known way to dress up a page; archives and
 	 * executables are not pages */
@@ -659,11 +701,19 @@ static bool view_candidate(const struct exs_worker *w, const struct exs_walk_ite
 
 /* A webshell finding for the page's capabilities, with the sink (and the
  * request data reaching it) as evidence at their original offsets. */
-static void capability_finding(struct exs_worker *w, const struct exs_capability *cap)
+static unsigned long long where(const unsigned char *p, size_t n, uint64_t base, uint64_t off)
+{
+	return base ? (unsigned long long)(base + off) : (unsigned long long)exs_line_of(p, n, off);
+}
+
+/* A capability finding on the view of the bytes p[0..n), at file offset base:
+ * lines are counted from the file's start, so a page's tail (read after a cut)
+ * gives offsets instead. */
+static void capability_finding(struct exs_worker *w, const struct exs_capability *cap,
+                               const unsigned char *p, size_t n, uint64_t base)
 {
 	const struct exs_capability_hit *h = &cap->hits[cap->top];
-	const unsigned char *p = w->buf;
-	size_t n = w->cur.scan_len;
+	const char *at = base ? "offset" : "line";
 	struct exs_finding *f = new_finding(w, EXS_FINDING_WEBSHELL);
 	uint64_t offs[2] = {h->sink_off, h->source_off};
 	const char *ids[2] = {"sink", "source"};
@@ -675,17 +725,15 @@ static void capability_finding(struct exs_worker *w, const struct exs_capability
 		f->family = NULL;
 	if (h->flow) {
 		if (asprintf(&f->description,
-		             "request data (%s, line %llu) reaches %s (%s, line %llu); the page "
+		             "request data (%s, %s %llu) reaches %s (%s, %s %llu); the page "
 		             "can: %s",
-		             h->source, (unsigned long long)exs_line_of(p, n, h->source_off),
-		             exs_sink_class_name(cap->top), h->sink,
-		             (unsigned long long)exs_line_of(p, n, h->sink_off),
-		             cap->summary ? cap->summary : "") < 0)
+		             h->source, at, where(p, n, base, h->source_off),
+		             exs_sink_class_name(cap->top), h->sink, at,
+		             where(p, n, base, h->sink_off), cap->summary ? cap->summary : "") < 0)
 			f->description = NULL;
-	} else if (asprintf(&f->description, "%s (%s, line %llu); the page can: %s",
-	                    exs_sink_class_name(cap->top), h->sink,
-	                    (unsigned long long)exs_line_of(p, n, h->sink_off),
-	                    cap->summary ? cap->summary : "") < 0) {
+	} else if (asprintf(&f->description, "%s (%s, %s %llu); the page can: %s",
+	                    exs_sink_class_name(cap->top), h->sink, at,
+	                    where(p, n, base, h->sink_off), cap->summary ? cap->summary : "") < 0) {
 		f->description = NULL;
 	}
 	f->reference = strdup("capability model: request data reaching a sink (docs/detection.md)");
@@ -697,7 +745,7 @@ static void capability_finding(struct exs_worker *w, const struct exs_capability
 
 		while (e < n && e - o < MATCH_BYTES && p[e] != '\n' && p[e] != '\r')
 			e++;
-		x->offset = o;
+		x->offset = base + o;
 		x->identifier = strdup(ids[k]);
 		x->data = malloc(e - o + 1);
 		if (x->data) {
@@ -709,18 +757,24 @@ static void capability_finding(struct exs_worker *w, const struct exs_capability
 	}
 }
 
-/* The second look: YARA on the normalised view, then the capability model. */
-static void scan_view(struct exs_worker *w, struct exs_walk_item *it, size_t first)
+/* The second look at the bytes p[0..n) (file offset base): YARA on their
+ * normalised view, then the capability model. */
+static void scan_view_of(struct exs_worker *w, struct exs_walk_item *it, size_t first,
+                         const unsigned char *p, size_t n, uint64_t base)
 {
 	struct exs_view v;
 	struct exs_capability cap;
+	int yr;
 
-	if (!view_candidate(w, it))
-		return;
-	if (exs_view_build(&v, w->buf, w->cur.scan_len, VIEW_MAX)) {
+	if (exs_view_build(&v, p, n, VIEW_MAX)) {
 		exs_worker_error(w, it->relpath, "out of memory normalising its server code");
 		return;
 	}
+	if (v.truncated)
+		exs_worker_error(w, it->relpath,
+		                 "its server code normalises to more than %u MiB (padding?): the "
+		                 "second look judged the first %u MiB only; read the page",
+		                 VIEW_MAX >> 20, VIEW_MAX >> 20);
 	if (v.n_blocks && v.len) {
 		struct exs_scan_blocks b;
 
@@ -730,20 +784,42 @@ static void scan_view(struct exs_worker *w, struct exs_walk_item *it, size_t fir
 		b.file_size = v.len;
 		deadline_in(&b.deadline, file_timeout(w));
 		w->view = &v;
+		w->view_base = base;
 		w->view_first = first;
 		/* findings of the raw bytes are in the list already: whatever
 		 * happens here cannot take them back */
-		if (scan_blocks(w, &b) != ERROR_SUCCESS || b.cut)
+		yr = scan_blocks(w->scanner, &b);
+		if (yr != ERROR_SUCCESS && w->builtin_scanner) {
+			/* as for the raw bytes: a --rules rule cannot cost the
+			 * built-in rules their look at the view */
+			deadline_in(&b.deadline, file_timeout(w));
+			yr = scan_blocks(w->builtin_scanner, &b);
+		}
+		if (yr != ERROR_SUCCESS || b.cut)
 			w->view_cut = true;
 		w->view = NULL;
 		/* the capability model is built-in detection: --no-builtin-rules drops it */
 		if (!w->opts->no_builtin_rules && exs_capability_scan(&v, &cap) == 0) {
 			if (cap.score >= EXS_CAPABILITY_REPORT)
-				capability_finding(w, &cap);
+				capability_finding(w, &cap, p, n, base);
 			exs_capability_release(&cap);
 		}
 	}
 	exs_view_release(&v);
+}
+
+/* The view is made of the whole page read (comments and markup drop out, so
+ * padding does not push code past VIEW_MAX of view); a page cut at
+ * --max-size gets a second view of its tail. */
+static void scan_view(struct exs_worker *w, struct exs_walk_item *it, size_t first)
+{
+	size_t head = w->cur.head_len, tail = w->cur.tail_len;
+
+	if (!view_candidate(w, it))
+		return;
+	scan_view_of(w, it, first, w->buf, head, 0);
+	if (tail)
+		scan_view_of(w, it, first, w->buf + head, tail, w->cur.tail_base);
 }
 
 /* A server page larger than --max-size: real pages are small, padding is how
@@ -847,6 +923,8 @@ void exs_worker_scan(struct exs_worker *w, struct exs_walk_item *it,
 	}
 	set_externals(w, it);
 	yr_scanner_set_callback(w->scanner, yara_cb, w);
+	if (w->builtin_scanner)
+		yr_scanner_set_callback(w->builtin_scanner, yara_cb, w);
 	memset(&b, 0, sizeof(b));
 	b.seg[0] = (struct exs_scan_segment){w->buf, w->cur.head_len, 0};
 	b.seg[1] = (struct exs_scan_segment){w->buf + w->cur.head_len, w->cur.tail_len,
@@ -856,10 +934,28 @@ void exs_worker_scan(struct exs_worker *w, struct exs_walk_item *it,
 	b.file_size = w->cur.tail_len ? w->cur.size : w->cur.scan_len;
 	deadline_in(&b.deadline, file_timeout(w));
 	w->view_cut = false;
-	yr = scan_blocks(w, &b);
+	yr = scan_blocks(w->scanner, &b);
 	w->stats.files_scanned++;
 	w->stats.bytes_scanned += w->cur.scan_len;
-	if (yr == ERROR_SUCCESS && b.cut) {
+	if (yr != ERROR_SUCCESS && w->builtin_scanner) {
+		/* a --rules rule made YARA give up, and libyara then reports no
+		 * match at all: the built-in rules look at the file again alone */
+		int combined = yr;
+
+		w->stats.timeouts += combined == ERROR_SCAN_TIMEOUT;
+		deadline_in(&b.deadline, file_timeout(w));
+		yr = scan_blocks(w->builtin_scanner, &b);
+		exs_worker_error(w, it->relpath,
+		                 "YARA could not finish it with the --rules rules (%s%s%s); the "
+		                 "built-in rules were run on it alone%s; fix the rule or raise "
+		                 "--timeout",
+		                 yara_error_text(combined, file_timeout(w)),
+		                 e->slow_rules ? "; rules YARA finds slow: " : "",
+		                 e->slow_rules ? e->slow_rules : "",
+		                 yr == ERROR_SUCCESS && !b.cut ? "" : " and did not finish either");
+		if (yr == ERROR_SUCCESS && b.cut)
+			yr = ERROR_SCAN_TIMEOUT; /* counted and reported once, above */
+	} else if (yr == ERROR_SUCCESS && b.cut) {
 		w->stats.timeouts++;
 		exs_worker_error(
 		        w, it->relpath,
@@ -878,7 +974,8 @@ void exs_worker_scan(struct exs_worker *w, struct exs_walk_item *it,
 		                 e->slow_rules ? " (in rules YARA finds slow: " : "",
 		                 e->slow_rules ? e->slow_rules : "", e->slow_rules ? ")" : "");
 	} else if (yr != ERROR_SUCCESS) {
-		exs_worker_error(w, it->relpath, "YARA could not scan it (libyara error %d)", yr);
+		exs_worker_error(w, it->relpath, "YARA could not scan it (%s)",
+		                 yara_error_text(yr, file_timeout(w)));
 	}
 	/* the second look runs whatever the first gave: a slow raw scan must
 	 * not cost the page its view and capability model */

@@ -27,6 +27,7 @@ struct exs_ioc_set {
 
 struct exs_walk_engine {
 	YR_RULES *rules;
+	YR_RULES *builtin_rules; /* the built-in rules alone, only with --rules (scan.c) */
 	size_t n_rules;
 	bool from_cache;
 	bool yara_up; /* yr_initialize() succeeded */

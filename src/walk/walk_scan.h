@@ -82,6 +82,7 @@ struct exs_worker {
 	const struct exs_walk_options *opts;
 	uint64_t max_size;
 	YR_SCANNER *scanner;
+	YR_SCANNER *builtin_scanner; /* the built-in rules alone, only with --rules */
 	magic_t magic;
 	EVP_MD_CTX *sha256, *sha1, *md5;
 	unsigned char *buf; /* up to max_size + 1 bytes */
@@ -94,6 +95,7 @@ struct exs_worker {
 	struct exs_findings findings;
 	struct exs_folds folds;      /* findings beyond the per-folder limit, counted */
 	const struct exs_view *view; /* set while YARA scans the normalised view */
+	uint64_t view_base;          /* file offset of the bytes the view was made of */
 	size_t view_first;           /* the file's first finding (view matches dedupe) */
 	bool view_cut;               /* the view's scan ended at the deadline */
 	struct exs_walk_stats stats;

@@ -200,4 +200,58 @@ run "$EXSCAN" walk --format json --fail-on compromised -j 1 "$M"
 json_check "3,000 decoys, one worker: exactly 1,000 listed and one finding counting 2,000 at the folder, score kept" \
 	'(lambda F: len([f for f in F if "count" not in f]) == 1000 and [(f["path"], f["count"], f["score"]) for f in F if "count" in f] == [("inetpub/decoys", 2000, 95)])([f for f in d["hosts"][0]["findings"] if f["rule"] == "exs_chopper_eval_request"])'
 rm -rf "$M"
+# --- 8. every built-in rule stays linear in padding made of its own atoms
+# (a rule whose regex YARA verifies backwards from a common word cost 2-7 s a
+# MB): 8 MB of each after a shell, found with no timeout and no error.  (8 MB
+# of `<% x ` costs about 1 s a MB, linearly: every rule that starts at `<%`
+# verifies each copy; bench/README.md, not a test.)
+for unit in 'eval( Request ' 'Request ' '<script ' 'Response.Write(' 'System.'; do
+	P8="$TMP/pad8"
+	rm -rf "$P8"
+	mkdir -p "$P8/inetpub/wwwroot"
+	printf '%s\n' "$shell" >"$P8/inetpub/wwwroot/padded.aspx"
+	pad "$P8/inetpub/wwwroot/padded.aspx" 8 "$unit"
+	run "$EXSCAN" walk --format json --fail-on compromised --timeout 20 "$P8"
+	expect_rc 1 "8 MB of '$unit' after a shell: compromised"
+	json_check "8 MB of '$unit' after a shell: no timeout, no error" \
+		'd["hosts"][0]["stats"]["timeouts"] == 0 and d["hosts"][0]["stats"]["errors"] == 0'
+done
+
+# --- 9. a --rules rule that makes libyara give up on a page (too many regex
+# fibers: libyara then reports no match at all) does not cost the built-in
+# rules: they look at the page again alone, and the error says why
+P9="$TMP/fibers"
+mkdir -p "$P9/inetpub/wwwroot"
+{ printf '%s\n' "$shell"; head -c 2000000 /dev/zero | tr '\0' a; } >"$P9/inetpub/wwwroot/fibers.aspx"
+cat >"$TMP/fibers.yar" <<'Y'
+rule user_fiber_hungry { strings: $a = /a[a-z]{0,200}[a-z]{0,200}[a-z]{0,200}q/ condition: $a }
+Y
+run "$EXSCAN" walk --format json --fail-on compromised --rules "$TMP/fibers.yar" "$P9"
+expect_rc 1 "a user rule libyara gives up on: the shell still makes the host compromised"
+has fibers.aspx webshell
+tap_ok $? "a user rule libyara gives up on: the built-in findings are reported" "$(head -c 1500 "$TMP/out")"
+json_check "a user rule libyara gives up on: one error naming the cause and the fallback" \
+	'[f["description"] for f in d["hosts"][0]["findings"] if f["kind"] == "error" and "regular expression" in f["description"] and "built-in rules were run on it alone" in f["description"]] != []'
+grep -q "libyara error 46" "$TMP/out"
+tap_ok $((!$?)) "a user rule libyara gives up on: no bare libyara error number"
+
+# --- 10. server code padded past what the second look reads (4 MiB of
+# normalised code, not comment): the raw rules still find the shell, and the
+# page is reported as judged in part (the host is incomplete)
+P10="$TMP/bigcode"
+mkdir -p "$P10/inetpub/wwwroot"
+python3 - "$P10/inetpub/wwwroot/bigcode.aspx" <<'PY'
+import sys
+body = 'string q = "a" + eval("b"); Request.Cookies.Clear();\n' * ((6 << 20) // 50)
+shell = ('void Page_Load(object s, EventArgs e) {\n var p = new System.Diagnostics.'
+         'ProcessStartInfo("cmd.exe", "/c " + Request.Form["c"]);\n'
+         ' System.Diagnostics.Process.Start(p);\n}\n')
+open(sys.argv[1], "w").write('<%@ Page Language="C#" %>\n<script runat="server">\n'
+                             + body + shell + '</script>\n')
+PY
+run "$EXSCAN" walk --format json --fail-on compromised "$P10"
+expect_rc 1 "6 MB of server code before a shell: compromised"
+json_check "6 MB of server code before a shell: the page is reported as judged in part" \
+	'any(f["kind"] == "error" and "normalises to more than" in f["description"] for f in d["hosts"][0]["findings"]) and d["hosts"][0]["stats"]["errors"] >= 1'
+
 tap_done

@@ -473,12 +473,14 @@ static void hostile_input(void **state)
 	big[n - (n - 7) % 4] = '\0';
 	view_of(&v, big);
 	assert_true(v.n_concat > 10000);
+	assert_false(v.truncated);
 	assert_int_equal(exs_capability_scan(&v, &c), 0);
 	exs_capability_release(&c);
 	exs_view_release(&v);
 	/* a view budget smaller than the page: cut, not overrun */
 	assert_int_equal(exs_view_build(&v, (const unsigned char *)big, strlen(big), 1024), 0);
 	assert_true(v.len <= 1024);
+	assert_true(v.truncated); /* and says so: the walker reports the page as judged in part */
 	exs_view_release(&v);
 	free(big);
 }
