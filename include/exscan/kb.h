@@ -161,6 +161,27 @@ void exs_assessment_release(struct exs_assessment *a);
  * memory (dst then empty). */
 int exs_assessment_copy(const struct exs_assessment *src, struct exs_assessment *dst);
 
+/* Assessments of the builds seen last, for callers that judge many hosts (a
+ * fleet runs few distinct builds).  Embedded by its user (one per thread: it
+ * is not locked); exs_kb_memo_assess() fills `out` with a copy the caller
+ * releases with exs_assessment_release(). */
+#define EXS_KB_MEMO_SLOTS 32
+struct exs_kb_memo {
+	const struct exs_kb *kb;
+	time_t today;
+	struct {
+		bool used;
+		struct exs_version v;
+		struct exs_assessment a;
+	} slot[EXS_KB_MEMO_SLOTS];
+	int next; /* the slot replaced next (round robin) */
+};
+
+void exs_kb_memo_init(struct exs_kb_memo *m, const struct exs_kb *kb, time_t today);
+int exs_kb_memo_assess(struct exs_kb_memo *m, const struct exs_version *v,
+                       struct exs_assessment *out, struct exs_error *err);
+void exs_kb_memo_release(struct exs_kb_memo *m);
+
 /* What to install for an assessed build, one lowercase line ("" when nothing is
  * missing): the newest update of its line, and, when that update is ESU-only,
  * says so and names the supported path (move to Exchange Server SE). */

@@ -36,6 +36,10 @@ int exs_verdict_parse(const char *name, enum exs_verdict *out);
  * could not be scanned. */
 enum exs_verdict exs_verdict_judge(struct json_object *host, const struct exs_kb *kb, time_t now,
                                    bool *incomplete);
+/* The same, for many hosts: builds are assessed through the caller's memo
+ * (its tables and date; memo->kb may be NULL). */
+enum exs_verdict exs_verdict_judge_memo(struct json_object *host, struct exs_kb_memo *memo,
+                                        bool *incomplete);
 
 /* Whether a verdict reaches a --fail-on threshold. */
 bool exs_verdict_reaches(enum exs_verdict v, enum exs_fail_on threshold);

@@ -64,19 +64,23 @@ int exs_cli_judge_and_write(struct exs_config *cfg, const struct exs_kb *kb,
 	        .tables_age_days = -1,
 	};
 	struct exs_error err = {{0}};
+	struct exs_kb_memo memo;
 	bool threshold = false, failed = false;
 	FILE *out;
 
 	if (kb)
 		meta.tables_age_days = exs_kb_age_days(kb, cfg->now, &meta.tables_stale);
+	/* a fleet runs few distinct builds: each is assessed once */
+	exs_kb_memo_init(&memo, kb, cfg->now);
 	for (size_t i = 0; i < json_object_array_length(hosts); i++) {
 		bool inc = false;
 		enum exs_verdict v =
-		        exs_verdict_judge(json_object_array_get_idx(hosts, i), kb, cfg->now, &inc);
+		        exs_verdict_judge_memo(json_object_array_get_idx(hosts, i), &memo, &inc);
 
 		threshold = threshold || exs_verdict_reaches(v, cfg->fail_on);
 		incomplete = incomplete || inc;
 	}
+	exs_kb_memo_release(&memo);
 	json_object_array_sort(hosts, cmp_hosts);
 	out = exs_cli_output_open(cfg, &err);
 	if (!out) {

@@ -479,3 +479,43 @@ const char *exs_kb_refresh_advice(void)
 	return "the build and cve tables may be stale: install a newer exscan (or newer tables "
 	       "in /usr/share/exscan), or pass newer ones with --builds and --cves";
 }
+
+/* ---- memo ---- */
+
+void exs_kb_memo_init(struct exs_kb_memo *m, const struct exs_kb *kb, time_t today)
+{
+	memset(m, 0, sizeof(*m));
+	m->kb = kb;
+	m->today = today;
+}
+
+int exs_kb_memo_assess(struct exs_kb_memo *m, const struct exs_version *v,
+                       struct exs_assessment *out, struct exs_error *err)
+{
+	int i;
+
+	for (i = 0; i < EXS_KB_MEMO_SLOTS; i++)
+		if (m->slot[i].used && m->slot[i].v.nparts == v->nparts &&
+		    exs_version_cmp(&m->slot[i].v, v) == 0)
+			return exs_assessment_copy(&m->slot[i].a, out) == 0
+			               ? 0
+			               : exs_error_set(err, "out of memory");
+	if (exs_kb_assess(m->kb, v, m->today, out, err))
+		return -1;
+	i = m->next;
+	m->next = (m->next + 1) % EXS_KB_MEMO_SLOTS;
+	if (m->slot[i].used)
+		exs_assessment_release(&m->slot[i].a);
+	/* a memo that cannot keep a copy only costs the next call an assessment */
+	m->slot[i].used = exs_assessment_copy(out, &m->slot[i].a) == 0;
+	m->slot[i].v = *v;
+	return 0;
+}
+
+void exs_kb_memo_release(struct exs_kb_memo *m)
+{
+	for (int i = 0; i < EXS_KB_MEMO_SLOTS; i++)
+		if (m->slot[i].used)
+			exs_assessment_release(&m->slot[i].a);
+	memset(m, 0, sizeof(*m));
+}

@@ -179,14 +179,6 @@ struct shared {
 	struct exs_probe_result bad; /* a bad target spec, reported under lock */
 };
 
-/* Assessments of the builds seen last: a fleet runs few distinct builds. */
-#define MEMO_SIZE 8
-struct memo {
-	bool used;
-	struct exs_version v;
-	struct exs_assessment a;
-};
-
 /* One worker: its own multi handle and its share of the --concurrency slots. */
 struct engine {
 	struct shared *s;
@@ -199,8 +191,7 @@ struct engine {
 	pthread_t thread;
 	bool thread_started;
 	bool private_libctx;
-	struct memo memo[MEMO_SIZE];
-	int memo_next;
+	struct exs_kb_memo memo; /* assessments of the builds seen last */
 };
 
 static double now_s(void)
@@ -980,30 +971,6 @@ static void host_release_data(struct engine *e, struct host *h)
 	h->connect_to = NULL;
 }
 
-/* exs_kb_assess() through the worker's memo of recent builds. */
-static int assess(struct engine *e, const struct exs_version *v, struct exs_assessment *out,
-                  struct exs_error *err)
-{
-	struct memo *m;
-
-	for (int i = 0; i < MEMO_SIZE; i++) {
-		m = &e->memo[i];
-		if (m->used && m->v.nparts == v->nparts && exs_version_cmp(&m->v, v) == 0)
-			return exs_assessment_copy(&m->a, out) == 0
-			               ? 0
-			               : exs_error_set(err, "out of memory");
-	}
-	if (exs_kb_assess(e->s->kb, v, e->s->now, out, err))
-		return -1;
-	m = &e->memo[e->memo_next];
-	e->memo_next = (e->memo_next + 1) % MEMO_SIZE;
-	if (m->used)
-		exs_assessment_release(&m->a);
-	m->used = exs_assessment_copy(out, &m->a) == 0;
-	m->v = *v;
-	return 0;
-}
-
 /* An invalid certificate is a per-host error, but the host is still
  * fingerprinted: default Exchange installs serve self-signed certificates, so
  * only what no client should accept counts (untrusted ones are errors with
@@ -1081,7 +1048,7 @@ static void finish_host(struct engine *e, struct host *h)
 	if (h->r.is_exchange && h->r.owa_csp[0])
 		add_mitigation(h);
 	if (h->r.is_exchange && h->r.precision != EXS_PRECISION_NONE) {
-		if (assess(e, &h->r.version, &h->r.assessment, &err) == 0)
+		if (exs_kb_memo_assess(&e->memo, &h->r.version, &h->r.assessment, &err) == 0)
 			h->r.assessed = true;
 		else
 			set_error(h, "cannot assess the build: %s", err.msg);
@@ -1444,6 +1411,7 @@ static int engine_init(struct engine *e, struct shared *s, int slots, struct exs
 	e->s = s;
 	e->o = o;
 	e->slots = slots;
+	exs_kb_memo_init(&e->memo, s->kb, s->now);
 	e->multi = curl_multi_init();
 	if (!e->multi)
 		return exs_error_set(err, "cannot start libcurl's multi interface");
@@ -1486,9 +1454,7 @@ static void engine_release(struct engine *e)
 {
 	engine_close(e);
 	free(e->pool);
-	for (int i = 0; i < MEMO_SIZE; i++)
-		if (e->memo[i].used)
-			exs_assessment_release(&e->memo[i].a);
+	exs_kb_memo_release(&e->memo);
 	curl_slist_free_all(e->resolve);
 }
 

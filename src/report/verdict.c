@@ -62,7 +62,17 @@ struct judge {
 	struct json_object *reasons;
 	struct json_object *remedies;
 	enum exs_verdict verdict;
+	struct exs_kb_memo *memo; /* assessments shared across hosts, or NULL */
 };
+
+/* exs_kb_assess(), through the caller's memo when it holds these tables. */
+static int assess(struct judge *j, const struct exs_kb *kb, const struct exs_version *v, time_t now,
+                  struct exs_assessment *a)
+{
+	if (j->memo && j->memo->kb == kb && j->memo->today == now)
+		return exs_kb_memo_assess(j->memo, v, a, NULL);
+	return exs_kb_assess(kb, v, now, a, NULL);
+}
 
 /* Adds a reason at `level` pointing at what is behind it (ref_kind: finding,
  * check, cve, probe, walk; ref: index or id). */
@@ -543,8 +553,7 @@ static void judge_probe(struct judge *j, struct json_object *probe, const struct
 		struct exs_version v;
 		struct exs_assessment a;
 
-		if (exs_version_parse(build, &v, NULL) == 0 &&
-		    exs_kb_assess(kb, &v, now, &a, NULL) == 0) {
+		if (exs_version_parse(build, &v, NULL) == 0 && assess(j, kb, &v, now, &a) == 0) {
 			char nb[48], nb_advice[400];
 
 			if (a.end_of_support) {
@@ -612,7 +621,7 @@ static bool judge_disk_build(struct judge *j, struct json_object *host, struct j
 	char text[512];
 
 	if (!build || !kb || exs_version_parse(build, &v, NULL) != 0 ||
-	    exs_kb_assess(kb, &v, now, &a, NULL) != 0)
+	    assess(j, kb, &v, now, &a) != 0)
 		return false;
 	d = json_object_new_object();
 	json_object_object_add(d, "build", json_object_new_string(build));
@@ -648,13 +657,15 @@ static bool judge_disk_build(struct judge *j, struct json_object *host, struct j
 /* How bad one probe result is on its own: unreachable < not Exchange <
  * Exchange by its verdict.  Used to choose among the probes of several
  * addresses that claim one host. */
-static int probe_rank(struct json_object *rec, const struct exs_kb *kb, time_t now)
+static int probe_rank(struct json_object *rec, const struct exs_kb *kb, time_t now,
+                      struct exs_kb_memo *memo)
 {
 	struct json_object *probe = exs_json_get(rec, "probe");
 	struct judge j = {0};
 	int rank;
 
 	j.host = rec;
+	j.memo = memo;
 	if (!probe || !json_object_is_type(probe, json_type_object))
 		return 0;
 	if (!exs_json_get_bool(probe, "is_exchange", false))
@@ -711,14 +722,15 @@ static size_t other_probes(struct json_object *host, struct json_object **others
  * or one name resolved differently): the worst of their probes becomes the
  * host's probe.  Nothing the server says about its identity can hide
  * another address's result. */
-static void choose_probe(struct json_object *host, const struct exs_kb *kb, time_t now)
+static void choose_probe(struct json_object *host, const struct exs_kb *kb, time_t now,
+                         struct exs_kb_memo *memo)
 {
 	struct json_object *others;
 	size_t n = other_probes(host, &others), at = SIZE_MAX;
-	int best = n ? probe_rank(host, kb, now) : 0;
+	int best = n ? probe_rank(host, kb, now, memo) : 0;
 
 	for (size_t i = 0; i < n; i++) {
-		int r = probe_rank(json_object_array_get_idx(others, i), kb, now);
+		int r = probe_rank(json_object_array_get_idx(others, i), kb, now, memo);
 
 		if (r > best) {
 			best = r;
@@ -785,8 +797,8 @@ static void judge_other_probes(struct judge *j, struct json_object *host, bool *
 	          "server's computer name may be there to hide it");
 }
 
-enum exs_verdict exs_verdict_judge(struct json_object *host, const struct exs_kb *kb, time_t now,
-                                   bool *incomplete)
+static enum exs_verdict judge_host(struct json_object *host, const struct exs_kb *kb, time_t now,
+                                   struct exs_kb_memo *memo, bool *incomplete)
 {
 	struct judge j = {0};
 	struct json_object *probe, *findings = exs_json_get(host, "findings");
@@ -804,8 +816,9 @@ enum exs_verdict exs_verdict_judge(struct json_object *host, const struct exs_kb
 	j.reasons = json_object_new_array();
 	j.remedies = json_object_new_array();
 	j.verdict = EXS_VERDICT_UNKNOWN;
+	j.memo = memo;
 	/* first: it may choose another address's probe as the host's */
-	choose_probe(host, kb, now);
+	choose_probe(host, kb, now, memo);
 	probe = exs_json_get(host, "probe");
 	has_probe = probe && json_object_is_type(probe, json_type_object);
 	is_exchange = has_probe && exs_json_get_bool(probe, "is_exchange", false);
@@ -867,4 +880,16 @@ enum exs_verdict exs_verdict_judge(struct json_object *host, const struct exs_kb
 	if (incomplete)
 		*incomplete = inc;
 	return j.verdict;
+}
+
+enum exs_verdict exs_verdict_judge(struct json_object *host, const struct exs_kb *kb, time_t now,
+                                   bool *incomplete)
+{
+	return judge_host(host, kb, now, NULL, incomplete);
+}
+
+enum exs_verdict exs_verdict_judge_memo(struct json_object *host, struct exs_kb_memo *memo,
+                                        bool *incomplete)
+{
+	return judge_host(host, memo->kb, memo->today, memo, incomplete);
 }

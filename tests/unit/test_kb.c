@@ -766,6 +766,63 @@ static void missing_file_is_named(void **state)
 	assert_non_null(strstr(err.msg, "/nonexistent/builds.tsv: cannot open"));
 }
 
+/* Two assessments say the same: the same entries, CVEs and updates, in order. */
+static void assert_same_assessment(const struct exs_assessment *a, const struct exs_assessment *b)
+{
+	assert_int_equal(a->precision, b->precision);
+	assert_ptr_equal(a->product, b->product);
+	assert_ptr_equal(a->entry, b->entry);
+	assert_ptr_equal(a->cu_entry, b->cu_entry);
+	assert_ptr_equal(a->newest, b->newest);
+	assert_int_equal(a->n_open, b->n_open);
+	assert_int_equal(a->n_missing, b->n_missing);
+	assert_int_equal(a->n_missing_security, b->n_missing_security);
+	for (size_t i = 0; i < a->n_open; i++) {
+		assert_ptr_equal(a->open[i].cve, b->open[i].cve);
+		assert_int_equal(a->open[i].certain, b->open[i].certain);
+	}
+	for (size_t i = 0; i < a->n_missing; i++)
+		assert_string_equal(a->missing[i].name, b->missing[i].name);
+}
+
+/* The memo a report judges a fleet through gives what a fresh assessment
+ * gives, for every build of the tables (more than it keeps: slots are
+ * reused), for a CU-only build beside the same CU's exact build, and a
+ * second time from the memo itself. */
+static void memo_matches_assessment(void **state)
+{
+	const time_t today = (time_t)1795392000;
+	struct exs_kb_memo m;
+	struct exs_error err = {{0}};
+	const char *extra[] = {"15.1.2176", "15.1.2176.2", "15.2.9999.1", "15.2.2562"};
+	size_t n = exs_kb_build_count(kb);
+
+	(void)state;
+	assert_true(n > EXS_KB_MEMO_SLOTS);
+	exs_kb_memo_init(&m, kb, today);
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < n + sizeof(extra) / sizeof(extra[0]); i++) {
+			struct exs_version v;
+			struct exs_assessment direct, memo;
+
+			if (i < n)
+				v = exs_kb_build_at(kb, i)->version;
+			else
+				assert_int_equal(exs_version_parse(extra[i - n], &v, &err), 0);
+			assert_int_equal(exs_kb_assess(kb, &v, today, &direct, &err), 0);
+			assert_int_equal(exs_kb_memo_assess(&m, &v, &memo, &err), 0);
+			assert_same_assessment(&direct, &memo);
+			exs_assessment_release(&memo);
+			/* and again at once: now from the memo */
+			assert_int_equal(exs_kb_memo_assess(&m, &v, &memo, &err), 0);
+			assert_same_assessment(&direct, &memo);
+			exs_assessment_release(&memo);
+			exs_assessment_release(&direct);
+		}
+	}
+	exs_kb_memo_release(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -791,6 +848,7 @@ int main(void)
 	        cmocka_unit_test(control_characters_refused),
 	        cmocka_unit_test(crlf_tables_load),
 	        cmocka_unit_test(missing_file_is_named),
+	        cmocka_unit_test(memo_matches_assessment),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
