@@ -990,9 +990,11 @@ void exs_worker_scan(struct exs_worker *w, struct exs_walk_item *it,
 		                 file_timeout(w));
 	}
 out:
-	/* libmagic costs more than YARA on small text files: its description is
-	 * only worked out for files with findings (the filetype external comes
-	 * from the header check in short_type()) */
+	/* a decoy beyond the per-folder limit keeps no finding of its own */
+	fold_findings(w, first);
+	/* libmagic costs more than YARA on small text files (70% of a walk of
+	 * decoys): its description is only worked out for the findings listed
+	 * (the filetype external comes from the header check in short_type()) */
 	if (w->findings.n > first && w->cur.scan_len) {
 		const char *t =
 		        magic_buffer(w->magic, w->buf,
@@ -1002,7 +1004,6 @@ out:
 			if (!w->findings.items[i].filetype)
 				w->findings.items[i].filetype = strdup(t);
 	}
-	fold_findings(w, first);
 }
 
 /* ---- findings folded per folder and rule ---- */

@@ -199,6 +199,8 @@ json_check "3,000 decoys: at most 2 x 1,000 listed per rule (one limit per worke
 run "$EXSCAN" walk --format json --fail-on compromised -j 1 "$M"
 json_check "3,000 decoys, one worker: exactly 1,000 listed and one finding counting 2,000 at the folder, score kept" \
 	'(lambda F: len([f for f in F if "count" not in f]) == 1000 and [(f["path"], f["count"], f["score"]) for f in F if "count" in f] == [("inetpub/decoys", 2000, 95)])([f for f in d["hosts"][0]["findings"] if f["rule"] == "exs_chopper_eval_request"])'
+json_check "3,000 decoys, one worker: each listed finding still has its file type (worked out after the folding)" \
+	'all(f.get("filetype") for f in d["hosts"][0]["findings"] if f["kind"] == "webshell" and "count" not in f)'
 rm -rf "$M"
 # --- 8. every built-in rule stays linear in padding made of its own atoms
 # (a rule whose regex YARA verifies backwards from a common word cost 2-7 s a
