@@ -749,13 +749,33 @@ static bool looks_like_code_file(const struct src *s)
 	return false;
 }
 
+/* True when the text at i opens a C# or VB source file rather than markup: a
+ * code file that carries a page in a string (in-memory shells register one)
+ * holds "<%" too, and must still be read as code. */
+static bool starts_like_code(const struct src *s, size_t i)
+{
+	static const char *const opens[] = {
+	        "using ",    "imports ", "namespace ", "option ", "public ", "internal ",
+	        "partial ",  "class ",   "static ",    "sealed ", "#region", "#if ",
+	        "[assembly", "//",       "/*",         "'",       "rem ",
+	};
+
+	for (size_t k = 0; k < sizeof(opens) / sizeof(opens[0]); k++)
+		if (at_ci(s, i, opens[k]))
+			return true;
+	return false;
+}
+
 void nm_lex_all(struct norm *nm, const struct src *s)
 {
 	size_t i = 0;
 
 	while (i < s->n && nm_is_space(s->s[i]))
 		i++;
-	if (looks_like_page(s)) {
+	if (i < s->n && starts_like_code(s, i) && looks_like_code_file(s)) {
+		nm->v->n_blocks++;
+		lex_region(nm, s, 0, s->n, guess_lang(s));
+	} else if (looks_like_page(s)) {
 		lex_page(nm, s);
 	} else if (i < s->n && s->s[i] != '<' && looks_like_code_file(s)) {
 		/* a bare code file (markup without server code has none, nor has

@@ -192,6 +192,29 @@ static void regions_of_a_page(void **state)
 	assert_true(v.handler);
 	assert_non_null(strstr(v.text, "ihttphandler"));
 	exs_view_release(&v);
+	/* a code file that carries a page in a string (an in-memory shell
+	 * registers one) is code, not markup with one "<%" block */
+	view_of(&v,
+	        "// provider\nusing System.Web.Hosting;\npublic class P : VirtualPathProvider {\n"
+	        "  string page = \"<%@ Page Language=\\\"C#\\\" %><%= 1 %>\";\n"
+	        "  public static void Init() { HostingEnvironment.RegisterVirtualPathProvider("
+	        "new P()); }\n}\n");
+	assert_int_equal(v.n_blocks, 1);
+	assert_false(v.page);
+	assert_non_null(strstr(v.text, "registervirtualpathprovider"));
+	{
+		struct exs_capability c;
+
+		assert_int_equal(exs_capability_scan(&v, &c), 0);
+		assert_true(c.score >= EXS_CAPABILITY_REPORT);
+		assert_int_equal(c.top, EXS_SINK_MEMSHELL);
+		exs_capability_release(&c);
+	}
+	exs_view_release(&v);
+	/* a page that starts as markup stays a page */
+	view_of(&v, "<%@ Page Language=\"C#\" %>\nusing System; <% Response.Write(1); %>");
+	assert_true(v.page);
+	exs_view_release(&v);
 	/* XSLT scripts, inside CDATA */
 	view_of(&v, "<xsl:stylesheet><msxsl:script language=\"C#\" implements-prefix=\"u\">"
 	            "<![CDATA[ public string R(string c){ return c; } ]]></msxsl:script>"
