@@ -27,6 +27,15 @@ touch -d "2021-08-10 02:00:00Z" "$FILES/inetpub/wwwroot/aspnet_client/s.aspx"
 ALL="$TMP/all"
 mkdir -p "$ALL"
 cp -a "$LOGS/." "$FILES/." "$ALL/"
+# and the event log of the Exchange management shell: the export of a mailbox
+# into a web page, 45 minutes after the first success
+mkdir -p "$ALL/Windows/System32/winevt/Logs"
+cat >"$TMP/mgmt.json" <<'JSON'
+[{"provider": "MSExchange CmdletLogs", "level": 4, "time": 1628559923, "channel": "MSExchange Management",
+  "data": ["New-MailboxExportRequest", "-Mailbox 'admin@corp.example' -FilePath '\\\\127.0.0.1\\c$\\inetpub\\wwwroot\\aspnet_client\\shell.aspx'"]}]
+JSON
+python3 "$EXSCAN_SRCDIR/tests/evtx/write_evtx.py" "$ALL/Windows/System32/winevt/Logs/MSExchange Management.evtx" "$TMP/mgmt.json"
+tap_ok $? "an MSExchange Management.evtx with a mailbox export to an .aspx is written"
 
 run "$EXSCAN" scan --fs "$ALL" --host exch01 --format json --fail-on never
 cp "$TMP/out" "$TMP/scan.json"
@@ -35,6 +44,9 @@ json_check "scan: the timeline is in time order" \
 json_check "scan: the first success from the IIS log, with its finding" \
 	"(lambda h: any(e['type'] == 'log-first' and e['time'] == '2021-08-10T01:02:03Z' and e['success'] is True
 	   and 'ProxyShell' in e['text'] and h['findings'][e['finding']]['rule'] == 'iis-proxyshell' for e in h['timeline']))(d['hosts'][0])"
+json_check "scan: the event log's record is an event-log event at its time" \
+	"any(e['type'] == 'log-first' and e['source'] == 'event-log' and e['time'] == '2021-08-10T01:45:23Z'
+	     and 'event log' in e['text'] for e in d['hosts'][0]['timeline'])"
 json_check "scan: the shell's modification time, one event for the file however many rules matched" \
 	"[e['time'] for e in d['hosts'][0]['timeline'] if e['type'] == 'file-modified' and e['path'].endswith('s.aspx')] == ['2021-08-10T02:00:00Z']"
 json_check "scan: findings carry ctime (and a null btime: no creation time from a POSIX walk)" \
@@ -46,8 +58,8 @@ json_check "scan: the moments: first exploitation, first success, first shell, l
 	   and s['first_shell']['time'] == '2021-08-10T02:00:00Z' and s['first_shell']['path'].endswith('s.aspx')
 	   and s['last_activity']['time'] == '2021-08-12T01:02:03Z' and s['last_activity']['success'] is False
 	   and s['omitted'] == 0)(d['hosts'][0]['timeline_summary'])"
-json_check "scan: the log readers' attempts and successes per day (as in exscan logs)" \
-	"d['hosts'][0]['log_days'] == [{'date': '2021-08-10', 'campaign': 'ProxyShell', 'attempts': 0, 'successes': 1},
+json_check "scan: the log readers' attempts and successes per day (as in exscan logs; IIS and event log)" \
+	"d['hosts'][0]['log_days'] == [{'date': '2021-08-10', 'campaign': 'ProxyShell', 'attempts': 0, 'successes': 2},
 	                               {'date': '2021-08-12', 'campaign': 'ProxyShell', 'attempts': 1, 'successes': 0}]"
 if [ -f "$CONTRACT" ]; then
 	python3 "$CONTRACT" scan "$TMP/scan.json" >"$TMP/c" 2>&1
