@@ -187,7 +187,12 @@
     pane.className = "v" + r[1];
     var close = el("button", "close", "close");
     close.type = "button";
-    close.addEventListener("click", function () { pane.hidden = true; state.open = -1; render(); });
+    close.addEventListener("click", function () {
+      pane.hidden = true;
+      state.open = -1;
+      link("");
+      render();
+    });
     pane.appendChild(close);
     var h3 = el("h3");
     h3.appendChild(el("span", "host", r[0]));
@@ -243,9 +248,17 @@
       pane.appendChild(table(["kind", "path", "rule / family", "score", "severity", "sha256", "time"], f, "findings"));
     }
     pane.hidden = false;
+    link(r[0]);
     render();
     pane.scrollIntoView();
     window.scrollBy(0, -document.querySelector(".controls").offsetHeight - 8);
+  }
+
+  /* report.html#HOST opens that host: a link to one host of a fleet report */
+  function link(name) {
+    try {
+      history.replaceState(null, "", name ? "#" + encodeURIComponent(name) : location.pathname);
+    } catch (e) { /* some viewers refuse it: the page works without */ }
   }
 
   function set(k, v) { state[k] = v; state.limit = PAGE; render(); }
@@ -273,5 +286,12 @@
     if (tr && e.target.closest("button")) open(+tr.dataset.i);
   });
   render();
+  if (location.hash.length > 1) {
+    var want = "";
+    try { want = decodeURIComponent(location.hash.slice(1)); } catch (e) { want = ""; }
+    for (var i = 0; i < rows.length; i++) {
+      if (rows[i][0] === want) { open(i); break; }
+    }
+  }
   document.body.dataset.ready = "1";
 })();

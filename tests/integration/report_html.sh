@@ -147,6 +147,12 @@ try:
           b.eval("document.querySelectorAll('script').length") == 3,
           "hostile names are shown as text: no element, no script is made of them", [name, paths])
     b.screenshot(art + "/hostile-host.png")
+    # a link to one host: report.html#HOST opens it
+    b.load("about:blank")
+    b.load("file://" + tmp + "/r.html#10.0.0.2", timeout=120)
+    check(b.eval("document.getElementById('detail').hidden") is False and
+          b.eval("document.querySelector('#detail .host').textContent") == "10.0.0.2",
+          "report.html#10.0.0.2 opens that host", b.eval("location.hash"))
     check(not b.problems(), "no script error, dialog or CSP violation", b.problems())
 except Exception as e:
     check(False, "the browser session went through", "%s: %s; %s" % (type(e).__name__, e, b.problems()))
