@@ -78,7 +78,23 @@ run "$EXSCAN" walk --format jsonl --host exch01 --fail-on never "$LOGS"
 cp "$TMP/out" "$TMP/w-logs.jsonl"
 run "$EXSCAN" walk --format jsonl --host EXCH01 --fail-on never "$FILES"
 cp "$TMP/out" "$TMP/w-files.jsonl"
+run "$EXSCAN" walk --format json --host exch01 --fail-on never "$LOGS"
+json_check "walk JSON carries the per-day log counts" "d['hosts'][0]['log_days'][0]['date'] == '2021-08-10'"
+cp "$TMP/out" "$TMP/w-logs.json"
+if [ -f "$CONTRACT" ]; then
+	python3 "$CONTRACT" walk "$TMP/w-logs.json" >"$TMP/c" 2>&1
+	tap_ok $? "walk JSON with log_days meets the shared walk contract" "$(cat "$TMP/c")"
+else
+	tap_skip "walk JSON with log_days meets the shared walk contract" "../shared is not there"
+fi
 run "$EXSCAN" report --format json --fail-on never "$TMP/w-logs.jsonl" "$TMP/w-files.jsonl"
+cp "$TMP/out" "$TMP/merged-scan.json"
+if [ -f "$CONTRACT" ]; then
+	python3 "$CONTRACT" scan "$TMP/merged-scan.json" >"$TMP/c" 2>&1
+	tap_ok $? "the merged report meets the shared scan contract" "$(cat "$TMP/c")"
+else
+	tap_skip "the merged report meets the shared scan contract" "../shared is not there"
+fi
 json_check "report: one host, one timeline of both walks, in time order" \
 	"(lambda h: len(d['hosts']) == 1 and [e['type'] for e in h['timeline'] if e['type'] in ('log-first', 'file-modified')] == ['log-first', 'file-modified', 'log-first']
 	   and h['timeline_summary']['first_shell']['time'] == '2021-08-10T02:00:00Z'
