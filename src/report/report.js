@@ -228,7 +228,7 @@
           "the event list only"));
       }
       if (d.t.length) {
-        var det = el("details"), sum = el("summary", null, d.t.length + " events" +
+        var det = el("details"), sum = el("summary", null, d.t.length + (d.t.length === 1 ? " event" : " events") +
           (m.omitted ? " (" + m.omitted + " more in the JSON report)" : ""));
         det.appendChild(sum);
         det.appendChild(table(["time (UTC)", "type", "source", "severity", "what", "path"], d.t, "events"));
