@@ -49,6 +49,9 @@ struct exs_finding {
 	char sha256[65];
 	uint64_t size;
 	int64_t mtime;  /* seconds since the epoch */
+	int64_t ctime;  /* inode change time (POSIX walks); 0 if unknown */
+	int64_t btime;  /* creation time (an image walker's NTFS $STANDARD_INFORMATION
+	                 * birth time, or statx's); 0 if unknown */
 	char *filetype; /* libmagic's description */
 	struct exs_match *matches;
 	size_t n_matches;

@@ -41,6 +41,11 @@ enum exs_verdict exs_verdict_judge(struct json_object *host, const struct exs_kb
 enum exs_verdict exs_verdict_judge_memo(struct json_object *host, struct exs_kb_memo *memo,
                                         bool *incomplete);
 
+/* The reason that decides a judged host's verdict: the first reason at the
+ * verdict's level (reasons are listed in the order the evidence was
+ * judged, so reasons[0] may be a weaker one).  Borrowed, or NULL. */
+struct json_object *exs_verdict_main_reason(struct json_object *host);
+
 /* Whether a verdict reaches a --fail-on threshold. */
 bool exs_verdict_reaches(enum exs_verdict v, enum exs_fail_on threshold);
 

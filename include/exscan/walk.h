@@ -101,11 +101,16 @@ struct exs_walk_layout {
 	bool web_root; /* no layout found: the whole root is treated as a web directory */
 };
 
+struct json_object;
+
 struct exs_walk_host {
 	char *host;
 	char *root;
 	struct exs_walk_layout layout;
 	struct exs_findings findings; /* sorted by path, then rule */
+	/* the log readers' attempts and successes per day and campaign
+	 * (exs_log_timeline_to_json()), or NULL; owned (json_object_put) */
+	struct json_object *log_days;
 	struct exs_walk_stats stats;
 };
 

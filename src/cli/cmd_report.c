@@ -6,6 +6,7 @@
 #include "exscan/kb.h"
 #include "exscan/merge.h"
 #include "exscan/report.h"
+#include "exscan/timeline.h"
 #include "exscan/verdict.h"
 #include "exscan/writer.h"
 #include "version_info.h"
@@ -79,6 +80,8 @@ int exs_cli_judge_and_write(struct exs_config *cfg, const struct exs_kb *kb,
 
 		threshold = threshold || exs_verdict_reaches(v, cfg->fail_on);
 		incomplete = incomplete || inc;
+		if (exs_timeline_build(json_object_array_get_idx(hosts, i)))
+			fprintf(stderr, "exscan %s: out of memory building a timeline\n", cmd);
 	}
 	exs_kb_memo_release(&memo);
 	json_object_array_sort(hosts, cmp_hosts);

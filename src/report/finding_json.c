@@ -27,6 +27,9 @@ struct json_object *exs_finding_to_json(const struct exs_finding *f)
 		                       f->sha256[0] ? json_object_new_string(f->sha256) : NULL);
 		json_object_object_add(o, "size", json_object_new_int64((int64_t)f->size));
 		json_object_object_add(o, "mtime", exs_json_time(f->mtime));
+		/* for the timeline: ctime and the creation time, null when unknown */
+		json_object_object_add(o, "ctime", exs_json_time(f->ctime));
+		json_object_object_add(o, "btime", exs_json_time(f->btime));
 		json_object_object_add(o, "filetype", exs_json_cstr(f->filetype));
 	}
 	if (f->n_matches) {

@@ -315,7 +315,7 @@ static void merge_into(struct json_object *dst, struct json_object *src)
 			json_object_object_add(dst, k, json_object_get(v));
 	}
 	append_array(dst, "findings", src);
-	append_array(dst, "timeline", src);
+	append_array(dst, "log_days", src);
 	append_array(dst, "sources", src);
 	append_array(dst, "other_probes", src);
 }
@@ -331,7 +331,20 @@ int exs_merge_add_host(struct exs_merge *m, struct json_object *host, const char
 		json_object_put(host);
 		return exs_error_set(err, "%s: a host without a \"host\" name", source);
 	}
-	/* verdicts are recomputed from the merged evidence */
+	/* verdicts and timelines are recomputed from the merged evidence; the
+	 * per-day log counts of `exscan logs` ("timeline" there) are kept */
+	{
+		struct json_object *tl = exs_json_get(host, "timeline");
+		struct json_object *first = tl && json_object_is_type(tl, json_type_array)
+		                                    ? json_object_array_get_idx(tl, 0)
+		                                    : NULL;
+
+		if (first && exs_json_get_str(first, "date", NULL) &&
+		    !exs_json_get(host, "log_days"))
+			json_object_object_add(host, "log_days", json_object_get(tl));
+		json_object_object_del(host, "timeline");
+		json_object_object_del(host, "timeline_summary");
+	}
 	json_object_object_del(host, "verdict");
 	json_object_object_del(host, "reasons");
 	json_object_object_del(host, "remediation");

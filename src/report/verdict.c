@@ -797,6 +797,24 @@ static void judge_other_probes(struct judge *j, struct json_object *host, bool *
 	          "server's computer name may be there to hide it");
 }
 
+struct json_object *exs_verdict_main_reason(struct json_object *host)
+{
+	struct json_object *reasons = exs_json_get(host, "reasons");
+	const char *verdict = exs_json_get_str(host, "verdict", "unknown");
+	size_t n;
+
+	if (!reasons || !json_object_is_type(reasons, json_type_array))
+		return NULL;
+	n = json_object_array_length(reasons);
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *r = json_object_array_get_idx(reasons, i);
+
+		if (strcmp(exs_json_get_str(r, "level", ""), verdict) == 0)
+			return r;
+	}
+	return n ? json_object_array_get_idx(reasons, 0) : NULL;
+}
+
 static enum exs_verdict judge_host(struct json_object *host, const struct exs_kb *kb, time_t now,
                                    struct exs_kb_memo *memo, bool *incomplete)
 {

@@ -127,6 +127,8 @@ struct json_object *exs_walk_host_to_json(const struct exs_walk_host *h)
 	for (size_t i = 0; i < h->findings.n; i++)
 		json_object_array_add(arr, exs_finding_to_json(&h->findings.items[i]));
 	json_object_object_add(o, "findings", arr);
+	if (h->log_days && json_object_array_length(h->log_days))
+		json_object_object_add(o, "log_days", json_object_get(h->log_days));
 	json_object_object_add(o, "stats", stats_to_json(&h->stats));
 	return o;
 }

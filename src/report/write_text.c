@@ -42,6 +42,31 @@ static size_t display_width(const char *s)
 	return w;
 }
 
+/* The moments of the host's timeline an incident responder looks for first. */
+static void write_moments(FILE *fp, struct json_object *h, struct exs_buf *b)
+{
+	static const char *const keys[][2] = {{"first_attempt", "first exploitation"},
+	                                      {"first_success", "first success"},
+	                                      {"first_shell", "first shell"},
+	                                      {"last_activity", "last activity"}};
+	struct json_object *sum = exs_json_get(h, "timeline_summary");
+	int64_t events = exs_json_get_int(sum, "events", 0);
+
+	if (!events)
+		return;
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		struct json_object *e = exs_json_get(sum, keys[i][0]);
+
+		if (!e || !json_object_is_type(e, json_type_object))
+			continue;
+		fprintf(fp, "  %-18s %s  %s", keys[i][1], exs_json_get_str(e, "time", "?"),
+		        safe(b, exs_json_get_str(e, "text", ""), 300));
+		fprintf(fp, "  %s\n", safe(b, exs_json_get_str(e, "path", ""), 300));
+	}
+	fprintf(fp, "  timeline: %lld event%s in the json and html reports\n", (long long)events,
+	        events == 1 ? "" : "s");
+}
+
 int exs_write_text(FILE *fp, struct json_object *hosts, const struct exs_report_meta *meta)
 {
 	size_t n = json_object_array_length(hosts), width = 4, counts[5], incomplete;
@@ -61,8 +86,7 @@ int exs_write_text(FILE *fp, struct json_object *hosts, const struct exs_report_
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *h = json_object_array_get_idx(hosts, i);
 		const char *verdict = exs_json_get_str(h, "verdict", "unknown");
-		struct json_object *first =
-		        json_object_array_get_idx(exs_json_get(h, "reasons"), 0);
+		struct json_object *first = exs_verdict_main_reason(h);
 		const char *name = safe(&b, exs_json_get_str(h, "host", "?"), 60);
 		size_t pad = width - display_width(name);
 
@@ -100,6 +124,7 @@ int exs_write_text(FILE *fp, struct json_object *hosts, const struct exs_report_
 		if (reasons && json_object_array_length(reasons) > 12)
 			fprintf(fp, "  - ... %zu more reasons in the json and html reports\n",
 			        json_object_array_length(reasons) - 12);
+		write_moments(fp, h, &b);
 		for (size_t r = 0; ev && r < json_object_array_length(ev) && r < 20; r++)
 			fprintf(fp, "  evidence: %s\n",
 			        safe(&b, json_object_get_string(json_object_array_get_idx(ev, r)),

@@ -57,6 +57,7 @@ int exs_walk_log_hook(struct exs_walk_log_call *c)
 				rc = exs_logs_coverage(c->state, c->out, c->err);
 			exs_log_state_stats(c->state, &s);
 			c->unreadable_records = s.unreadable_records;
+			c->days = exs_log_timeline_to_json(c->state);
 		}
 		exs_log_state_free(c->state);
 		c->state = NULL;

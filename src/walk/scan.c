@@ -87,6 +87,7 @@ static struct exs_finding *new_finding(struct exs_worker *w, enum exs_finding_ki
 	f.path = strdup(w->cur.relpath);
 	f.size = w->cur.size;
 	f.mtime = w->cur.mtime;
+	f.ctime = w->cur.ctime;
 	memcpy(f.sha256, w->cur.sha256, sizeof(f.sha256));
 	if (w->cur.filetype)
 		f.filetype = strdup(w->cur.filetype);
@@ -889,6 +890,7 @@ void exs_worker_scan(struct exs_worker *w, struct exs_walk_item *it,
 	}
 	w->cur.size = (uint64_t)it->st.st_size;
 	w->cur.mtime = (int64_t)it->st.st_mtime;
+	w->cur.ctime = (int64_t)it->st.st_ctime;
 	if (read_file(w, it, want_md5_sha1))
 		return;
 	w->buf[w->cur.scan_len] = '\0';

@@ -1,6 +1,7 @@
 /* The walker: an iterative, read-only, no-follow traversal of one root that
  * feeds a bounded queue drained by a pool of scan workers. */
 #include <dirent.h>
+#include <json-c/json.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -719,6 +720,8 @@ void exs_walk_host_release(struct exs_walk_host *h)
 	free(h->root);
 	exs_walk_layout_release(&h->layout);
 	exs_findings_release(&h->findings);
+	if (h->log_days)
+		json_object_put(h->log_days);
 	memset(h, 0, sizeof(*h));
 }
 
@@ -863,6 +866,9 @@ out_join:
 		if (exs_walk_log_hook(&c))
 			walk_error(&ctx, "", "log findings lost: %s", lerr.msg);
 		ctx.stats.log_records_unreadable += c.unreadable_records;
+		if (out->log_days)
+			json_object_put(out->log_days);
+		out->log_days = c.days;
 		ctx.log_state = NULL;
 	}
 out_queue:

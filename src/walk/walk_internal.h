@@ -75,6 +75,7 @@ struct exs_walk_log_call {
 	struct exs_findings *out;
 	struct exs_error *err;
 	uint64_t unreadable_records; /* FINISH: event log records not decoded */
+	struct json_object *days;    /* FINISH: per-day timeline (caller owns), or NULL */
 };
 
 int exs_walk_log_hook(struct exs_walk_log_call *c);

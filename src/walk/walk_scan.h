@@ -36,6 +36,7 @@ struct exs_worker_file {
 	const char *relpath;
 	uint64_t size;
 	int64_t mtime;
+	int64_t ctime;
 	size_t scan_len; /* bytes in buf: head_len + tail_len */
 	size_t head_len; /* from offset 0 */
 	size_t tail_len; /* a server page over max_size: its last bytes, from tail_base */

@@ -146,8 +146,16 @@ fi
 run "$EXSCAN" report --format json --fail-on never "$TMP/two.json"
 json_check "report: the evidence names the raw bytes of the shell's name" \
 	"any(e.endswith('[name not UTF-8: raw bytes base64 aW5ldHB1Yi93d3dyb290L2FzcG5ldF9jbGllbnQvc2j/LmFzcHg=]') for e in d['hosts'][0]['evidence'])"
+# html_paths FILE: the findings' paths as the page's data carries them
+html_paths() {
+	python3 -c 'import json,re,sys
+t = open(sys.argv[1], encoding="utf-8").read()
+d = json.loads(re.search(r"<script id=\"details\" type=\"application/json\">(.*?)</script>", t, re.S).group(1))
+print("\n".join(f[1] for h in d for f in h["f"]))' "$1"
+}
 run "$EXSCAN" report --format html --fail-on never "$TMP/two.json"
-grep -qF 'aspnet_client/sh\xff.aspx</td>' "$TMP/out"
+html_paths "$TMP/out" | grep -qxF 'inetpub/wwwroot/aspnet_client/sh\xff.aspx' &&
+	html_paths "$TMP/out" | grep -qxF 'inetpub/wwwroot/aspnet_client/sh\x5cxff.aspx'
 tap_ok $? "html: the finding's path is escaped from the raw name (\\xff, not \\x5cxff)"
 run "$EXSCAN" report --format sarif --fail-on never "$TMP/two.json"
 grep -qF 'aspnet_client/sh%FF.aspx' "$TMP/out"
@@ -170,7 +178,7 @@ run "$EXSCAN" report --fail-on never "$TMP/bidi.jsonl"
 no_bidi "$TMP/out" && grep -qF 'exch\u202egnp.aspx' "$TMP/out" && grep -qF 'a\u2066b\u2028c\u200f.aspx' "$TMP/out"
 tap_ok $? "text: bidi controls and separators shown as \\uXXXX" "$(head -c 800 "$TMP/out")"
 run "$EXSCAN" report --format html --fail-on never "$TMP/bidi.jsonl"
-no_bidi "$TMP/out" && grep -qF 'exch\u202egnp.aspx' "$TMP/out" && grep -qF 'a\u2066b\u2028c\u200f.aspx' "$TMP/out"
+no_bidi "$TMP/out" && grep -qF 'exch\\u202egnp.aspx' "$TMP/out" && html_paths "$TMP/out" | grep -qxF 'inetpub/a\u2066b\u2028c\u200f.aspx'
 tap_ok $? "html: the same"
 run "$EXSCAN" report --format json --fail-on never "$TMP/bidi.jsonl"
 no_bidi "$TMP/out" && grep -qF '"exch\u202egnp.aspx"' "$TMP/out" &&
