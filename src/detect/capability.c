@@ -40,11 +40,18 @@ struct stmt {
 struct def {
 	uint32_t name, open, close; /* "name(" ... ")" */
 	uint32_t n;
+	uint32_t body_a, body_b; /* its body ("{...}" or up to "end function"), or 0, 0 */
+};
+
+struct brace {
+	uint32_t open, close;
 };
 
 struct cap {
 	struct def *defs; /* function definitions: "<word> name(params)" */
 	size_t ndefs;
+	struct brace *braces; /* every "{" with its "}", by the "{"'s offset */
+	size_t nbraces;
 	const struct exs_view *v;
 	const char *t;
 	size_t n;
@@ -573,6 +580,113 @@ static bool control_word(const char *p, size_t n)
 	return false;
 }
 
+static int brace_cmp(const void *a, const void *b)
+{
+	const struct brace *x = a, *y = b;
+
+	return x->open < y->open ? -1 : x->open > y->open;
+}
+
+/* Pairs every "{" with its "}" in one pass (strings skipped), so finding a
+ * body costs a lookup, not a scan: a page of thousands of unclosed
+ * definitions must not cost each one a walk to the end. */
+static int find_braces(struct cap *c)
+{
+	const char *t = c->t;
+	uint32_t *stack = NULL;
+	size_t depth = 0, cap = 0, bcap = 0;
+	int rc = -1;
+
+	for (size_t i = 0; i < c->n; i++) {
+		if (t[i] == '"') {
+			i = string_end(t, i, c->n);
+		} else if (t[i] == '{') {
+			if (depth == cap) {
+				size_t nc = cap ? cap * 2 : 64;
+				uint32_t *p = realloc(stack, nc * sizeof(*p));
+
+				if (!p)
+					goto out;
+				stack = p;
+				cap = nc;
+			}
+			stack[depth++] = (uint32_t)i;
+		} else if (t[i] == '}' && depth) {
+			if (c->nbraces == bcap) {
+				size_t nc = bcap ? bcap * 2 : 64;
+				struct brace *p = realloc(c->braces, nc * sizeof(*p));
+
+				if (!p)
+					goto out;
+				c->braces = p;
+				bcap = nc;
+			}
+			c->braces[c->nbraces].open = stack[--depth];
+			c->braces[c->nbraces].close = (uint32_t)i;
+			c->nbraces++;
+		}
+	}
+	if (c->nbraces)
+		qsort(c->braces, c->nbraces, sizeof(*c->braces), brace_cmp);
+	rc = 0;
+out:
+	free(stack);
+	return rc;
+}
+
+/* The body after a definition's parameter list: C#'s "{...}" (a return type
+ * or a constraint may come first), or VB's lines up to "end function". */
+static void body_of(const struct cap *c, struct def *d)
+{
+	const char *t = c->t;
+	size_t i = d->close + 1, lim = i + 256 < c->n ? i + 256 : c->n;
+
+	d->body_a = d->body_b = 0;
+	while (i < lim && t[i] != '{' && t[i] != ';' && t[i] != '}' && t[i] != '\n')
+		i++;
+	if (i < lim && t[i] == '{') {
+		struct brace key = {.open = (uint32_t)i};
+		const struct brace *b =
+		        c->nbraces ? bsearch(&key, c->braces, c->nbraces, sizeof(key), brace_cmp)
+		                   : NULL;
+
+		d->body_a = (uint32_t)i;
+		d->body_b = b ? b->close : (uint32_t)c->n;
+		return;
+	}
+	if (d->name >= 9 && memcmp(t + d->name - 9, "function ", 9) == 0) {
+		size_t end = d->close + 65536 < c->n ? d->close + 65536 : c->n;
+		const char *e = memmem(t + d->close, end - d->close, "end function", 12);
+
+		d->body_a = d->close;
+		d->body_b = (uint32_t)(e ? (size_t)(e - t) : end);
+	}
+}
+
+/* The innermost function whose body holds t[at], or NULL.  Definitions are in
+ * the order of the text: the nearest ones before `at` are tried, a few dozen
+ * at most (nested local functions are few; a hostile page has many). */
+static const struct def *def_around(const struct cap *c, size_t at)
+{
+	size_t lo = 0, hi = c->ndefs;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (c->defs[mid].name < at)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t k = 0; k < 64 && lo > 0; k++) {
+		const struct def *d = &c->defs[--lo];
+
+		if (d->body_a < at && at < d->body_b)
+			return d;
+	}
+	return NULL;
+}
+
 /* Function definitions, found once: a word, a space, a name, "(" ... ")". */
 static int find_defs(struct cap *c)
 {
@@ -613,6 +727,7 @@ static int find_defs(struct cap *c)
 		c->defs[c->ndefs].n = (uint32_t)(o - ns);
 		c->defs[c->ndefs].open = (uint32_t)o;
 		c->defs[c->ndefs].close = (uint32_t)pe;
+		body_of(c, &c->defs[c->ndefs]);
 		c->ndefs++;
 	}
 	return 0;
@@ -626,6 +741,7 @@ static void propagate(struct cap *c)
 		c->changed = false;
 		for (size_t i = 0; i < c->nst; i++) {
 			size_t a = c->st[i].a, b = c->st[i].b, eq, w;
+			unsigned bits_ret;
 			char nm[48];
 
 			eq = find_assign(t, a, b);
@@ -648,6 +764,22 @@ static void propagate(struct cap *c)
 				}
 			}
 			foreach_taint(c, a, b);
+			/* a function that returns request data is a source where it is
+			 * called: obfuscators wrap every request read in one */
+			{
+				size_t r = a;
+
+				while (r < b && t[r] == ' ')
+					r++;
+				if (b - r > 7 && memcmp(t + r, "return ", 7) == 0 &&
+				    (bits_ret = source_in(c, r + 7, b, &w, nm, sizeof(nm))) != 0) {
+					const struct def *d = def_around(c, r);
+
+					if (d)
+						name_add(c, c->names, t + d->name, d->n, bits_ret,
+						         w);
+				}
+			}
 			/* calls of functions defined here, with request data as arguments */
 			for (size_t j = a; j < b; j++) {
 				size_t s;
@@ -1274,7 +1406,7 @@ int exs_capability_scan(const struct exs_view *v, struct exs_capability *out)
 	c.aliases = calloc(1, sizeof(*c.aliases));
 	if (!c.names || !c.aliases)
 		goto out;
-	if (cut_statements(&c) || find_defs(&c))
+	if (cut_statements(&c) || find_braces(&c) || find_defs(&c))
 		goto out;
 	propagate(&c);
 	{
@@ -1292,6 +1424,7 @@ out:
 	free(c.aliases);
 	free(c.st);
 	free(c.defs);
+	free(c.braces);
 	return rc;
 }
 

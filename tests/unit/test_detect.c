@@ -508,6 +508,51 @@ static void hostile_input(void **state)
 	free(big);
 }
 
+/* A function that returns request data is a source where it is called (an
+ * obfuscator wraps every read of the request in one), in C# and in VB. */
+static void wrapped_request_reads(void **state)
+{
+	static const char *const pages[] = {
+	        "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\n"
+	        "string Arg(string k) { return Request.Form[k]; }\n"
+	        "void Page_Load(object s, EventArgs e) {\n"
+	        "  System.IO.File.WriteAllText(Arg(\"p\"), Arg(\"d\"));\n}\n</script>\n",
+	        "<%@ Page Language=\"VB\" %>\n<script runat=\"server\">\n"
+	        "Function Arg(k As String) As String\n  Return Request.Form(k)\nEnd Function\n"
+	        "Sub Page_Load(s As Object, e As EventArgs)\n"
+	        "  System.IO.File.WriteAllText(Arg(\"p\"), Arg(\"d\"))\nEnd Sub\n</script>\n",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {
+		struct exs_view v;
+		struct exs_capability c;
+
+		view_of(&v, pages[i]);
+		assert_int_equal(exs_capability_scan(&v, &c), 0);
+		assert_true(c.score >= EXS_CAPABILITY_REPORT);
+		assert_int_equal(c.top, EXS_SINK_FILE_WRITE);
+		assert_true(c.hits[c.top].flow);
+		exs_capability_release(&c);
+		exs_view_release(&v);
+	}
+	/* a function that returns something else is no source */
+	{
+		struct exs_view v;
+		struct exs_capability c;
+
+		view_of(&v, "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\n"
+		            "string Name(string k) { return \"log.txt\"; }\n"
+		            "void Page_Load(object s, EventArgs e) { string q = Request[\"q\"];\n"
+		            "  System.IO.File.WriteAllText(Server.MapPath(Name(\"a\")), \"x\");\n}\n"
+		            "</script>\n");
+		assert_int_equal(exs_capability_scan(&v, &c), 0);
+		assert_true(c.score < EXS_CAPABILITY_REPORT);
+		exs_capability_release(&c);
+		exs_view_release(&v);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -517,7 +562,7 @@ int main(void)
 	        cmocka_unit_test(offsets_map_back),  cmocka_unit_test(utf16_pages),
 	        cmocka_unit_test(regions_of_a_page), cmocka_unit_test(sink_classes),
 	        cmocka_unit_test(evidence_offsets),  cmocka_unit_test(look_alikes_stay_quiet),
-	        cmocka_unit_test(hostile_input),
+	        cmocka_unit_test(hostile_input),     cmocka_unit_test(wrapped_request_reads),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
