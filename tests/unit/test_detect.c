@@ -541,11 +541,12 @@ static void wrapped_request_reads(void **state)
 		struct exs_view v;
 		struct exs_capability c;
 
-		view_of(&v, "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\n"
-		            "string Name(string k) { return \"log.txt\"; }\n"
-		            "void Page_Load(object s, EventArgs e) { string q = Request[\"q\"];\n"
-		            "  System.IO.File.WriteAllText(Server.MapPath(Name(\"a\")), \"x\");\n}\n"
-		            "</script>\n");
+		view_of(&v,
+		        "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\n"
+		        "string Name(string k) { return \"log.txt\"; }\n"
+		        "void Page_Load(object s, EventArgs e) { string q = Request[\"q\"];\n"
+		        "  System.IO.File.WriteAllText(Server.MapPath(Name(\"a\")), \"x\");\n}\n"
+		        "</script>\n");
 		assert_int_equal(exs_capability_scan(&v, &c), 0);
 		assert_true(c.score < EXS_CAPABILITY_REPORT);
 		exs_capability_release(&c);
