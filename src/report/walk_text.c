@@ -35,6 +35,13 @@ void exs_walk_host_write_text(FILE *fp, const struct exs_walk_host *h, bool colo
 		fprintf(fp, "  exchange %s at ", l->version ? l->version : "(version unknown)");
 		put_cstr(fp, *l->exchange_dir ? l->exchange_dir : ".");
 		fputc('\n', fp);
+		if (l->build || l->build_error) {
+			fputs("  build ", fp);
+			put_cstr(fp, l->build ? l->build : "unknown");
+			fputs(l->build ? " from " : " (", fp);
+			put_cstr(fp, l->build ? l->build_file : l->build_error);
+			fputs(l->build ? "\n" : ")\n", fp);
+		}
 	} else {
 		fprintf(fp, "  no Exchange installation found%s\n",
 		        l->web_root ? "; every file under the root is scanned as web content" : "");

@@ -467,5 +467,19 @@ fi
 
 run "$EXSCAN" probe --concurrency 0 127.0.1.1
 expect_rc 2 "--concurrency 0 is a usage error"
+
+# The tables' age: JSON always carries it, text says so once they may be stale.
+EXSCAN_TODAY=2026-11-29 run "$EXSCAN" probe --format json --no-progress --fail-on never 127.0.1.4:$P
+json_check "probe JSON: the tables' age, not stale 19 days after their newest update" \
+	"d['tables'] == {'newest_update': '2026-11-10', 'age_days': 19, 'stale': False, 'advice': None} and len(d['hosts']) == 1"
+EXSCAN_TODAY=2027-01-10 run "$EXSCAN" probe --format json --no-progress --fail-on never 127.0.1.4:$P
+json_check "probe JSON: stale 61 days after, with how to refresh" \
+	"d['tables']['stale'] and d['tables']['age_days'] == 61 and '--builds' in d['tables']['advice'] and d['summary']['hosts'] == 1"
+EXSCAN_TODAY=2027-01-10 run "$EXSCAN" probe --no-progress --fail-on never 127.0.1.4:$P
+grep -q "^note: the newest update in the tables is from 2026-11-10, 61 days ago: .*/usr/share/exscan.*--builds" "$TMP/out"
+tap_ok $? "probe text: the tables may be stale, and how to refresh them" "$(tail -3 "$TMP/out")"
+EXSCAN_TODAY=2026-11-29 run "$EXSCAN" probe --no-progress --fail-on never 127.0.1.4:$P
+! grep -q "tables" "$TMP/out"
+tap_ok $? "probe text: no note while the tables are current" "$(tail -3 "$TMP/out")"
 tap_done
 

@@ -82,6 +82,28 @@ else
 	tap_skip "the newest build on disk" "exscan builds gave no newest build"
 fi
 
+# the build read from the disk is judged with the tables: the walk says how old they are
+EXSCAN_TODAY=2027-01-10 run "$EXSCAN" walk --format json --fail-on never "$TMP/old"
+json_check "walk JSON with a disk build: the tables may be stale, and how to refresh them" \
+	'd["tables"]["newest_update"] == "2026-11-10" and d["tables"]["age_days"] == 61 and d["tables"]["stale"] and "--builds" in d["tables"]["advice"]'
+EXSCAN_TODAY=2026-11-29 run "$EXSCAN" walk --format json --fail-on never "$TMP/old"
+json_check "walk JSON: current tables are not stale" \
+	'd["tables"] == {"newest_update": "2026-11-10", "age_days": 19, "stale": False, "advice": None}'
+EXSCAN_TODAY=2027-01-10 run "$EXSCAN" walk --fail-on never "$TMP/old"
+grep -q "^  build 15.1.2176.2 from .*Bin/ExSetup.exe$" "$TMP/out" &&
+	grep -q "^note: the newest update in the tables is from 2026-11-10, 61 days ago: .*--builds" "$TMP/out"
+tap_ok $? "walk text: the disk build and the stale-tables note" "$(cat "$TMP/out")"
+EXSCAN_TODAY=2026-11-29 run "$EXSCAN" walk --fail-on never "$TMP/old"
+! grep -q "^note:" "$TMP/out"
+tap_ok $? "walk text: no note while the tables are current" "$(tail -3 "$TMP/out")"
+mkdir -p "$TMP/nobuild/inetpub/wwwroot"
+EXSCAN_TODAY=2027-01-10 run "$EXSCAN" walk --format json --fail-on never "$TMP/nobuild"
+json_check "walk JSON without a disk build judges nothing: no tables object" '"tables" not in d'
+# the scan of it: SARIF and JUnit say so too
+EXSCAN_TODAY=2027-01-10 run "$EXSCAN" scan --fs "$TMP/old" --host exch01 --format sarif --fail-on never
+json_check "scan SARIF of a disk build: a tables-stale notification" \
+	'any(n["descriptor"]["id"] == "tables-stale" and "61 days ago" in n["message"]["text"] for n in d["runs"][0]["invocations"][0]["toolExecutionNotifications"])'
+
 # a damaged ExSetup.exe: a reason, not a build
 tree "$TMP/bad"
 head -c 700 "$TMP/old/$EX/Bin/ExSetup.exe" >"$TMP/bad/$EX/Bin/ExSetup.exe"
