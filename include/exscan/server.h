@@ -54,6 +54,21 @@ struct exs_iis_ep {
 	char *token_checking;
 };
 
+/* One of Microsoft's emergency URL Rewrite mitigations, recognised by what
+ * the rule does rather than by its name: an inbound rule that aborts or
+ * refuses requests whose URL patterns name both autodiscover and powershell
+ * (ProxyNotShell, CVE-2022-41040: EOMTv2's and EEMS M1.1's rule), or an
+ * outbound rule that writes a Content-Security-Policy response header
+ * (CVE-2026-42897: EEMS M2.1), where it covers the Default Web Site's
+ * /Autodiscover or /owa. */
+struct exs_iis_mitigation {
+	const char *cve; /* static: "CVE-2022-41040" or "CVE-2026-42897" */
+	char *rule;      /* the rule's name as written */
+	char *location;  /* where it is set: "Default Web Site/owa"; "" for the server */
+	char *file;      /* the file it was read from: filled in by the caller, or NULL */
+	bool enabled;    /* enabled="false" keeps the rule but turns it off */
+};
+
 struct exs_iis_config {
 	struct exs_iis_module *modules;
 	size_t n_modules;
@@ -63,6 +78,8 @@ struct exs_iis_config {
 	size_t n_ep;
 	char **rewrite_rules; /* names of URL Rewrite rules, global and per location */
 	size_t n_rewrite_rules;
+	struct exs_iis_mitigation *mitigations; /* in the order read */
+	size_t n_mitigations;
 };
 
 /* Parses applicationHost.config from p[0, n) with libxml2, without network or
@@ -72,6 +89,13 @@ struct exs_iis_config {
 int exs_iis_config_parse(const unsigned char *p, size_t n, const char *const *known, size_t n_known,
                          struct exs_iis_config *out, struct exs_error *err);
 void exs_iis_config_release(struct exs_iis_config *c);
+/* Reads the URL Rewrite mitigations of a web.config (the Default Web Site's,
+ * or an application's such as FrontEnd/HttpProxy/owa) into c, as rules set at
+ * `location` ("Default Web Site", "Default Web Site/owa").  Nothing else of the
+ * file is kept.  Returns 0, or -1 with err (as exs_iis_config_parse); c keeps
+ * what it had either way. */
+int exs_iis_config_add_web(struct exs_iis_config *c, const unsigned char *p, size_t n,
+                           const char *location, struct exs_error *err);
 /* Extended Protection of a location (the closest <location> that sets it),
  * "None" when IIS's default applies; NULL when the file names no such
  * location. */

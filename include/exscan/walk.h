@@ -98,6 +98,9 @@ struct exs_walk_layout {
 	struct exs_iis_config *iis; /* parsed, or NULL */
 	char *iis_file;             /* relative to the root, or NULL when absent */
 	char *iis_error;            /* why it could not be read or parsed */
+	/* a web.config that could not be read for URL Rewrite mitigations:
+	 * its path and why, or NULL */
+	char *web_config_file, *web_config_error;
 	bool web_root; /* no layout found: the whole root is treated as a web directory */
 };
 

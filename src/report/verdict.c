@@ -391,14 +391,33 @@ static void judge_tls(struct judge *j, struct json_object *probe)
 	}
 }
 
-/* The evidence of a mitigation the probe saw for CVE id (a check of method
- * "mitigation"), copied into ev; false when none. */
-static bool probe_mitigation(struct json_object *probe, const char *id, char *ev, size_t cap)
+/* The evidence of a mitigation for CVE id, copied into ev: one the probe saw
+ * (a check of method "mitigation"), or an enabled URL Rewrite rule a walk
+ * read from the host's IIS configuration; false when none. */
+static bool probe_mitigation(struct json_object *host, struct json_object *probe, const char *id,
+                             char *ev, size_t cap)
 {
 	struct json_object *checks = exs_json_get(probe, "checks");
-	size_t n = checks && json_object_is_type(checks, json_type_array)
-	                   ? json_object_array_length(checks)
+	struct json_object *rules = exs_json_get(host, "layout.iis.mitigations");
+	size_t n = rules && json_object_is_type(rules, json_type_array)
+	                   ? json_object_array_length(rules)
 	                   : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *m = json_object_array_get_idx(rules, i);
+
+		if (strcmp(exs_json_get_str(m, "cve", ""), id) != 0 ||
+		    !exs_json_get_bool(m, "enabled", false))
+			continue;
+		snprintf(ev, cap, "URL Rewrite rule '%s' in %s (%s)",
+		         exs_json_get_str(m, "rule", "?"), exs_json_get_str(m, "file", "?"),
+		         *exs_json_get_str(m, "location", "") ? exs_json_get_str(m, "location", "")
+		                                              : "the whole server");
+		return true;
+	}
+	n = checks && json_object_is_type(checks, json_type_array)
+	            ? json_object_array_length(checks)
+	            : 0;
 
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *c = json_object_array_get_idx(checks, i);
@@ -511,7 +530,7 @@ static void judge_probe(struct judge *j, struct json_object *probe, const struct
 				          "(CVE-2024-21410)");
 			continue;
 		}
-		if (kev && certain && probe_mitigation(probe, id, mev, sizeof(mev))) {
+		if (kev && certain && probe_mitigation(j->host, probe, id, mev, sizeof(mev))) {
 			/* Microsoft's emergency mitigation seen on the server: the hole
 			 * is open but closed off, until the update is installed */
 			snprintf(text, sizeof(text),

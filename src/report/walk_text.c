@@ -4,6 +4,7 @@
 
 #include "exscan/escape.h"
 #include "exscan/report.h"
+#include "exscan/server.h"
 
 static void put_escaped(FILE *fp, const char *s, size_t n)
 {
@@ -45,6 +46,15 @@ void exs_walk_host_write_text(FILE *fp, const struct exs_walk_host *h, bool colo
 	} else {
 		fprintf(fp, "  no Exchange installation found%s\n",
 		        l->web_root ? "; every file under the root is scanned as web content" : "");
+	}
+	for (size_t i = 0; l->iis && i < l->iis->n_mitigations; i++) {
+		const struct exs_iis_mitigation *m = &l->iis->mitigations[i];
+
+		fprintf(fp, "  mitigation %s: URL Rewrite rule '", m->cve);
+		put_cstr(fp, m->rule ? m->rule : "?");
+		fputs("' in ", fp);
+		put_cstr(fp, m->file ? m->file : "?");
+		fputs(m->enabled ? "\n" : " (disabled: it mitigates nothing)\n", fp);
 	}
 	for (size_t i = 0; i < h->findings.n; i++) {
 		const struct exs_finding *f = &h->findings.items[i];

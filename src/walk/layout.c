@@ -231,6 +231,55 @@ out:
 	return buf;
 }
 
+/* Names the file of the mitigations read since `from`. */
+static void mitigations_file(struct exs_iis_config *c, size_t from, const char *file)
+{
+	for (size_t i = from; i < c->n_mitigations; i++)
+		if (!c->mitigations[i].file && file)
+			c->mitigations[i].file = strdup(file);
+}
+
+/* Microsoft's emergency URL Rewrite rules may sit in the web.config of the
+ * Default Web Site or of its Exchange applications rather than in
+ * applicationHost.config: their mitigations are read from there too (at
+ * the places Exchange setup puts them). */
+static void read_web_configs(int rootfd, struct exs_walk_layout *l)
+{
+	static const struct {
+		const char *dir, *location;
+		bool exchange;
+	} places[] = {
+	        {"inetpub/wwwroot", "Default Web Site", false},
+	        {"FrontEnd/HttpProxy/owa", "Default Web Site/owa", true},
+	        {"FrontEnd/HttpProxy/autodiscover", "Default Web Site/Autodiscover", true},
+	};
+
+	for (size_t i = 0; i < sizeof(places) / sizeof(places[0]); i++) {
+		char *dir =
+		        places[i].exchange
+		                ? (l->exchange_dir ? join(l->exchange_dir, places[i].dir) : NULL)
+		                : strdup(places[i].dir);
+		char *rel = NULL;
+		const char *why = NULL;
+		size_t len = 0, from = l->iis->n_mitigations;
+		unsigned char *buf = dir ? read_small(rootfd, dir, "web.config", MAX_IIS_CONFIG,
+		                                      &len, &rel, &why)
+		                         : NULL;
+		struct exs_error err = {{0}};
+
+		if (buf && exs_iis_config_add_web(l->iis, buf, len, places[i].location, &err) == 0)
+			mitigations_file(l->iis, from, rel);
+		else if ((buf || why) && rel && !l->web_config_error) {
+			l->web_config_file = rel;
+			rel = NULL;
+			l->web_config_error = strdup(buf ? err.msg : why);
+		}
+		free(buf);
+		free(rel);
+		free(dir);
+	}
+}
+
 /* IIS's configuration: modules, virtual directories, Extended Protection. */
 static void read_iis_config(int rootfd, struct exs_walk_layout *l)
 {
@@ -254,6 +303,10 @@ static void read_iis_config(int rootfd, struct exs_walk_layout *l)
 		l->iis_error = strdup(err.msg);
 	}
 	free(buf);
+	if (!l->iis)
+		return;
+	mitigations_file(l->iis, 0, l->iis_file);
+	read_web_configs(rootfd, l);
 }
 
 /* The exact build from the version resource of <exchange>/Bin/ExSetup.exe:
@@ -358,6 +411,8 @@ void exs_walk_layout_release(struct exs_walk_layout *l)
 	free(l->iis);
 	free(l->iis_file);
 	free(l->iis_error);
+	free(l->web_config_file);
+	free(l->web_config_error);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -580,6 +635,10 @@ int exs_walk_layout_findings(const struct exs_walk_layout *l, struct exs_finding
 		                     l->iis_error);
 	if (!c || !l->iis_file)
 		return 0;
+	if (l->web_config_file && l->web_config_error &&
+	    error_finding(out, l->web_config_file,
+	                  "%s; its URL Rewrite mitigations were not checked", l->web_config_error))
+		return -1;
 	for (size_t i = 0; i < c->n_modules; i++) {
 		const struct exs_iis_module *m = &c->modules[i];
 		struct exs_finding *f;

@@ -6,40 +6,13 @@
 # one line of reason.  Skipped (and said) without x86_64-w64-mingw32-gcc.
 . "$(dirname "$0")/tap.sh"
 export XDG_CACHE_HOME="$TMP/cache"
-if ! command -v x86_64-w64-mingw32-gcc >/dev/null || ! command -v x86_64-w64-mingw32-windres >/dev/null; then
+. "$(dirname "$0")/pe.inc.sh"
+if ! have_mingw; then
 	tap_skip "build from ExSetup.exe" "x86_64-w64-mingw32-gcc/windres not installed (gcc-mingw-w64-x86-64)"
 	tap_done
 	exit $?
 fi
 EX="Program Files/Microsoft/Exchange Server/V15"
-# make_exe OUT A B C D: a Windows executable whose file version is A.B.C.D
-make_exe() {
-	local out=$1 d="$TMP/pe.$$.$RANDOM"
-
-	mkdir -p "$d"
-	cat >"$d/v.rc" <<R
-1 VERSIONINFO
-FILEVERSION $2,$3,$4,$5
-PRODUCTVERSION $2,$3,$4,$5
-BEGIN
-  BLOCK "StringFileInfo"
-  BEGIN
-    BLOCK "040904B0"
-    BEGIN
-      VALUE "FileVersion", "$2.$3.$4.$5"
-      VALUE "ProductName", "Microsoft Exchange"
-    END
-  END
-  BLOCK "VarFileInfo"
-  BEGIN
-    VALUE "Translation", 0x409, 1200
-  END
-END
-R
-	printf 'int main(void) { return 0; }\n' >"$d/m.c"
-	x86_64-w64-mingw32-windres "$d/v.rc" -O coff -o "$d/v.o" &&
-		x86_64-w64-mingw32-gcc -s "$d/m.c" "$d/v.o" -o "$out"
-}
 # tree ROOT: an Exchange-like tree with one benign page
 tree() {
 	mkdir -p "$1/$EX/Bin" "$1/$EX/FrontEnd/HttpProxy/owa/auth"
