@@ -28,6 +28,21 @@ struct exs_pe_version {
 int exs_pe_version_read(const unsigned char *p, size_t n, struct exs_pe_version *out,
                         struct exs_error *err);
 
+/* Exchange's setup keys (MsiProductMajor, MsiProductMinor, MsiBuildMajor,
+ * MsiBuildMinor under Microsoft\ExchangeServer\v15\Setup) in a SOFTWARE
+ * registry hive held in p[0, n), read with libregf.  Setup writes them when a
+ * cumulative update is installed; a security update is a patch on top that is
+ * not known to change them, so they tell the CU, not the update. */
+struct exs_registry_build {
+	uint16_t part[4]; /* 15, 1, 2507, 6 */
+	char text[24];    /* "15.1.2507.6" */
+};
+
+/* Returns 0, or -1 with err (not a hive, a damaged hive, no setup key, a
+ * value missing or out of range). */
+int exs_registry_exchange_build(const unsigned char *p, size_t n, struct exs_registry_build *out,
+                                struct exs_error *err);
+
 /* IIS configuration read from Windows/System32/inetsrv/config/applicationHost.config:
  * native modules, virtual directories, Extended Protection per location and
  * the URL Rewrite rules (Microsoft's emergency mitigations among them).

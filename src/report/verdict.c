@@ -634,6 +634,8 @@ static bool judge_disk_build(struct judge *j, struct json_object *host, struct j
 {
 	const char *build = exs_json_get_str(host, "layout.build", NULL);
 	const char *file = exs_json_get_str(host, "layout.build_file", "Bin/ExSetup.exe");
+	/* "cu" when it came from the registry's setup keys */
+	const char *disk_prec = exs_json_get_str(host, "layout.build_precision", "exact");
 	struct json_object *d;
 	struct exs_version v;
 	struct exs_assessment a;
@@ -644,7 +646,9 @@ static bool judge_disk_build(struct judge *j, struct json_object *host, struct j
 		return false;
 	d = json_object_new_object();
 	json_object_object_add(d, "build", json_object_new_string(build));
-	json_object_object_add(d, "build_precision", json_object_new_string("exact"));
+	json_object_object_add(
+	        d, "build_precision",
+	        json_object_new_string(strcmp(disk_prec, "cu") == 0 ? "cu" : "exact"));
 	json_object_object_add(d, "build_source", json_object_new_string("disk"));
 	json_object_object_add(d, "file", json_object_new_string(file));
 	json_object_object_add(d, "product",
@@ -660,7 +664,13 @@ static bool judge_disk_build(struct judge *j, struct json_object *host, struct j
 		const char *pb = exs_json_get_str(probe, "build", NULL);
 		const char *prec = exs_json_get_str(probe, "build_precision", "none");
 
-		if (pb && strcmp(prec, "exact") == 0 && strcmp(pb, build) != 0) {
+		size_t bl = strlen(build);
+		/* the registry's CU agrees with any update of that CU */
+		bool differs = strcmp(disk_prec, "cu") == 0
+		                       ? pb && (strncmp(pb, build, bl) != 0 || pb[bl] != '.')
+		                       : pb && strcmp(pb, build) != 0;
+
+		if (pb && strcmp(prec, "exact") == 0 && differs) {
 			snprintf(
 			        text, sizeof(text),
 			        "the probe saw build %s but %s on the disk says %s: a half-finished "

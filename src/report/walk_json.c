@@ -89,6 +89,8 @@ static struct json_object *layout_to_json(const struct exs_walk_layout *l)
 	json_object_object_add(o, "programdata", exs_json_cstr(l->programdata));
 	json_object_object_add(o, "logging", exs_json_cstr(l->logging));
 	json_object_object_add(o, "build", exs_json_cstr(l->build));
+	json_object_object_add(o, "build_precision",
+	                       l->build ? exs_json_cstr(l->build_precision) : NULL);
 	json_object_object_add(o, "build_file", exs_json_cstr(l->build_file));
 	json_object_object_add(o, "build_error", exs_json_cstr(l->build_error));
 	if (l->iis_file || l->iis_error)

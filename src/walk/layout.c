@@ -127,6 +127,7 @@ static char *resolve_under(int rootfd, const char *base, const char *path)
 
 #define MAX_SETUP_EXE (64u << 20)
 #define MAX_IIS_CONFIG (16u << 20)
+#define MAX_HIVE (1u << 30) /* SOFTWARE hives of Exchange servers: some hundred MB */
 
 /* the known native IIS modules (rules/iis-modules.txt, embedded) */
 extern const char exs_iis_modules[];
@@ -309,6 +310,35 @@ static void read_iis_config(int rootfd, struct exs_walk_layout *l)
 	read_web_configs(rootfd, l);
 }
 
+/* No ExSetup.exe: the SOFTWARE hive's Exchange setup keys give the CU
+ * (major.minor.build; the update on top of it is not recorded there). */
+static void read_registry_build(int rootfd, struct exs_walk_layout *l)
+{
+	size_t len = 0;
+	const char *why = NULL;
+	char *file = NULL;
+	unsigned char *buf = read_small(rootfd, "Windows/System32/config", "SOFTWARE", MAX_HIVE,
+	                                &len, &file, &why);
+	struct exs_registry_build rb;
+	struct exs_error err = {{0}};
+	char cu[24];
+
+	if (!buf && !why) {
+		free(file);
+		return; /* no hive either: the build stays unknown, and says so nowhere */
+	}
+	free(l->build_file);
+	l->build_file = file;
+	if (buf && exs_registry_exchange_build(buf, len, &rb, &err) == 0) {
+		snprintf(cu, sizeof(cu), "%u.%u.%u", rb.part[0], rb.part[1], rb.part[2]);
+		l->build = strdup(cu);
+		l->build_precision = "cu";
+	} else {
+		l->build_error = strdup(buf ? err.msg : why);
+	}
+	free(buf);
+}
+
 /* The exact build from the version resource of <exchange>/Bin/ExSetup.exe:
  * what the disk says, with no network.  A file that cannot be read or
  * parsed leaves a one-line reason in build_error. */
@@ -324,12 +354,15 @@ static void read_disk_build(int rootfd, struct exs_walk_layout *l)
 	if (bin)
 		buf = read_small(rootfd, bin, "ExSetup.exe", MAX_SETUP_EXE, &len, &l->build_file,
 		                 &why);
+	l->build_precision = "exact";
 	if (buf && exs_pe_version_read(buf, len, &ver, &err) == 0)
 		l->build = strdup(ver.text);
 	else if (buf)
 		l->build_error = strdup(err.msg);
 	else if (why)
 		l->build_error = strdup(why);
+	else
+		read_registry_build(rootfd, l);
 	free(buf);
 	free(bin);
 }
