@@ -221,7 +221,8 @@ struct exs_probe_result {
 	unsigned markers;
 	struct exs_version version;
 	enum exs_precision precision;
-	const char *build_source; /* x-owa-version, exporttool-manifest, owa-asset-path, NULL */
+	const char *build_source; /* x-owa-version, exporttool-manifest, ecp-build-path,
+	                           * owa-asset-path, NULL */
 	bool assessed;
 	struct exs_assessment assessment;
 	char fe_server[128]; /* X-FEServer, raw */

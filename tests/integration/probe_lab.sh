@@ -159,13 +159,30 @@ run "$EXSCAN" probe --format json --no-progress --fail-on never 127.0.1.1:$P 127
 pt() { echo "next(c for c in $(host "$1")['probe']['checks'] if c['id'] == 'CVE-2021-33766')"; }
 batch "ProxyToken on 2013 CU23 (CU-level build): the back end answered, active vulnerable" \
 	"((lambda c: c['result'] == 'vulnerable' and c['method'] == 'active' and c['evidence']['status'] == 403)($(pt 127.0.1.1))
-	  and $(host 127.0.1.1)['probe']['requests'] == 8)"
+	  and $(host 127.0.1.1)['probe']['requests'] == 14)"
 batch "ProxyToken on a patched CU-level build: no match, decided by build and saying both" \
 	"(lambda c: c['method'] == 'build' and c['result'] == 'not-vulnerable'
 	  and 'ProxyToken request got HTTP 302' in c['evidence']['detail'] and 'fix is installed' in c['evidence']['detail'])($(pt 127.0.2.11))"
 batch "ProxyToken not asked of an exact build: decided by build (2016 CU19 lacks Apr21SU)" \
 	"((lambda c: c['method'] == 'build' and c['result'] == 'vulnerable' and 'Apr21SU' in c['evidence']['detail'])($(pt 127.0.1.2))
 	  and $(host 127.0.1.2)['probe']['requests'] == 7)"
+batch_run
+
+# A CU-level build made exact by the ECP folder of its update (/ecp/<build>/):
+# the newest six updates of the CU in the tables are asked, GET only.
+run "$EXSCAN" probe --format json --no-progress --fail-on never 127.0.2.17:$P 127.0.1.1:$P 127.0.2.14:$P
+batch "2019 CU14 with only the asset path: exact 15.2.1544.46 (Sep26SU) from its /ecp/<build>/ folder" \
+	"(lambda p: p['is_exchange'] and p['build'] == '15.2.1544.46' and p['build_precision'] == 'exact'
+	  and p['build_source'] == 'ecp-build-path' and p['update'] == 'Sep26SU' and 'exporttool-manifest' in p['markers'])($(host 127.0.2.17)['probe'])"
+batch "... judged as that exact build: the re-release's CVE-2026-96940 stays open on v1" \
+	"any(c['id'] == 'CVE-2026-96940' for c in $(host 127.0.2.17)['probe']['open_cves'])"
+batch "... and, exact now, ProxyToken is left to the tables (not asked)" \
+	"not any(c['id'] == 'CVE-2021-33766' and c['method'] == 'active' for c in $(host 127.0.2.17)['probe']['checks'])"
+batch "bounded: six ECP folders at most (2013 CU23, none of whose folders answers, stays CU-level)" \
+	"($(host 127.0.2.17)['probe']['requests'] == 13 and $(host 127.0.1.1)['probe']['requests'] == 14
+	  and $(host 127.0.1.1)['probe']['build_precision'] == 'cu')"
+batch "not asked of what is not Exchange (the OWA copy)" \
+	"$(host 127.0.2.14)['probe']['requests'] <= 4 and $(host 127.0.2.14)['probe']['build'] is None"
 batch_run
 
 # Decoy-proof detection (issue 13): a phishing kit's copy of the OWA logon

@@ -35,6 +35,9 @@
  *   127.0.2.16 2019 CU15 Feb26SU 15.2.1748.43 with the CVE-2026-42897
  *              mitigation M2.1.0 (a Content-Security-Policy header on OWA's
  *              HTML pages; the real rule's value is not known here)
+ *   127.0.2.17 2019 CU14 Sep26SU 15.2.1544.46 showing only the asset path and
+ *              no /ecp/Current/ manifest: the manifest answers only under the
+ *              update's own folder /ecp/15.2.1544.46/exporttool/
  * Builds before the July 2021 update answer the ProxyToken request like a
  * vulnerable server (403 from the back end).
  *   ::1        like 127.0.1.4
@@ -103,6 +106,7 @@ struct profile {
 	unsigned os_major, os_minor, os_build;
 	enum behaviour behaviour;
 	bool proxytoken; /* CVE-2021-33766: a bare SecurityToken cookie reaches the back end */
+	const char *ecp_build; /* the manifest answers only under /ecp/<this>/, or NULL */
 };
 
 static const struct profile profiles[] = {
@@ -149,6 +153,8 @@ static const struct profile profiles[] = {
                 false, "EXBLOCK", 10, 0, 20348, B_OWA_BLOCKED},
         [23] = {"exchange-2019-cu15-feb26su-mitigated", true, "15.2.1748", "15.2.1748.43", NULL,
                 false, false, "EXMITIG", 10, 0, 20348, B_MITIGATED},
+        [24] = {"exchange-2019-cu14-ecp-build-only", true, "15.2.1544", NULL, NULL, false, false,
+                "EXECP", 10, 0, 17763, B_NORMAL, false, "15.2.1544.46"},
 };
 
 static SSL_CTX *good_ctx, *bad_ctx;
@@ -167,7 +173,7 @@ static const struct profile *profile_for(const struct sockaddr_storage *ss)
 
 	if (b1 == 0 && b2 == 1 && b3 >= 1 && b3 <= 7)
 		return &profiles[b3];
-	if (b1 == 0 && b2 == 2 && b3 >= 1 && b3 <= 16)
+	if (b1 == 0 && b2 == 2 && b3 >= 1 && b3 <= 17)
 		return &profiles[7 + b3];
 	return &profiles[1 + b3 % 6];
 }
@@ -578,6 +584,19 @@ static int serve_exchange(SSL *ssl, const struct profile *pr, const struct req *
 		        "&reason=0\r\n",
 		        r->host, r->host);
 		return respond(ssl, 302, "Found", hdr, NULL, r);
+	}
+	if (pr->ecp_build && path_is(r->path, "/ecp/")) {
+		char want[256];
+
+		snprintf(want, sizeof(want),
+		         "/ecp/%s/exporttool/microsoft.exchange.ediscovery.exporttool.application",
+		         pr->ecp_build);
+		if (strcasecmp(r->path, want) == 0) {
+			snprintf(body, sizeof(body), manifest_xml, pr->ecp_build);
+			snprintf(hdr + n, sizeof(hdr) - (size_t)n,
+			         "Content-Type: application/x-ms-application\r\n");
+			return respond(ssl, 200, "OK", hdr, body, r);
+		}
 	}
 	if (path_is(r->path,
 	            "/ecp/Current/exporttool/microsoft.exchange.ediscovery.exporttool.application")) {
