@@ -231,6 +231,7 @@ struct exs_probe_result {
 	 * M2.1.0 adds one), raw, and the path it came on; "" when none */
 	char owa_csp[384];
 	char owa_csp_path[128];
+	char activesync[32]; /* MS-Server-ActiveSync of the ActiveSync answer, raw, or "" */
 
 	struct exs_check checks[EXS_PROBE_MAX_CHECKS];
 	size_t n_checks;

@@ -59,6 +59,11 @@ static const char NTLM_PATH[] = "/EWS/Exchange.asmx";
  * July 2021 on) with X-OWA-Version even when OWA is disabled or blocked. */
 static const char AUTODISCOVER_PATH[] = "/autodiscover/autodiscover.xml";
 static const char LOGON_PATH[] = "/owa/auth/logon.aspx";
+/* ActiveSync, often published where OWA is not: its OPTIONS answer (401
+ * unauthenticated) comes through Exchange's front end with its headers
+ * (X-OWA-Version, X-FEServer), and MS-Server-ActiveSync names the protocol
+ * server's version where the server tells it. */
+static const char ACTIVESYNC_PATH[] = "/Microsoft-Server-ActiveSync";
 /* Each update of a CU serves its ECP files from a folder named by its build
  * (/ecp/15.2.1544.46/...): for a CU-level build, the export tool manifest is
  * asked under the folders of that CU's newest updates in the tables, and the
@@ -104,6 +109,7 @@ enum step {
 	STEP_AUTODISCOVER,
 	STEP_LOGON,
 	STEP_ECP_BUILD,
+	STEP_ACTIVESYNC,
 	STEP_DONE,
 };
 
@@ -303,6 +309,9 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
 			copy_value(h->r.owa_csp_path, sizeof(h->r.owa_csp_path), x->path,
 			           strcspn(x->path, "?"));
 		}
+	} else if (exs_fp_header_value(p, n, "MS-Server-ActiveSync", &v, &vn) == 0) {
+		if (x->step == STEP_ACTIVESYNC)
+			copy_value(h->r.activesync, sizeof(h->r.activesync), v, vn);
 	} else if (exs_fp_header_value(p, n, "WWW-Authenticate", &v, &vn) == 0) {
 		if (x->step == STEP_NTLM && vn > 5 && strncasecmp(v, "NTLM ", 5) == 0 &&
 		    !h->ntlm_seen) {
@@ -450,6 +459,9 @@ static int issue(struct engine *e, struct xfer *x, enum step step, bool last)
 	case STEP_LOGON:
 		snprintf(x->path, sizeof(x->path), "%s", LOGON_PATH);
 		break;
+	case STEP_ACTIVESYNC:
+		snprintf(x->path, sizeof(x->path), "%s", ACTIVESYNC_PATH);
+		break;
 	case STEP_ECP_BUILD: {
 		char vb[48];
 
@@ -467,6 +479,9 @@ static int issue(struct engine *e, struct xfer *x, enum step step, bool last)
 	snprintf(url, sizeof(url), "%s%s", h->base, x->path);
 	curl_easy_setopt(x->easy, CURLOPT_URL, url);
 	curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->req_headers);
+	/* the handle is reused: every other step is a GET */
+	curl_easy_setopt(x->easy, CURLOPT_CUSTOMREQUEST,
+	                 step == STEP_ACTIVESYNC ? "OPTIONS" : NULL);
 	h->r.requests++;
 	x->started = now_s();
 	if (curl_multi_add_handle(e->multi, x->easy) != CURLM_OK) {
@@ -670,6 +685,9 @@ static void next_round(struct engine *e, struct host *h)
 		h->round = ROUND_AUTODISCOVER;
 		if (evidence == 1 || (evidence >= 2 && h->r.precision == EXS_PRECISION_NONE)) {
 			queue_step(h, STEP_AUTODISCOVER);
+			/* no build yet: ActiveSync may be published where OWA is not */
+			if (h->r.precision == EXS_PRECISION_NONE)
+				queue_step(h, STEP_ACTIVESYNC);
 			if (!h->manifest_asked && h->r.precision != EXS_PRECISION_EXACT) {
 				queue_step(h, STEP_MANIFEST);
 				h->manifest_asked = true;

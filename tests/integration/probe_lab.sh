@@ -185,6 +185,17 @@ batch "not asked of what is not Exchange (the OWA copy)" \
 	"$(host 127.0.2.14)['probe']['requests'] <= 4 and $(host 127.0.2.14)['probe']['build'] is None"
 batch_run
 
+# Only ActiveSync (and EWS) published: the build from the X-OWA-Version of
+# ActiveSync's OPTIONS answer, asked only where no build was seen yet.
+run "$EXSCAN" probe --format json --no-progress --fail-on never 127.0.2.18:$P 127.0.1.7:$P 127.0.1.2:$P
+batch "OWA, ECP and autodiscover blocked: the exact build from ActiveSync's answer, MS-Server-ActiveSync kept" \
+	"(lambda p: p['is_exchange'] and p['build'] == '15.1.2507.9' and p['build_precision'] == 'exact'
+	  and p['build_source'] == 'x-owa-version' and p['ms_server_activesync'] == '15.1' and p['update'] == 'May22SU')($(host 127.0.2.18)['probe'])"
+batch "ActiveSync is not asked where a build was already seen, nor of what shows no Exchange behaviour" \
+	"($(host 127.0.1.2)['probe']['requests'] == 7 and $(host 127.0.1.2)['probe']['ms_server_activesync'] is None
+	  and $(host 127.0.1.7)['probe']['requests'] == 2)"
+batch_run
+
 # Decoy-proof detection (issue 13): a phishing kit's copy of the OWA logon
 # page (200 on every path, no Exchange headers) is not Exchange and has no
 # build; Exchange is two independent behaviours, whatever the HTML says.
