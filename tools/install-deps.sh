@@ -26,6 +26,8 @@ PACKAGES=(
 	libcmocka-dev
 	libevtx-dev
 	libbfio-dev
+	libregf-dev
+	libhivex-bin
 	gcc-mingw-w64-x86-64
 	binutils-mingw-w64-x86-64
 	util-linux

@@ -221,7 +221,8 @@ struct exs_probe_result {
 	unsigned markers;
 	struct exs_version version;
 	enum exs_precision precision;
-	const char *build_source; /* x-owa-version, exporttool-manifest, owa-asset-path, NULL */
+	const char *build_source; /* x-owa-version, exporttool-manifest, ecp-build-path,
+	                           * owa-asset-path, NULL */
 	bool assessed;
 	struct exs_assessment assessment;
 	char fe_server[128]; /* X-FEServer, raw */
@@ -230,6 +231,7 @@ struct exs_probe_result {
 	 * M2.1.0 adds one), raw, and the path it came on; "" when none */
 	char owa_csp[384];
 	char owa_csp_path[128];
+	char activesync[32]; /* MS-Server-ActiveSync of the ActiveSync answer, raw, or "" */
 
 	struct exs_check checks[EXS_PROBE_MAX_CHECKS];
 	size_t n_checks;

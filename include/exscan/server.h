@@ -28,6 +28,21 @@ struct exs_pe_version {
 int exs_pe_version_read(const unsigned char *p, size_t n, struct exs_pe_version *out,
                         struct exs_error *err);
 
+/* Exchange's setup keys (MsiProductMajor, MsiProductMinor, MsiBuildMajor,
+ * MsiBuildMinor under Microsoft\ExchangeServer\v15\Setup) in a SOFTWARE
+ * registry hive held in p[0, n), read with libregf.  Setup writes them when a
+ * cumulative update is installed; a security update is a patch on top that is
+ * not known to change them, so they tell the CU, not the update. */
+struct exs_registry_build {
+	uint16_t part[4]; /* 15, 1, 2507, 6 */
+	char text[24];    /* "15.1.2507.6" */
+};
+
+/* Returns 0, or -1 with err (not a hive, a damaged hive, no setup key, a
+ * value missing or out of range). */
+int exs_registry_exchange_build(const unsigned char *p, size_t n, struct exs_registry_build *out,
+                                struct exs_error *err);
+
 /* IIS configuration read from Windows/System32/inetsrv/config/applicationHost.config:
  * native modules, virtual directories, Extended Protection per location and
  * the URL Rewrite rules (Microsoft's emergency mitigations among them).
@@ -54,6 +69,21 @@ struct exs_iis_ep {
 	char *token_checking;
 };
 
+/* One of Microsoft's emergency URL Rewrite mitigations, recognised by what
+ * the rule does rather than by its name: an inbound rule that aborts or
+ * refuses requests whose URL patterns name both autodiscover and powershell
+ * (ProxyNotShell, CVE-2022-41040: EOMTv2's and EEMS M1.1's rule), or an
+ * outbound rule that writes a Content-Security-Policy response header
+ * (CVE-2026-42897: EEMS M2.1), where it covers the Default Web Site's
+ * /Autodiscover or /owa. */
+struct exs_iis_mitigation {
+	const char *cve; /* static: "CVE-2022-41040" or "CVE-2026-42897" */
+	char *rule;      /* the rule's name as written */
+	char *location;  /* where it is set: "Default Web Site/owa"; "" for the server */
+	char *file;      /* the file it was read from: filled in by the caller, or NULL */
+	bool enabled;    /* enabled="false" keeps the rule but turns it off */
+};
+
 struct exs_iis_config {
 	struct exs_iis_module *modules;
 	size_t n_modules;
@@ -63,6 +93,8 @@ struct exs_iis_config {
 	size_t n_ep;
 	char **rewrite_rules; /* names of URL Rewrite rules, global and per location */
 	size_t n_rewrite_rules;
+	struct exs_iis_mitigation *mitigations; /* in the order read */
+	size_t n_mitigations;
 };
 
 /* Parses applicationHost.config from p[0, n) with libxml2, without network or
@@ -72,6 +104,13 @@ struct exs_iis_config {
 int exs_iis_config_parse(const unsigned char *p, size_t n, const char *const *known, size_t n_known,
                          struct exs_iis_config *out, struct exs_error *err);
 void exs_iis_config_release(struct exs_iis_config *c);
+/* Reads the URL Rewrite mitigations of a web.config (the Default Web Site's,
+ * or an application's such as FrontEnd/HttpProxy/owa) into c, as rules set at
+ * `location` ("Default Web Site", "Default Web Site/owa").  Nothing else of the
+ * file is kept.  Returns 0, or -1 with err (as exs_iis_config_parse); c keeps
+ * what it had either way. */
+int exs_iis_config_add_web(struct exs_iis_config *c, const unsigned char *p, size_t n,
+                           const char *location, struct exs_error *err);
 /* Extended Protection of a location (the closest <location> that sets it),
  * "None" when IIS's default applies; NULL when the file names no such
  * location. */

@@ -94,10 +94,16 @@ struct exs_walk_layout {
 	char *build;       /* "15.1.2507.6", or NULL */
 	char *build_file;  /* the file it was read from (or tried), relative to the root */
 	char *build_error; /* why the file gave no build, or NULL */
+	/* "exact" from ExSetup.exe; "cu" (major.minor.build) from the SOFTWARE
+	 * hive's setup keys when ExSetup.exe is missing: they tell the CU only */
+	const char *build_precision;
 	/* Windows/System32/inetsrv/config/applicationHost.config */
 	struct exs_iis_config *iis; /* parsed, or NULL */
 	char *iis_file;             /* relative to the root, or NULL when absent */
 	char *iis_error;            /* why it could not be read or parsed */
+	/* a web.config that could not be read for URL Rewrite mitigations:
+	 * its path and why, or NULL */
+	char *web_config_file, *web_config_error;
 	bool web_root; /* no layout found: the whole root is treated as a web directory */
 };
 

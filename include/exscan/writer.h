@@ -39,6 +39,12 @@ int exs_write_html(FILE *fp, struct json_object *hosts, const struct exs_report_
 
 /* The "tables" object of JSON outputs: newest_update, age_days, stale, advice. */
 struct json_object *exs_tables_to_json(const struct exs_report_meta *meta);
+struct exs_kb;
+/* Fills the tables_* fields of meta from kb's newest update and `now`. */
+void exs_report_meta_tables(struct exs_report_meta *meta, const struct exs_kb *kb, time_t now);
+/* The one-line note of text outputs when the tables may be stale ("" when
+ * they are not), without a newline; buf is returned. */
+const char *exs_tables_note(const struct exs_report_meta *meta, char *buf, size_t size);
 
 /* Counts of each verdict (index: enum exs_verdict) and of incomplete hosts. */
 void exs_report_count(struct json_object *hosts, size_t counts[5], size_t *incomplete);

@@ -6,6 +6,7 @@
 #include "exscan/escape.h"
 #include "exscan/kb.h"
 #include "exscan/report.h"
+#include "exscan/writer.h"
 
 static const struct exs_option builds_options[] = {
         EXS_OPTION_FORMAT, EXS_OPTION_OUTPUT,   EXS_OPTION_FAIL_ON, EXS_OPTION_BUILDS,
@@ -34,24 +35,14 @@ static enum exs_fail_on level_of(const struct exs_assessment *a)
  * when they may be stale. */
 static void tables_write(FILE *out, struct json_object *root, const struct exs_kb *kb, time_t now)
 {
-	bool stale = false;
-	long age = exs_kb_age_days(kb, now, &stale);
-	struct json_object *t;
+	struct exs_report_meta meta = {0};
+	char note[512];
 
-	if (!root) {
-		if (stale)
-			fprintf(out,
-			        "note: the newest update in the tables is from %s, %ld days ago: %s\n",
-			        exs_kb_newest_date(kb), age, exs_kb_refresh_advice());
-		return;
-	}
-	t = json_object_new_object();
-	json_object_object_add(t, "newest_update", json_object_new_string(exs_kb_newest_date(kb)));
-	json_object_object_add(t, "age_days", age >= 0 ? json_object_new_int64(age) : NULL);
-	json_object_object_add(t, "stale", json_object_new_boolean(stale));
-	json_object_object_add(t, "advice",
-	                       stale ? json_object_new_string(exs_kb_refresh_advice()) : NULL);
-	json_object_object_add(root, "tables", t);
+	exs_report_meta_tables(&meta, kb, now);
+	if (root)
+		json_object_object_add(root, "tables", exs_tables_to_json(&meta));
+	else if (meta.tables_stale)
+		fprintf(out, "%s\n", exs_tables_note(&meta, note, sizeof(note)));
 }
 
 static int builds_run(struct exs_config *cfg)

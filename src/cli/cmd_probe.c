@@ -12,6 +12,7 @@
 #include "exscan/kb.h"
 #include "exscan/probe.h"
 #include "exscan/report.h"
+#include "exscan/writer.h"
 
 enum {
 	OPT_INPUT = EXS_OPT_COMMAND_BASE,
@@ -317,6 +318,8 @@ static int probe_run(struct exs_config *cfg)
 	struct exs_target_gen *gen = NULL;
 	struct exs_probe_stats stats;
 	struct run run = {.cfg = cfg};
+	struct exs_report_meta tables = {0};
+	char note[512];
 	int rc = EXS_EXIT_OK;
 	bool output_failed = false;
 
@@ -364,11 +367,17 @@ static int probe_run(struct exs_config *cfg)
 		        "for the rest\n",
 		        probe_interrupted == SIGINT ? "SIGINT (Ctrl-C)" : "SIGTERM",
 		        (unsigned long long)(stats.done - run.bad_targets));
+	exs_report_meta_tables(&tables, kb, cfg->now);
 	if (cfg->format == EXS_FORMAT_JSON) {
+		struct json_object *t = exs_tables_to_json(&tables);
+
+		fprintf(run.out, "%s  ],\n  \"tables\": %s,\n", run.written ? "\n" : "",
+		        json_object_to_json_string_ext(t, JSON_C_TO_STRING_PLAIN));
+		json_object_put(t);
 		fprintf(run.out,
-		        "%s  ],\n  \"summary\": {\"hosts\": %llu, \"exchange\": %llu, \"errors\": %llu, "
+		        "  \"summary\": {\"hosts\": %llu, \"exchange\": %llu, \"errors\": %llu, "
 		        "\"invalid_targets\": %llu, \"seconds\": %.3f, \"interrupted\": %s}\n}\n",
-		        run.written ? "\n" : "", (unsigned long long)(stats.done - run.bad_targets),
+		        (unsigned long long)(stats.done - run.bad_targets),
 		        (unsigned long long)stats.exchange,
 		        (unsigned long long)(stats.errors - run.bad_targets),
 		        (unsigned long long)run.bad_targets, stats.elapsed_s,
@@ -382,6 +391,8 @@ static int probe_run(struct exs_config *cfg)
 			fprintf(run.out, ", %llu invalid targets",
 			        (unsigned long long)run.bad_targets);
 		fputc('\n', run.out);
+		if (tables.tables_stale)
+			fprintf(run.out, "%s\n", exs_tables_note(&tables, note, sizeof(note)));
 	}
 	if (run.write_errno) {
 		fprintf(stderr,

@@ -61,16 +61,13 @@ int exs_cli_judge_and_write(struct exs_config *cfg, const struct exs_kb *kb,
 	        .version = EXS_VERSION_STRING,
 	        .generated = cfg->now,
 	        .fail_on = cfg->fail_on,
-	        .tables_newest = kb ? exs_kb_newest_date(kb) : NULL,
-	        .tables_age_days = -1,
 	};
 	struct exs_error err = {{0}};
 	struct exs_kb_memo memo;
 	bool threshold = false, failed = false;
 	FILE *out;
 
-	if (kb)
-		meta.tables_age_days = exs_kb_age_days(kb, cfg->now, &meta.tables_stale);
+	exs_report_meta_tables(&meta, kb, cfg->now);
 	/* a fleet runs few distinct builds: each is assessed once */
 	exs_kb_memo_init(&memo, kb, cfg->now);
 	for (size_t i = 0; i < json_object_array_length(hosts); i++) {

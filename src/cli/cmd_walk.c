@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "cli.h"
+#include "exscan/kb.h"
 #include "exscan/report.h"
+#include "exscan/writer.h"
 #include "exscan/walk.h"
 
 enum {
@@ -180,6 +182,28 @@ static enum exs_fail_on level_of(const struct exs_walk_host *h)
 	return level;
 }
 
+/* A build read from the disk is judged later (scan, report) with the tables:
+ * a walk that found one says how old they are, as every output that carries
+ * a build does (JSON: "tables"; text: a note once they may be stale). */
+static void walk_tables(struct exs_config *cfg, FILE *out, struct json_object *root)
+{
+	struct exs_error err = {{0}};
+	struct exs_report_meta meta = {0};
+	struct exs_kb *kb = exs_kb_load(cfg->builds_path, cfg->cves_path, &err);
+	char note[512];
+
+	if (!kb) {
+		fprintf(stderr, "exscan walk: warning: %s\n", err.msg);
+		return;
+	}
+	exs_report_meta_tables(&meta, kb, cfg->now);
+	if (root)
+		json_object_object_add(root, "tables", exs_tables_to_json(&meta));
+	else if (cfg->format == EXS_FORMAT_TEXT && meta.tables_stale)
+		fprintf(out, "%s\n", exs_tables_note(&meta, note, sizeof(note)));
+	exs_kb_free(kb);
+}
+
 void exs_cli_warn_atimes(const char *cmd, const char *root, const struct exs_walk_host *h,
                          bool *warned)
 {
@@ -202,7 +226,7 @@ static int walk_run(struct exs_config *cfg)
 	FILE *out = NULL;
 	int rc = EXS_EXIT_OK;
 	bool incomplete = false, threshold = false, any = false, warned = false,
-	     output_failed = false;
+	     output_failed = false, disk_build = false;
 
 	if (cfg->nargs == 0) {
 		fprintf(stderr, "exscan walk: give at least one directory to scan, e.g. /mnt/c\n");
@@ -278,6 +302,7 @@ static int walk_run(struct exs_config *cfg)
 			incomplete = true;
 		}
 		threshold = threshold || exs_cli_reaches(level_of(&h), cfg->fail_on);
+		disk_build = disk_build || h.layout.build;
 		if (arr) {
 			json_object_array_add(arr, exs_walk_host_to_json(&h));
 		} else if (cfg->format == EXS_FORMAT_JSONL) {
@@ -291,6 +316,8 @@ static int walk_run(struct exs_config *cfg)
 		}
 		exs_walk_host_release(&h);
 	}
+	if (disk_build)
+		walk_tables(cfg, out, root);
 	if (root) {
 		exs_json_write(out, root, true);
 		fputc('\n', out);

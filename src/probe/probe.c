@@ -59,6 +59,18 @@ static const char NTLM_PATH[] = "/EWS/Exchange.asmx";
  * July 2021 on) with X-OWA-Version even when OWA is disabled or blocked. */
 static const char AUTODISCOVER_PATH[] = "/autodiscover/autodiscover.xml";
 static const char LOGON_PATH[] = "/owa/auth/logon.aspx";
+/* ActiveSync, often published where OWA is not: its OPTIONS answer (401
+ * unauthenticated) comes through Exchange's front end with its headers
+ * (X-OWA-Version, X-FEServer), and MS-Server-ActiveSync names the protocol
+ * server's version where the server tells it. */
+static const char ACTIVESYNC_PATH[] = "/Microsoft-Server-ActiveSync";
+/* Each update of a CU serves its ECP files from a folder named by its build
+ * (/ecp/15.2.1544.46/...): for a CU-level build, the export tool manifest is
+ * asked under the folders of that CU's newest updates in the tables, and the
+ * one that answers with its own version is the installed build. */
+static const char ECP_BUILD_FMT[] =
+        "/ecp/%s/exporttool/microsoft.exchange.ediscovery.exporttool.application";
+#define MAX_ECP_CANDIDATES 6
 
 void exs_probe_options_init(struct exs_probe_options *o)
 {
@@ -96,6 +108,8 @@ enum step {
 	STEP_CATCH_ALL,
 	STEP_AUTODISCOVER,
 	STEP_LOGON,
+	STEP_ECP_BUILD,
+	STEP_ACTIVESYNC,
 	STEP_DONE,
 };
 
@@ -108,6 +122,7 @@ enum round {
 	ROUND_CHAIN,
 	ROUND_EVIDENCE,
 	ROUND_AUTODISCOVER,
+	ROUND_ECP_BUILD,
 	ROUND_CHECKS,
 };
 
@@ -152,6 +167,8 @@ struct host {
 	bool ntlm_seen;
 	enum round round;
 	bool manifest_asked;
+	struct exs_version ecp_cand[MAX_ECP_CANDIDATES]; /* builds to try under /ecp/ */
+	int n_ecp, ecp_next;
 	unsigned page_markers;  /* OWA page markers of the /owa/ chain's page */
 	long proxytoken_status; /* status of an unmatched ProxyToken request, or 0 */
 	char base[320];         /* https://name:port */
@@ -292,6 +309,9 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
 			copy_value(h->r.owa_csp_path, sizeof(h->r.owa_csp_path), x->path,
 			           strcspn(x->path, "?"));
 		}
+	} else if (exs_fp_header_value(p, n, "MS-Server-ActiveSync", &v, &vn) == 0) {
+		if (x->step == STEP_ACTIVESYNC)
+			copy_value(h->r.activesync, sizeof(h->r.activesync), v, vn);
 	} else if (exs_fp_header_value(p, n, "WWW-Authenticate", &v, &vn) == 0) {
 		if (x->step == STEP_NTLM && vn > 5 && strncasecmp(v, "NTLM ", 5) == 0 &&
 		    !h->ntlm_seen) {
@@ -439,6 +459,17 @@ static int issue(struct engine *e, struct xfer *x, enum step step, bool last)
 	case STEP_LOGON:
 		snprintf(x->path, sizeof(x->path), "%s", LOGON_PATH);
 		break;
+	case STEP_ACTIVESYNC:
+		snprintf(x->path, sizeof(x->path), "%s", ACTIVESYNC_PATH);
+		break;
+	case STEP_ECP_BUILD: {
+		char vb[48];
+
+		exs_version_format(&h->ecp_cand[h->ecp_next < h->n_ecp ? h->ecp_next++ : 0], vb,
+		                   sizeof(vb));
+		snprintf(x->path, sizeof(x->path), ECP_BUILD_FMT, vb);
+		break;
+	}
 	default: /* STEP_FOLLOW: x->path set by the caller */
 		break;
 	}
@@ -448,6 +479,9 @@ static int issue(struct engine *e, struct xfer *x, enum step step, bool last)
 	snprintf(url, sizeof(url), "%s%s", h->base, x->path);
 	curl_easy_setopt(x->easy, CURLOPT_URL, url);
 	curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->req_headers);
+	/* the handle is reused: every other step is a GET */
+	curl_easy_setopt(x->easy, CURLOPT_CUSTOMREQUEST,
+	                 step == STEP_ACTIVESYNC ? "OPTIONS" : NULL);
 	h->r.requests++;
 	x->started = now_s();
 	if (curl_multi_add_handle(e->multi, x->easy) != CURLM_OK) {
@@ -484,6 +518,7 @@ static int host_setup(struct engine *e, struct host *h, const struct exs_target 
 	h->r.sni = t->is_address ? o->sni : NULL;
 	h->r.precision = EXS_PRECISION_NONE;
 	h->redirects = h->attempt = h->n_queue = 0;
+	h->n_ecp = h->ecp_next = 0;
 	h->proxytoken_status = 0;
 	h->failed = h->ntlm_seen = h->manifest_asked = false;
 	h->round = ROUND_CHAIN;
@@ -601,6 +636,22 @@ static void queue_step(struct host *h, enum step step)
 		h->queue[h->n_queue++] = step;
 }
 
+/* The exact builds of the host's CU in the tables, newest first, into
+ * h->ecp_cand; returns how many. */
+static int ecp_candidates(const struct exs_kb *kb, struct host *h)
+{
+	size_t n = kb ? exs_kb_build_count(kb) : 0;
+
+	h->n_ecp = h->ecp_next = 0;
+	for (size_t i = n; i-- > 0 && h->n_ecp < MAX_ECP_CANDIDATES;) {
+		const struct exs_build *b = exs_kb_build_at(kb, i);
+
+		if (b->version.nparts == 4 && exs_version_cmp3(&b->version, &h->r.version) == 0)
+			h->ecp_cand[h->n_ecp++] = b->version;
+	}
+	return h->n_ecp;
+}
+
 /* The host's next round, once everything of the last one came back.  Leaves
  * the queue empty when the host is finished. */
 static void next_round(struct engine *e, struct host *h)
@@ -634,6 +685,9 @@ static void next_round(struct engine *e, struct host *h)
 		h->round = ROUND_AUTODISCOVER;
 		if (evidence == 1 || (evidence >= 2 && h->r.precision == EXS_PRECISION_NONE)) {
 			queue_step(h, STEP_AUTODISCOVER);
+			/* no build yet: ActiveSync may be published where OWA is not */
+			if (h->r.precision == EXS_PRECISION_NONE)
+				queue_step(h, STEP_ACTIVESYNC);
 			if (!h->manifest_asked && h->r.precision != EXS_PRECISION_EXACT) {
 				queue_step(h, STEP_MANIFEST);
 				h->manifest_asked = true;
@@ -642,6 +696,18 @@ static void next_round(struct engine *e, struct host *h)
 		}
 		/* fall through */
 	case ROUND_AUTODISCOVER:
+		h->round = ROUND_ECP_BUILD;
+		decide_exchange(h);
+		/* still CU-level on an Exchange server: the ECP folders of that CU's
+		 * newest updates (bounded, GET only) */
+		if (h->r.is_exchange && h->r.precision == EXS_PRECISION_CU &&
+		    ecp_candidates(e->s->kb, h) > 0) {
+			for (int i = 0; i < h->n_ecp; i++)
+				queue_step(h, STEP_ECP_BUILD);
+			return;
+		}
+		/* fall through */
+	case ROUND_ECP_BUILD:
 		h->round = ROUND_CHECKS;
 		decide_exchange(h);
 		if (!h->r.is_exchange || !e->o->active_checks)
@@ -707,6 +773,29 @@ static void take_manifest(struct host *h, const struct xfer *x)
 		h->r.precision = EXS_PRECISION_EXACT;
 		h->r.build_source = "exporttool-manifest";
 	}
+}
+
+/* A manifest under /ecp/<build>/ naming that same build: the installed one. */
+static void take_ecp_build(struct host *h, const struct xfer *x)
+{
+	struct exs_version v, asked;
+	char vb[48];
+	const char *p = x->path + strlen("/ecp/");
+	size_t k = strcspn(p, "/");
+
+	if (x->status != 200 || !x->body.len || k == 0 || k >= sizeof(vb) ||
+	    h->r.precision == EXS_PRECISION_EXACT)
+		return;
+	memcpy(vb, p, k);
+	vb[k] = '\0';
+	if (exs_version_parse(vb, &asked, NULL) != 0 ||
+	    exs_fp_manifest_version(x->body.data, x->body.len, &v) != 0 ||
+	    exs_version_cmp(&v, &asked) != 0 || exs_version_cmp3(&v, &h->r.version) != 0)
+		return;
+	h->r.markers |= EXS_OWA_MARK_MANIFEST;
+	h->r.version = v;
+	h->r.precision = EXS_PRECISION_EXACT;
+	h->r.build_source = "ecp-build-path";
 }
 
 /* The random path answered 200 with an OWA page of its own: the site serves
@@ -845,6 +934,9 @@ static void take_response(struct host *h, const struct xfer *x)
 	case STEP_LOGON:
 		if (x->status >= 200 && x->status < 300)
 			take_page(h, x);
+		break;
+	case STEP_ECP_BUILD:
+		take_ecp_build(h, x);
 		break;
 	case STEP_NTLM:
 		if (!h->ntlm_seen)

@@ -125,6 +125,7 @@ static struct json_object *probe_json(const struct exs_probe_result *r)
 	json_object_object_add(o, "ntlm", ntlm_json(r));
 	json_object_object_add(o, "x_feserver", raw(r->fe_server));
 	json_object_object_add(o, "x_owa_version", raw(r->owa_version));
+	json_object_object_add(o, "ms_server_activesync", raw(r->activesync));
 	json_object_object_add(o, "requests", json_object_new_int(r->requests));
 	json_object_object_add(o, "elapsed_ms", json_object_new_int64(r->elapsed_ms));
 	return o;

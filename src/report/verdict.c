@@ -391,14 +391,33 @@ static void judge_tls(struct judge *j, struct json_object *probe)
 	}
 }
 
-/* The evidence of a mitigation the probe saw for CVE id (a check of method
- * "mitigation"), copied into ev; false when none. */
-static bool probe_mitigation(struct json_object *probe, const char *id, char *ev, size_t cap)
+/* The evidence of a mitigation for CVE id, copied into ev: one the probe saw
+ * (a check of method "mitigation"), or an enabled URL Rewrite rule a walk
+ * read from the host's IIS configuration; false when none. */
+static bool probe_mitigation(struct json_object *host, struct json_object *probe, const char *id,
+                             char *ev, size_t cap)
 {
 	struct json_object *checks = exs_json_get(probe, "checks");
-	size_t n = checks && json_object_is_type(checks, json_type_array)
-	                   ? json_object_array_length(checks)
+	struct json_object *rules = exs_json_get(host, "layout.iis.mitigations");
+	size_t n = rules && json_object_is_type(rules, json_type_array)
+	                   ? json_object_array_length(rules)
 	                   : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *m = json_object_array_get_idx(rules, i);
+
+		if (strcmp(exs_json_get_str(m, "cve", ""), id) != 0 ||
+		    !exs_json_get_bool(m, "enabled", false))
+			continue;
+		snprintf(ev, cap, "URL Rewrite rule '%s' in %s (%s)",
+		         exs_json_get_str(m, "rule", "?"), exs_json_get_str(m, "file", "?"),
+		         *exs_json_get_str(m, "location", "") ? exs_json_get_str(m, "location", "")
+		                                              : "the whole server");
+		return true;
+	}
+	n = checks && json_object_is_type(checks, json_type_array)
+	            ? json_object_array_length(checks)
+	            : 0;
 
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *c = json_object_array_get_idx(checks, i);
@@ -511,7 +530,7 @@ static void judge_probe(struct judge *j, struct json_object *probe, const struct
 				          "(CVE-2024-21410)");
 			continue;
 		}
-		if (kev && certain && probe_mitigation(probe, id, mev, sizeof(mev))) {
+		if (kev && certain && probe_mitigation(j->host, probe, id, mev, sizeof(mev))) {
 			/* Microsoft's emergency mitigation seen on the server: the hole
 			 * is open but closed off, until the update is installed */
 			snprintf(text, sizeof(text),
@@ -615,6 +634,8 @@ static bool judge_disk_build(struct judge *j, struct json_object *host, struct j
 {
 	const char *build = exs_json_get_str(host, "layout.build", NULL);
 	const char *file = exs_json_get_str(host, "layout.build_file", "Bin/ExSetup.exe");
+	/* "cu" when it came from the registry's setup keys */
+	const char *disk_prec = exs_json_get_str(host, "layout.build_precision", "exact");
 	struct json_object *d;
 	struct exs_version v;
 	struct exs_assessment a;
@@ -625,7 +646,9 @@ static bool judge_disk_build(struct judge *j, struct json_object *host, struct j
 		return false;
 	d = json_object_new_object();
 	json_object_object_add(d, "build", json_object_new_string(build));
-	json_object_object_add(d, "build_precision", json_object_new_string("exact"));
+	json_object_object_add(
+	        d, "build_precision",
+	        json_object_new_string(strcmp(disk_prec, "cu") == 0 ? "cu" : "exact"));
 	json_object_object_add(d, "build_source", json_object_new_string("disk"));
 	json_object_object_add(d, "file", json_object_new_string(file));
 	json_object_object_add(d, "product",
@@ -641,7 +664,13 @@ static bool judge_disk_build(struct judge *j, struct json_object *host, struct j
 		const char *pb = exs_json_get_str(probe, "build", NULL);
 		const char *prec = exs_json_get_str(probe, "build_precision", "none");
 
-		if (pb && strcmp(prec, "exact") == 0 && strcmp(pb, build) != 0) {
+		size_t bl = strlen(build);
+		/* the registry's CU agrees with any update of that CU */
+		bool differs = strcmp(disk_prec, "cu") == 0
+		                       ? pb && (strncmp(pb, build, bl) != 0 || pb[bl] != '.')
+		                       : pb && strcmp(pb, build) != 0;
+
+		if (pb && strcmp(prec, "exact") == 0 && differs) {
 			snprintf(
 			        text, sizeof(text),
 			        "the probe saw build %s but %s on the disk says %s: a half-finished "

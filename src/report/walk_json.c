@@ -43,6 +43,19 @@ static struct json_object *iis_to_json(const struct exs_walk_layout *l)
 		json_object_array_add(a, exs_json_cstr(c->rewrite_rules[i]));
 	json_object_object_add(o, "rewrite_rules", a);
 	a = json_object_new_array();
+	for (size_t i = 0; i < c->n_mitigations; i++) {
+		const struct exs_iis_mitigation *m = &c->mitigations[i];
+		struct json_object *x = json_object_new_object();
+
+		json_object_object_add(x, "cve", exs_json_cstr(m->cve));
+		json_object_object_add(x, "rule", exs_json_cstr(m->rule));
+		json_object_object_add(x, "location", exs_json_cstr(m->location));
+		json_object_object_add(x, "file", exs_json_cstr(m->file));
+		json_object_object_add(x, "enabled", json_object_new_boolean(m->enabled));
+		json_object_array_add(a, x);
+	}
+	json_object_object_add(o, "mitigations", a);
+	a = json_object_new_array();
 	for (size_t i = 0; i < c->n_vdirs; i++) {
 		const struct exs_iis_vdir *v = &c->vdirs[i];
 		char loc[512];
@@ -76,6 +89,8 @@ static struct json_object *layout_to_json(const struct exs_walk_layout *l)
 	json_object_object_add(o, "programdata", exs_json_cstr(l->programdata));
 	json_object_object_add(o, "logging", exs_json_cstr(l->logging));
 	json_object_object_add(o, "build", exs_json_cstr(l->build));
+	json_object_object_add(o, "build_precision",
+	                       l->build ? exs_json_cstr(l->build_precision) : NULL);
 	json_object_object_add(o, "build_file", exs_json_cstr(l->build_file));
 	json_object_object_add(o, "build_error", exs_json_cstr(l->build_error));
 	if (l->iis_file || l->iis_error)

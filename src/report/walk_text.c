@@ -4,6 +4,7 @@
 
 #include "exscan/escape.h"
 #include "exscan/report.h"
+#include "exscan/server.h"
 
 static void put_escaped(FILE *fp, const char *s, size_t n)
 {
@@ -35,9 +36,25 @@ void exs_walk_host_write_text(FILE *fp, const struct exs_walk_host *h, bool colo
 		fprintf(fp, "  exchange %s at ", l->version ? l->version : "(version unknown)");
 		put_cstr(fp, *l->exchange_dir ? l->exchange_dir : ".");
 		fputc('\n', fp);
+		if (l->build || l->build_error) {
+			fputs("  build ", fp);
+			put_cstr(fp, l->build ? l->build : "unknown");
+			fputs(l->build ? " from " : " (", fp);
+			put_cstr(fp, l->build ? l->build_file : l->build_error);
+			fputs(l->build ? "\n" : ")\n", fp);
+		}
 	} else {
 		fprintf(fp, "  no Exchange installation found%s\n",
 		        l->web_root ? "; every file under the root is scanned as web content" : "");
+	}
+	for (size_t i = 0; l->iis && i < l->iis->n_mitigations; i++) {
+		const struct exs_iis_mitigation *m = &l->iis->mitigations[i];
+
+		fprintf(fp, "  mitigation %s: URL Rewrite rule '", m->cve);
+		put_cstr(fp, m->rule ? m->rule : "?");
+		fputs("' in ", fp);
+		put_cstr(fp, m->file ? m->file : "?");
+		fputs(m->enabled ? "\n" : " (disabled: it mitigates nothing)\n", fp);
 	}
 	for (size_t i = 0; i < h->findings.n; i++) {
 		const struct exs_finding *f = &h->findings.items[i];

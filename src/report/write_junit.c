@@ -86,6 +86,32 @@ int exs_write_junit(FILE *fp, struct json_object *hosts, const struct exs_report
 		failures += hfail;
 		skipped += hskip;
 	}
+	/* the tables the verdicts were judged with: their age as properties and
+	 * one test case, skipped with how to refresh them when they may be
+	 * stale (a CI gate is the exit code, which staleness does not change) */
+	if (meta->tables_newest) {
+		char note[512];
+
+		exs_tables_note(meta, note, sizeof(note));
+		exs_buf_printf(&body,
+		               "  <testsuite name=\"exscan tables\" tests=\"1\" failures=\"0\" "
+		               "errors=\"0\" skipped=\"%d\">\n    <properties>\n"
+		               "      <property name=\"tables.newest_update\" value=\"%s\"/>\n"
+		               "      <property name=\"tables.age_days\" value=\"%ld\"/>\n"
+		               "      <property name=\"tables.stale\" value=\"%s\"/>\n"
+		               "    </properties>\n"
+		               "    <testcase classname=\"exscan.tables\" name=\"tables current\">",
+		               meta->tables_stale, x(&a, meta->tables_newest),
+		               meta->tables_age_days, meta->tables_stale ? "true" : "false");
+		if (meta->tables_stale)
+			exs_buf_printf(&body, "<skipped message=\"%s\"/>", x(&a, note));
+		exs_buf_puts(&body, "</testcase>\n");
+		if (meta->tables_stale)
+			exs_buf_printf(&body, "    <system-out>%s</system-out>\n", x(&a, note));
+		exs_buf_puts(&body, "  </testsuite>\n");
+		tests++;
+		skipped += meta->tables_stale;
+	}
 	fprintf(fp,
 	        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 	        "<testsuites name=\"exscan\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" "

@@ -111,6 +111,47 @@ static struct json_object *host_location(struct json_object *h)
 	return loc;
 }
 
+/* The tables' age goes with the run (properties.tables); when they may be
+ * stale, an invocation carries a warning notification saying how to refresh
+ * them, which SARIF viewers show beside the results. */
+static void add_tables(struct json_object *run, struct json_object *driver,
+                       const struct exs_report_meta *meta)
+{
+	struct json_object *props = json_object_new_object();
+	struct json_object *inv, *invs, *notes, *n, *desc, *ref, *defs;
+	char note[512];
+
+	json_object_object_add(props, "tables", exs_tables_to_json(meta));
+	json_object_object_add(run, "properties", props);
+	if (!meta->tables_stale)
+		return;
+	defs = json_object_new_array();
+	desc = json_object_new_object();
+	json_object_object_add(desc, "id", json_object_new_string("tables-stale"));
+	json_object_object_add(desc, "shortDescription",
+	                       message("the build and CVE tables may be stale"));
+	json_object_array_add(defs, desc);
+	json_object_object_add(driver, "notifications", defs);
+
+	ref = json_object_new_object();
+	json_object_object_add(ref, "id", json_object_new_string("tables-stale"));
+	json_object_object_add(ref, "index", json_object_new_int(0));
+	n = json_object_new_object();
+	json_object_object_add(n, "descriptor", ref);
+	json_object_object_add(n, "level", json_object_new_string("warning"));
+	json_object_object_add(
+	        n, "message",
+	        message(exs_tables_note(meta, note, sizeof(note)) + strlen("note: ")));
+	notes = json_object_new_array();
+	json_object_array_add(notes, n);
+	inv = json_object_new_object();
+	json_object_object_add(inv, "executionSuccessful", json_object_new_boolean(true));
+	json_object_object_add(inv, "toolExecutionNotifications", notes);
+	invs = json_object_new_array();
+	json_object_array_add(invs, inv);
+	json_object_object_add(run, "invocations", invs);
+}
+
 int exs_write_sarif(FILE *fp, struct json_object *hosts, const struct exs_report_meta *meta)
 {
 	struct json_object *doc = json_object_new_object(), *runs = json_object_new_array();
@@ -239,6 +280,7 @@ int exs_write_sarif(FILE *fp, struct json_object *hosts, const struct exs_report
 		}
 	}
 	json_object_object_add(driver, "rules", rules);
+	add_tables(run, driver, meta);
 	json_object_object_add(tool, "driver", driver);
 	json_object_object_add(run, "tool", tool);
 	json_object_object_add(run, "originalUriBaseIds", bases);

@@ -143,9 +143,11 @@ int exs_write_text(FILE *fp, struct json_object *hosts, const struct exs_report_
 	if (incomplete)
 		fprintf(fp, "; %zu could not be scanned completely", incomplete);
 	fprintf(fp, "\n");
-	if (meta->tables_stale)
-		fprintf(fp, "note: the newest update in the tables is from %s, %ld days ago: %s\n",
-		        meta->tables_newest, meta->tables_age_days, exs_kb_refresh_advice());
+	if (meta->tables_stale) {
+		char note[512];
+
+		fprintf(fp, "%s\n", exs_tables_note(meta, note, sizeof(note)));
+	}
 	exs_buf_release(&b);
 	return ferror(fp) ? -1 : 0;
 }

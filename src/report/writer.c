@@ -73,7 +73,7 @@ struct json_object *exs_tables_to_json(const struct exs_report_meta *meta)
 {
 	struct json_object *t = json_object_new_object();
 
-	json_object_object_add(t, "newest_update", json_object_new_string(meta->tables_newest));
+	json_object_object_add(t, "newest_update", exs_json_cstr(meta->tables_newest));
 	json_object_object_add(
 	        t, "age_days",
 	        meta->tables_age_days >= 0 ? json_object_new_int64(meta->tables_age_days) : NULL);
@@ -82,4 +82,24 @@ struct json_object *exs_tables_to_json(const struct exs_report_meta *meta)
 	                       meta->tables_stale ? json_object_new_string(exs_kb_refresh_advice())
 	                                          : NULL);
 	return t;
+}
+
+void exs_report_meta_tables(struct exs_report_meta *meta, const struct exs_kb *kb, time_t now)
+{
+	meta->tables_newest = kb ? exs_kb_newest_date(kb) : NULL;
+	meta->tables_stale = false;
+	meta->tables_age_days = kb ? exs_kb_age_days(kb, now, &meta->tables_stale) : -1;
+}
+
+const char *exs_tables_note(const struct exs_report_meta *meta, char *buf, size_t size)
+{
+	if (!size)
+		return buf;
+	buf[0] = '\0';
+	if (meta->tables_stale)
+		snprintf(buf, size,
+		         "note: the newest update in the tables is from %s, %ld days ago: %s",
+		         meta->tables_newest ? meta->tables_newest : "?", meta->tables_age_days,
+		         exs_kb_refresh_advice());
+	return buf;
 }

@@ -199,6 +199,117 @@ static int add_ep(struct exs_iis_config *c, const char *location, xmlNode *n)
 	return 0;
 }
 
+static bool is_true(const char *v, bool dflt)
+{
+	return v ? strcasecmp(v, "false") != 0 : dflt;
+}
+
+/* The first child element of n called name, or NULL. */
+static xmlNode *child(xmlNode *n, const char *name)
+{
+	for (xmlNode *k = n->children; k; k = k->next)
+		if (named(k, name))
+			return k;
+	return NULL;
+}
+
+/* A location is covered by a rule set at `at` when `at` is it or one of its
+ * parents ("" is the whole server). */
+static bool covers(const char *at, const char *location)
+{
+	size_t k = strlen(at);
+
+	return strncasecmp(location, at, k) == 0 && (!location[k] || location[k] == '/' || !k);
+}
+
+/* Appends to acc (lower case) the attribute's value; false when it negates. */
+static bool take_pattern(xmlNode *n, const char *name, char *acc, size_t cap)
+{
+	char *v = attr(n, name), *neg = attr(n, "negate");
+	bool ok = !is_true(neg, false);
+	size_t o = strlen(acc);
+
+	for (const char *q = v; q && *q && o + 2 < cap; q++)
+		acc[o++] = (char)(*q >= 'A' && *q <= 'Z' ? *q + 32 : *q);
+	if (o + 1 < cap)
+		acc[o++] = ' ';
+	acc[o] = '\0';
+	free(v);
+	free(neg);
+	return ok;
+}
+
+/* ProxyNotShell: an inbound rule whose URL and condition patterns name both
+ * autodiscover and powershell and whose action refuses the request. */
+static bool blocks_autodiscover_powershell(xmlNode *rule)
+{
+	xmlNode *m = child(rule, "match"), *conds = child(rule, "conditions");
+	xmlNode *act = child(rule, "action");
+	char pat[4096] = "", *type, *status;
+	bool ok = true, refuses;
+
+	if (m)
+		ok = take_pattern(m, "url", pat, sizeof(pat));
+	for (xmlNode *k = conds ? conds->children : NULL; k && ok; k = k->next)
+		if (named(k, "add"))
+			ok = take_pattern(k, "pattern", pat, sizeof(pat));
+	if (!ok || !act || !strstr(pat, "autodiscover") || !strstr(pat, "powershell"))
+		return false;
+	type = attr(act, "type");
+	status = attr(act, "statusCode");
+	refuses = type &&
+	          (strcasecmp(type, "AbortRequest") == 0 ||
+	           (strcasecmp(type, "CustomResponse") == 0 && status && atoi(status) >= 400));
+	free(type);
+	free(status);
+	return refuses;
+}
+
+/* CVE-2026-42897: an outbound rule that writes a Content-Security-Policy
+ * response header with a value. */
+static bool sets_csp(xmlNode *rule)
+{
+	xmlNode *m = child(rule, "match"), *act = child(rule, "action");
+	char *var = m ? attr(m, "serverVariable") : NULL, *neg = m ? attr(m, "negate") : NULL;
+	char *type = act ? attr(act, "type") : NULL, *value = act ? attr(act, "value") : NULL;
+	bool ok = var && strcasecmp(var, "RESPONSE_Content-Security-Policy") == 0 &&
+	          !is_true(neg, false) && (!type || strcasecmp(type, "Rewrite") == 0) && value &&
+	          value[0];
+
+	free(var);
+	free(neg);
+	free(type);
+	free(value);
+	return ok;
+}
+
+static int add_mitigation(struct exs_iis_config *c, xmlNode *n, const char *location)
+{
+	bool outbound = named(n->parent, "outboundRules");
+	const char *cve = NULL, *loc = location ? location : "";
+	struct exs_iis_mitigation *m;
+	char *enabled;
+
+	if (!outbound && covers(loc, "Default Web Site/Autodiscover") &&
+	    blocks_autodiscover_powershell(n))
+		cve = "CVE-2022-41040";
+	else if (outbound && covers(loc, "Default Web Site/owa") && sets_csp(n))
+		cve = "CVE-2026-42897";
+	if (!cve)
+		return 0;
+	if (grow((void **)&c->mitigations, c->n_mitigations, sizeof(*c->mitigations)))
+		return -1;
+	m = &c->mitigations[c->n_mitigations++];
+	memset(m, 0, sizeof(*m));
+	m->cve = cve;
+	m->rule = attr(n, "name");
+	m->location = strdup(loc);
+	enabled = attr(n, "enabled");
+	m->enabled = is_true(enabled, true);
+	free(enabled);
+	return 0;
+}
+
 static int add_rule(struct exs_iis_config *c, xmlNode *n)
 {
 	char *name = attr(n, "name");
@@ -217,8 +328,31 @@ struct walk_ctx {
 	struct exs_iis_config *c;
 	const char *const *known;
 	size_t n_known;
+	bool web_only; /* a web.config: only its mitigations are kept */
 	int rc;
 };
+
+/* A <location path> below the enclosing one (a web.config's own <location>
+ * elements are relative to where the file sits; applicationHost.config's
+ * are at the top). */
+static char *join_location(const char *base, xmlNode *n)
+{
+	char *p = attr(n, "path"), *out;
+	size_t len;
+
+	if (!base || !base[0] || !p)
+		return p;
+	if (!p[0]) {
+		free(p);
+		return strdup(base);
+	}
+	len = strlen(base) + strlen(p) + 2;
+	out = malloc(len);
+	if (out)
+		snprintf(out, len, "%s/%s", base, p);
+	free(p);
+	return out;
+}
 
 /* Everything below one node; location is the enclosing <location path>,
  * site the enclosing <site name>, app the enclosing <application path>. */
@@ -233,19 +367,27 @@ static void walk_tree(struct walk_ctx *w, xmlNode *n, const char *location, cons
 		if (n->type != XML_ELEMENT_NODE)
 			continue;
 		if (named(n, "location"))
-			loc = attr(n, "path");
+			loc = join_location(location, n);
 		else if (named(n, "site"))
 			s = attr(n, "name");
 		else if (named(n, "application"))
 			a = attr(n, "path");
-		if (named(n, "add") && n->parent && named(n->parent, "globalModules"))
+		if (named(n, "rule") && n->parent &&
+		    (named(n->parent, "rules") || named(n->parent, "globalRules") ||
+		     named(n->parent, "outboundRules"))) {
+			if (!w->web_only)
+				w->rc = add_rule(w->c, n);
+			if (w->rc == 0)
+				w->rc = add_mitigation(w->c, n, location);
+		} else if (w->web_only) {
+			/* modules, sites and authentication belong to applicationHost.config */
+		} else if (named(n, "add") && n->parent && named(n->parent, "globalModules")) {
 			w->rc = add_module(w->c, n, w->known, w->n_known);
-		else if (named(n, "virtualDirectory"))
+		} else if (named(n, "virtualDirectory")) {
 			w->rc = add_vdir(w->c, site, app, n);
-		else if (named(n, "extendedProtection"))
+		} else if (named(n, "extendedProtection")) {
 			w->rc = add_ep(w->c, location, n);
-		else if (named(n, "rule") && n->parent && named(n->parent, "rules"))
-			w->rc = add_rule(w->c, n);
+		}
 		walk_tree(w, n->children, loc ? loc : location, s ? s : site, a ? a : app,
 		          depth + 1);
 		free(loc);
@@ -293,6 +435,42 @@ out:
 	return rc;
 }
 
+int exs_iis_config_add_web(struct exs_iis_config *c, const unsigned char *p, size_t n,
+                           const char *location, struct exs_error *err)
+{
+	xmlDoc *doc = NULL;
+	xmlNode *root;
+	struct walk_ctx w = {.c = c, .web_only = true};
+	int rc = -1;
+
+	xmlInitParser();
+	if (n > INT32_MAX) {
+		exs_error_set(err, "too large for an IIS configuration");
+		goto out;
+	}
+	doc = xmlReadMemory((const char *)p, (int)n, "web.config", NULL,
+	                    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if (!doc) {
+		exs_error_set(err, "not well-formed XML");
+		goto out;
+	}
+	root = xmlDocGetRootElement(doc);
+	if (!root || !named(root, "configuration")) {
+		exs_error_set(err, "no <configuration> element");
+		goto out;
+	}
+	walk_tree(&w, root->children, location ? location : "", NULL, NULL, 0);
+	if (w.rc) {
+		exs_error_set(err, "out of memory, or more than %d entries of one kind", MAX_ITEMS);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (doc)
+		xmlFreeDoc(doc);
+	return rc;
+}
+
 void exs_iis_config_release(struct exs_iis_config *c)
 {
 	for (size_t i = 0; i < c->n_modules; i++) {
@@ -310,6 +488,12 @@ void exs_iis_config_release(struct exs_iis_config *c)
 	}
 	for (size_t i = 0; i < c->n_rewrite_rules; i++)
 		free(c->rewrite_rules[i]);
+	for (size_t i = 0; i < c->n_mitigations; i++) {
+		free(c->mitigations[i].rule);
+		free(c->mitigations[i].location);
+		free(c->mitigations[i].file);
+	}
+	free(c->mitigations);
 	free(c->modules);
 	free(c->vdirs);
 	free(c->ep);

@@ -127,6 +127,7 @@ static char *resolve_under(int rootfd, const char *base, const char *path)
 
 #define MAX_SETUP_EXE (64u << 20)
 #define MAX_IIS_CONFIG (16u << 20)
+#define MAX_HIVE (1u << 30) /* SOFTWARE hives of Exchange servers: some hundred MB */
 
 /* the known native IIS modules (rules/iis-modules.txt, embedded) */
 extern const char exs_iis_modules[];
@@ -231,6 +232,55 @@ out:
 	return buf;
 }
 
+/* Names the file of the mitigations read since `from`. */
+static void mitigations_file(struct exs_iis_config *c, size_t from, const char *file)
+{
+	for (size_t i = from; i < c->n_mitigations; i++)
+		if (!c->mitigations[i].file && file)
+			c->mitigations[i].file = strdup(file);
+}
+
+/* Microsoft's emergency URL Rewrite rules may sit in the web.config of the
+ * Default Web Site or of its Exchange applications rather than in
+ * applicationHost.config: their mitigations are read from there too (at
+ * the places Exchange setup puts them). */
+static void read_web_configs(int rootfd, struct exs_walk_layout *l)
+{
+	static const struct {
+		const char *dir, *location;
+		bool exchange;
+	} places[] = {
+	        {"inetpub/wwwroot", "Default Web Site", false},
+	        {"FrontEnd/HttpProxy/owa", "Default Web Site/owa", true},
+	        {"FrontEnd/HttpProxy/autodiscover", "Default Web Site/Autodiscover", true},
+	};
+
+	for (size_t i = 0; i < sizeof(places) / sizeof(places[0]); i++) {
+		char *dir =
+		        places[i].exchange
+		                ? (l->exchange_dir ? join(l->exchange_dir, places[i].dir) : NULL)
+		                : strdup(places[i].dir);
+		char *rel = NULL;
+		const char *why = NULL;
+		size_t len = 0, from = l->iis->n_mitigations;
+		unsigned char *buf = dir ? read_small(rootfd, dir, "web.config", MAX_IIS_CONFIG,
+		                                      &len, &rel, &why)
+		                         : NULL;
+		struct exs_error err = {{0}};
+
+		if (buf && exs_iis_config_add_web(l->iis, buf, len, places[i].location, &err) == 0)
+			mitigations_file(l->iis, from, rel);
+		else if ((buf || why) && rel && !l->web_config_error) {
+			l->web_config_file = rel;
+			rel = NULL;
+			l->web_config_error = strdup(buf ? err.msg : why);
+		}
+		free(buf);
+		free(rel);
+		free(dir);
+	}
+}
+
 /* IIS's configuration: modules, virtual directories, Extended Protection. */
 static void read_iis_config(int rootfd, struct exs_walk_layout *l)
 {
@@ -254,6 +304,39 @@ static void read_iis_config(int rootfd, struct exs_walk_layout *l)
 		l->iis_error = strdup(err.msg);
 	}
 	free(buf);
+	if (!l->iis)
+		return;
+	mitigations_file(l->iis, 0, l->iis_file);
+	read_web_configs(rootfd, l);
+}
+
+/* No ExSetup.exe: the SOFTWARE hive's Exchange setup keys give the CU
+ * (major.minor.build; the update on top of it is not recorded there). */
+static void read_registry_build(int rootfd, struct exs_walk_layout *l)
+{
+	size_t len = 0;
+	const char *why = NULL;
+	char *file = NULL;
+	unsigned char *buf = read_small(rootfd, "Windows/System32/config", "SOFTWARE", MAX_HIVE,
+	                                &len, &file, &why);
+	struct exs_registry_build rb;
+	struct exs_error err = {{0}};
+	char cu[24];
+
+	if (!buf && !why) {
+		free(file);
+		return; /* no hive either: the build stays unknown, and says so nowhere */
+	}
+	free(l->build_file);
+	l->build_file = file;
+	if (buf && exs_registry_exchange_build(buf, len, &rb, &err) == 0) {
+		snprintf(cu, sizeof(cu), "%u.%u.%u", rb.part[0], rb.part[1], rb.part[2]);
+		l->build = strdup(cu);
+		l->build_precision = "cu";
+	} else {
+		l->build_error = strdup(buf ? err.msg : why);
+	}
+	free(buf);
 }
 
 /* The exact build from the version resource of <exchange>/Bin/ExSetup.exe:
@@ -271,12 +354,15 @@ static void read_disk_build(int rootfd, struct exs_walk_layout *l)
 	if (bin)
 		buf = read_small(rootfd, bin, "ExSetup.exe", MAX_SETUP_EXE, &len, &l->build_file,
 		                 &why);
+	l->build_precision = "exact";
 	if (buf && exs_pe_version_read(buf, len, &ver, &err) == 0)
 		l->build = strdup(ver.text);
 	else if (buf)
 		l->build_error = strdup(err.msg);
 	else if (why)
 		l->build_error = strdup(why);
+	else
+		read_registry_build(rootfd, l);
 	free(buf);
 	free(bin);
 }
@@ -358,6 +444,8 @@ void exs_walk_layout_release(struct exs_walk_layout *l)
 	free(l->iis);
 	free(l->iis_file);
 	free(l->iis_error);
+	free(l->web_config_file);
+	free(l->web_config_error);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -580,6 +668,10 @@ int exs_walk_layout_findings(const struct exs_walk_layout *l, struct exs_finding
 		                     l->iis_error);
 	if (!c || !l->iis_file)
 		return 0;
+	if (l->web_config_file && l->web_config_error &&
+	    error_finding(out, l->web_config_file,
+	                  "%s; its URL Rewrite mitigations were not checked", l->web_config_error))
+		return -1;
 	for (size_t i = 0; i < c->n_modules; i++) {
 		const struct exs_iis_module *m = &c->modules[i];
 		struct exs_finding *f;

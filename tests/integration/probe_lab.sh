@@ -159,13 +159,41 @@ run "$EXSCAN" probe --format json --no-progress --fail-on never 127.0.1.1:$P 127
 pt() { echo "next(c for c in $(host "$1")['probe']['checks'] if c['id'] == 'CVE-2021-33766')"; }
 batch "ProxyToken on 2013 CU23 (CU-level build): the back end answered, active vulnerable" \
 	"((lambda c: c['result'] == 'vulnerable' and c['method'] == 'active' and c['evidence']['status'] == 403)($(pt 127.0.1.1))
-	  and $(host 127.0.1.1)['probe']['requests'] == 8)"
+	  and $(host 127.0.1.1)['probe']['requests'] == 14)"
 batch "ProxyToken on a patched CU-level build: no match, decided by build and saying both" \
 	"(lambda c: c['method'] == 'build' and c['result'] == 'not-vulnerable'
 	  and 'ProxyToken request got HTTP 302' in c['evidence']['detail'] and 'fix is installed' in c['evidence']['detail'])($(pt 127.0.2.11))"
 batch "ProxyToken not asked of an exact build: decided by build (2016 CU19 lacks Apr21SU)" \
 	"((lambda c: c['method'] == 'build' and c['result'] == 'vulnerable' and 'Apr21SU' in c['evidence']['detail'])($(pt 127.0.1.2))
 	  and $(host 127.0.1.2)['probe']['requests'] == 7)"
+batch_run
+
+# A CU-level build made exact by the ECP folder of its update (/ecp/<build>/):
+# the newest six updates of the CU in the tables are asked, GET only.
+run "$EXSCAN" probe --format json --no-progress --fail-on never 127.0.2.17:$P 127.0.1.1:$P 127.0.2.14:$P
+batch "2019 CU14 with only the asset path: exact 15.2.1544.46 (Sep26SU) from its /ecp/<build>/ folder" \
+	"(lambda p: p['is_exchange'] and p['build'] == '15.2.1544.46' and p['build_precision'] == 'exact'
+	  and p['build_source'] == 'ecp-build-path' and p['update'] == 'Sep26SU' and 'exporttool-manifest' in p['markers'])($(host 127.0.2.17)['probe'])"
+batch "... judged as that exact build: the re-release's CVE-2026-96940 stays open on v1" \
+	"any(c['id'] == 'CVE-2026-96940' for c in $(host 127.0.2.17)['probe']['open_cves'])"
+batch "... and, exact now, ProxyToken is left to the tables (not asked)" \
+	"not any(c['id'] == 'CVE-2021-33766' and c['method'] == 'active' for c in $(host 127.0.2.17)['probe']['checks'])"
+batch "bounded: six ECP folders at most (2013 CU23, none of whose folders answers, stays CU-level)" \
+	"($(host 127.0.2.17)['probe']['requests'] == 13 and $(host 127.0.1.1)['probe']['requests'] == 14
+	  and $(host 127.0.1.1)['probe']['build_precision'] == 'cu')"
+batch "not asked of what is not Exchange (the OWA copy)" \
+	"$(host 127.0.2.14)['probe']['requests'] <= 4 and $(host 127.0.2.14)['probe']['build'] is None"
+batch_run
+
+# Only ActiveSync (and EWS) published: the build from the X-OWA-Version of
+# ActiveSync's OPTIONS answer, asked only where no build was seen yet.
+run "$EXSCAN" probe --format json --no-progress --fail-on never 127.0.2.18:$P 127.0.1.7:$P 127.0.1.2:$P
+batch "OWA, ECP and autodiscover blocked: the exact build from ActiveSync's answer, MS-Server-ActiveSync kept" \
+	"(lambda p: p['is_exchange'] and p['build'] == '15.1.2507.9' and p['build_precision'] == 'exact'
+	  and p['build_source'] == 'x-owa-version' and p['ms_server_activesync'] == '15.1' and p['update'] == 'May22SU')($(host 127.0.2.18)['probe'])"
+batch "ActiveSync is not asked where a build was already seen, nor of what shows no Exchange behaviour" \
+	"($(host 127.0.1.2)['probe']['requests'] == 7 and $(host 127.0.1.2)['probe']['ms_server_activesync'] is None
+	  and $(host 127.0.1.7)['probe']['requests'] == 2)"
 batch_run
 
 # Decoy-proof detection (issue 13): a phishing kit's copy of the OWA logon
@@ -467,5 +495,19 @@ fi
 
 run "$EXSCAN" probe --concurrency 0 127.0.1.1
 expect_rc 2 "--concurrency 0 is a usage error"
+
+# The tables' age: JSON always carries it, text says so once they may be stale.
+EXSCAN_TODAY=2026-11-29 run "$EXSCAN" probe --format json --no-progress --fail-on never 127.0.1.4:$P
+json_check "probe JSON: the tables' age, not stale 19 days after their newest update" \
+	"d['tables'] == {'newest_update': '2026-11-10', 'age_days': 19, 'stale': False, 'advice': None} and len(d['hosts']) == 1"
+EXSCAN_TODAY=2027-01-10 run "$EXSCAN" probe --format json --no-progress --fail-on never 127.0.1.4:$P
+json_check "probe JSON: stale 61 days after, with how to refresh" \
+	"d['tables']['stale'] and d['tables']['age_days'] == 61 and '--builds' in d['tables']['advice'] and d['summary']['hosts'] == 1"
+EXSCAN_TODAY=2027-01-10 run "$EXSCAN" probe --no-progress --fail-on never 127.0.1.4:$P
+grep -q "^note: the newest update in the tables is from 2026-11-10, 61 days ago: .*/usr/share/exscan.*--builds" "$TMP/out"
+tap_ok $? "probe text: the tables may be stale, and how to refresh them" "$(tail -3 "$TMP/out")"
+EXSCAN_TODAY=2026-11-29 run "$EXSCAN" probe --no-progress --fail-on never 127.0.1.4:$P
+! grep -q "tables" "$TMP/out"
+tap_ok $? "probe text: no note while the tables are current" "$(tail -3 "$TMP/out")"
 tap_done
 

@@ -84,8 +84,33 @@ else
 	tap_skip "SARIF validates against the 2.1.0 schema" "no ../shared/ref schema or python3-jsonschema"
 fi
 
+# SARIF: the tables' age on the run, a warning notification once they may be stale
+if [ -f "$SCHEMA" ] && python3 -c 'import jsonschema' 2>/dev/null; then HAVE_SCHEMA=1; else HAVE_SCHEMA=0; fi
+for today in 2026-11-29 2027-01-10; do
+	EXSCAN_TODAY=$today run "$EXSCAN" report --format sarif --fail-on never "$D/report-probe.json" "$D/report-walk.jsonl"
+	if [ $today = 2026-11-29 ]; then
+		json_check "SARIF: current tables in run properties, no notification" \
+			"(lambda r: r['properties']['tables']['age_days'] == 19 and not r['properties']['tables']['stale']
+			  and 'invocations' not in r and 'notifications' not in r['tool']['driver'])(d['runs'][0])"
+	else
+		json_check "SARIF: stale tables are a warning tool-execution notification saying how to refresh them" \
+			"(lambda r: r['properties']['tables']['stale'] and r['invocations'][0]['executionSuccessful']
+			  and [(n['level'], n['descriptor']['id']) for n in r['invocations'][0]['toolExecutionNotifications']] == [('warning', 'tables-stale')]
+			  and r['invocations'][0]['toolExecutionNotifications'][0]['message']['text'].startswith('the newest update in the tables is from 2026-11-10, 61 days ago')
+			  and '--builds' in r['invocations'][0]['toolExecutionNotifications'][0]['message']['text']
+			  and r['tool']['driver']['notifications'][0]['id'] == 'tables-stale')(d['runs'][0])"
+	fi
+	if [ $HAVE_SCHEMA = 1 ]; then
+		python3 -c 'import json,sys,jsonschema; jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))' \
+			"$TMP/out" "$SCHEMA" >"$TMP/v" 2>&1
+		tap_ok $? "SARIF with tables $today validates against the 2.1.0 schema" "$(tail -5 "$TMP/v")"
+	else
+		tap_skip "SARIF with tables $today validates against the 2.1.0 schema" "no ../shared/ref schema or python3-jsonschema"
+	fi
+done
+
 # JUnit
-run "$EXSCAN" report --format junit "$D/report-probe.json" "$D/report-walk.jsonl"
+EXSCAN_TODAY=2026-11-29 run "$EXSCAN" report --format junit "$D/report-probe.json" "$D/report-walk.jsonl"
 python3 - "$TMP/out" >"$TMP/j" 2>&1 <<'PY'
 import sys, xml.etree.ElementTree as ET
 root = ET.parse(sys.argv[1]).getroot()
@@ -94,16 +119,36 @@ cases = root.iter("testcase")
 cases = list(cases)
 fail = sum(1 for c in cases if c.find("failure") is not None)
 skip = sum(1 for c in cases if c.find("skipped") is not None)
-# 6 hosts -> 6 verdict cases; checks: 2 + 1 -> 9 cases; failures: 2 compromised + 1 vulnerable check
-# (verdict cases reaching 'vulnerable' too); skipped: 2 unknown hosts + 1 unknown check
-assert len(suites) == 6, len(suites)
-assert int(root.get("tests")) == len(cases) == 9, (root.get("tests"), len(cases))
+# 6 hosts -> 6 verdict cases; checks: 2 + 1 -> 9 cases, and the tables' case; failures: 2
+# compromised + 1 vulnerable check (verdict cases reaching 'vulnerable' too); skipped: 2 unknown
+# hosts + 1 unknown check (the tables are current)
+assert len(suites) == 7, len(suites)
+assert int(root.get("tests")) == len(cases) == 10, (root.get("tests"), len(cases))
+t = [s for s in suites if s.get("name") == "exscan tables"][0]
+props = {p.get("name"): p.get("value") for p in t.iter("property")}
+assert props == {"tables.newest_update": "2026-11-10", "tables.age_days": "19", "tables.stale": "false"}, props
 assert int(root.get("failures")) == fail == 3, fail
 assert int(root.get("skipped")) == skip == 3, skip
 assert any(c.get("name") == "check CVE-2021-26855" for c in cases)
 print("ok")
 PY
 tap_ok $? "JUnit parses as XML with the expected counts" "$(cat "$TMP/j")"
+EXSCAN_TODAY=2027-01-10 run "$EXSCAN" report --format junit --fail-on never "$D/report-probe.json" "$D/report-walk.jsonl"
+python3 - "$TMP/out" >"$TMP/j" 2>&1 <<'PY'
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+t = [s for s in root.findall("testsuite") if s.get("name") == "exscan tables"][0]
+props = {p.get("name"): p.get("value") for p in t.iter("property")}
+assert props["tables.stale"] == "true" and props["tables.age_days"] == "61", props
+case = t.find("testcase")
+sk = case.find("skipped")
+assert case.get("name") == "tables current" and sk is not None, ET.tostring(t)
+assert "61 days ago" in sk.get("message") and "--builds" in sk.get("message"), sk.get("message")
+assert "/usr/share/exscan" in t.find("system-out").text
+assert t.get("skipped") == "1" and int(root.get("skipped")) == 4, (t.get("skipped"), root.get("skipped"))
+print("ok")
+PY
+tap_ok $? "JUnit: stale tables are a skipped 'tables current' case with how to refresh them" "$(cat "$TMP/j")"
 
 # HTML in a real browser
 run "$EXSCAN" report --format html -o "$TMP/r.html" "$D/report-probe.json" "$D/report-walk.jsonl"

@@ -6,40 +6,13 @@
 # one line of reason.  Skipped (and said) without x86_64-w64-mingw32-gcc.
 . "$(dirname "$0")/tap.sh"
 export XDG_CACHE_HOME="$TMP/cache"
-if ! command -v x86_64-w64-mingw32-gcc >/dev/null || ! command -v x86_64-w64-mingw32-windres >/dev/null; then
+. "$(dirname "$0")/pe.inc.sh"
+if ! have_mingw; then
 	tap_skip "build from ExSetup.exe" "x86_64-w64-mingw32-gcc/windres not installed (gcc-mingw-w64-x86-64)"
 	tap_done
 	exit $?
 fi
 EX="Program Files/Microsoft/Exchange Server/V15"
-# make_exe OUT A B C D: a Windows executable whose file version is A.B.C.D
-make_exe() {
-	local out=$1 d="$TMP/pe.$$.$RANDOM"
-
-	mkdir -p "$d"
-	cat >"$d/v.rc" <<R
-1 VERSIONINFO
-FILEVERSION $2,$3,$4,$5
-PRODUCTVERSION $2,$3,$4,$5
-BEGIN
-  BLOCK "StringFileInfo"
-  BEGIN
-    BLOCK "040904B0"
-    BEGIN
-      VALUE "FileVersion", "$2.$3.$4.$5"
-      VALUE "ProductName", "Microsoft Exchange"
-    END
-  END
-  BLOCK "VarFileInfo"
-  BEGIN
-    VALUE "Translation", 0x409, 1200
-  END
-END
-R
-	printf 'int main(void) { return 0; }\n' >"$d/m.c"
-	x86_64-w64-mingw32-windres "$d/v.rc" -O coff -o "$d/v.o" &&
-		x86_64-w64-mingw32-gcc -s "$d/m.c" "$d/v.o" -o "$out"
-}
 # tree ROOT: an Exchange-like tree with one benign page
 tree() {
 	mkdir -p "$1/$EX/Bin" "$1/$EX/FrontEnd/HttpProxy/owa/auth"
@@ -81,6 +54,28 @@ if [ -n "$newest" ]; then
 else
 	tap_skip "the newest build on disk" "exscan builds gave no newest build"
 fi
+
+# the build read from the disk is judged with the tables: the walk says how old they are
+EXSCAN_TODAY=2027-01-10 run "$EXSCAN" walk --format json --fail-on never "$TMP/old"
+json_check "walk JSON with a disk build: the tables may be stale, and how to refresh them" \
+	'd["tables"]["newest_update"] == "2026-11-10" and d["tables"]["age_days"] == 61 and d["tables"]["stale"] and "--builds" in d["tables"]["advice"]'
+EXSCAN_TODAY=2026-11-29 run "$EXSCAN" walk --format json --fail-on never "$TMP/old"
+json_check "walk JSON: current tables are not stale" \
+	'd["tables"] == {"newest_update": "2026-11-10", "age_days": 19, "stale": False, "advice": None}'
+EXSCAN_TODAY=2027-01-10 run "$EXSCAN" walk --fail-on never "$TMP/old"
+grep -q "^  build 15.1.2176.2 from .*Bin/ExSetup.exe$" "$TMP/out" &&
+	grep -q "^note: the newest update in the tables is from 2026-11-10, 61 days ago: .*--builds" "$TMP/out"
+tap_ok $? "walk text: the disk build and the stale-tables note" "$(cat "$TMP/out")"
+EXSCAN_TODAY=2026-11-29 run "$EXSCAN" walk --fail-on never "$TMP/old"
+! grep -q "^note:" "$TMP/out"
+tap_ok $? "walk text: no note while the tables are current" "$(tail -3 "$TMP/out")"
+mkdir -p "$TMP/nobuild/inetpub/wwwroot"
+EXSCAN_TODAY=2027-01-10 run "$EXSCAN" walk --format json --fail-on never "$TMP/nobuild"
+json_check "walk JSON without a disk build judges nothing: no tables object" '"tables" not in d'
+# the scan of it: SARIF and JUnit say so too
+EXSCAN_TODAY=2027-01-10 run "$EXSCAN" scan --fs "$TMP/old" --host exch01 --format sarif --fail-on never
+json_check "scan SARIF of a disk build: a tables-stale notification" \
+	'any(n["descriptor"]["id"] == "tables-stale" and "61 days ago" in n["message"]["text"] for n in d["runs"][0]["invocations"][0]["toolExecutionNotifications"])'
 
 # a damaged ExSetup.exe: a reason, not a build
 tree "$TMP/bad"

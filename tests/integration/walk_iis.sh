@@ -71,6 +71,113 @@ else
 	tap_skip "CVE-2024-21410 closed by configuration" "no exsetup-15.2.1748.49.exe seed"
 fi
 
+# Microsoft's emergency URL Rewrite mitigations, from applicationHost.config and
+# from web.config files: rewrite_config PNS_ENABLED writes the configuration
+# (Extended Protection on everywhere, no odd virtual directory) with ProxyNotShell's autodiscover rule on
+# the Default Web Site (PNS_ENABLED: true, false; none leaves the rule out);
+# owa_csp ENABLED writes the OWA application's web.config with the
+# CVE-2026-42897 header rule (none: a web.config without it).
+rewrite_config() {
+	config Require '' | grep -v 'path="/help"' >"$CFG/applicationHost.config"
+	[ "$1" = none ] && return
+	python3 - "$CFG/applicationHost.config" "$1" <<'PY'
+import sys
+path, enabled = sys.argv[1], sys.argv[2]
+rule = f"""  <location path="Default Web Site"><system.webServer><rewrite><rules>
+    <rule name="PowerShell - inbound" enabled="{enabled}" patternSyntax="ECMAScript" stopProcessing="true">
+      <match url=".*" />
+      <conditions logicalGrouping="MatchAll"><add input="{{UrlDecode:{{REQUEST_URI}}}}" pattern=".*autodiscover\.json.*Powershell.*" /></conditions>
+      <action type="AbortRequest" />
+    </rule>
+  </rules></rewrite></system.webServer></location>
+</configuration>"""
+t = open(path).read().replace("</configuration>", rule)
+open(path, "w").write(t)
+PY
+}
+OWA_WEB="$R/$EX/FrontEnd/HttpProxy/owa/web.config"
+owa_csp() {
+	local rule=""
+	[ "$1" != none ] && rule="<outboundRules><rule name=\"EEMS M2.1 OWA CSP - outbound\" enabled=\"$1\">
+  <match serverVariable=\"RESPONSE_Content-Security-Policy\" pattern=\".*\" />
+  <action type=\"Rewrite\" value=\"frame-ancestors 'self'; object-src 'none'\" /></rule></outboundRules>"
+	cat >"$OWA_WEB" <<C
+<?xml version="1.0" encoding="UTF-8"?>
+<configuration><system.webServer><rewrite>$rule</rewrite>
+<httpProtocol><customHeaders><add name="X-Test" value="1" /></customHeaders></httpProtocol>
+</system.webServer></configuration>
+C
+}
+rewrite_config true
+owa_csp true
+chmod -R a+rX "$TMP"
+run setpriv --reuid=nobody --regid=nogroup --clear-groups "$EXSCAN" walk --format json --fail-on never "$R"
+json_check "walk: both mitigations found, each with its file and where it applies" \
+	'[(m["cve"], m["rule"], m["location"], m["file"], m["enabled"]) for m in d["hosts"][0]["layout"]["iis"]["mitigations"]] == [
+	  ("CVE-2022-41040", "PowerShell - inbound", "Default Web Site", "Windows/System32/inetsrv/config/applicationHost.config", True),
+	  ("CVE-2026-42897", "EEMS M2.1 OWA CSP - outbound", "Default Web Site/owa", "'"$EX"'/FrontEnd/HttpProxy/owa/web.config", True)]'
+run "$EXSCAN" walk --fail-on never "$R"
+grep -q "^  mitigation CVE-2022-41040: URL Rewrite rule 'PowerShell - inbound' in Windows/System32/inetsrv/config/applicationHost.config$" "$TMP/out" &&
+	grep -q "^  mitigation CVE-2026-42897: URL Rewrite rule 'EEMS M2.1 OWA CSP - outbound' in .*/owa/web.config$" "$TMP/out"
+tap_ok $? "walk text lists the mitigations" "$(cat "$TMP/out")"
+
+# Exchange 2016 CU19 without updates: both CVEs are open by the build
+if [ -f "$EXE/exsetup-15.1.2176.2.exe" ]; then
+	mkdir -p "$R/$EX/Bin"
+	cp "$EXE/exsetup-15.1.2176.2.exe" "$R/$EX/Bin/ExSetup.exe"
+	run "$EXSCAN" scan --fs "$R" --host e16 --format json --fail-on never
+	json_check "enabled rules: both CVEs 'open but mitigated, not patched' (at-risk) with the config file as evidence" \
+		'(lambda rs: any(r["level"] == "at-risk" and r["text"].startswith("CVE-2022-41040 is open but mitigated, not patched: URL Rewrite rule '"'"'PowerShell - inbound'"'"' in Windows/System32/inetsrv/config/applicationHost.config (Default Web Site)") and "Nov22SU" in r["text"] for r in rs)
+	      and any(r["level"] == "at-risk" and r["text"].startswith("CVE-2026-42897 is open but mitigated, not patched: URL Rewrite rule") and "owa/web.config" in r["text"] for r in rs)
+	      and not any(r["level"] == "vulnerable" and ("CVE-2022-41040" in r["text"] or "CVE-2026-42897" in r["text"]) for r in rs))(d["hosts"][0]["reasons"])'
+	rewrite_config false
+	owa_csp false
+	run "$EXSCAN" scan --fs "$R" --host e16 --format json --fail-on never
+	json_check "disabled rules change nothing: both CVEs open, known exploited" \
+		'(lambda rs: any(r["level"] == "vulnerable" and r["text"].startswith("CVE-2022-41040") and "is open: known exploited" in r["text"] for r in rs)
+	      and any(r["level"] == "vulnerable" and r["text"].startswith("CVE-2026-42897") for r in rs)
+	      and not any("mitigated" in r["text"] for r in rs))(d["hosts"][0]["reasons"])'
+	json_check "... and the walk still lists them, disabled" \
+		'[m["enabled"] for m in d["hosts"][0]["layout"]["iis"]["mitigations"]] == [False, False]'
+	rewrite_config none
+	owa_csp none
+	run "$EXSCAN" scan --fs "$R" --host e16 --format json --fail-on never
+	json_check "no rules: both CVEs open, nothing mitigated" \
+		'(lambda rs: any(r["level"] == "vulnerable" and r["text"].startswith("CVE-2022-41040") for r in rs)
+	      and not any("mitigated" in r["text"] for r in rs) and d["hosts"][0]["layout"]["iis"]["mitigations"] == [])(d["hosts"][0]["reasons"])'
+	rm -f "$R/$EX/Bin/ExSetup.exe"
+else
+	tap_skip "mitigations judged by the disk build" "no exsetup-15.1.2176.2.exe seed"
+fi
+
+# 2019 CU15 Dec25SU (mingw-made): CVE-2026-42897 is its only certain known-exploited
+# hole, so the mitigation turns the host from vulnerable into at-risk
+. "$(dirname "$0")/pe.inc.sh"
+if have_mingw; then
+	mkdir -p "$R/$EX/Bin"
+	make_exe "$R/$EX/Bin/ExSetup.exe" 15 2 1748 42
+	rewrite_config none
+	owa_csp true
+	run "$EXSCAN" scan --fs "$R" --host e19dec --format json --fail-on vulnerable
+	json_check "2019 Dec25SU with the CSP rule in OWA's web.config: at-risk, mitigated, not patched" \
+		'd["hosts"][0]["verdict"] == "at-risk" and any(r["text"].startswith("CVE-2026-42897 is open but mitigated") and "Jun26SU" in r["text"] for r in d["hosts"][0]["reasons"])'
+	owa_csp false
+	run "$EXSCAN" scan --fs "$R" --host e19dec --format json --fail-on vulnerable
+	expect_rc 1 "the same rule disabled: vulnerable reaches --fail-on vulnerable"
+	json_check "... vulnerable for CVE-2026-42897" \
+		'd["hosts"][0]["verdict"] == "vulnerable" and any(r["level"] == "vulnerable" and r["text"].startswith("CVE-2026-42897") for r in d["hosts"][0]["reasons"])'
+	rm -f "$R/$EX/Bin/ExSetup.exe"
+else
+	tap_skip "the CVE-2026-42897 mitigation turns vulnerable into at-risk" "x86_64-w64-mingw32-gcc/windres not installed"
+fi
+
+# a web.config that is not XML: one error finding naming it
+printf '<configuration><system.webServer>' >"$OWA_WEB"
+run "$EXSCAN" walk --format json --fail-on never "$R"
+json_check "a broken OWA web.config is an error finding: its mitigations were not checked" \
+	'any(f["kind"] == "error" and f["path"].endswith("FrontEnd/HttpProxy/owa/web.config") and "mitigations were not checked" in f["description"] for f in d["hosts"][0]["findings"])'
+rm -f "$OWA_WEB"
+
 # a configuration that sets Extended Protection nowhere decides nothing
 config Allow '' | grep -v extendedProtection >"$CFG/applicationHost.config"
 run "$EXSCAN" walk --format json --fail-on never "$R"

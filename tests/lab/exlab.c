@@ -35,6 +35,13 @@
  *   127.0.2.16 2019 CU15 Feb26SU 15.2.1748.43 with the CVE-2026-42897
  *              mitigation M2.1.0 (a Content-Security-Policy header on OWA's
  *              HTML pages; the real rule's value is not known here)
+ *   127.0.2.17 2019 CU14 Sep26SU 15.2.1544.46 showing only the asset path and
+ *              no /ecp/Current/ manifest: the manifest answers only under the
+ *              update's own folder /ecp/15.2.1544.46/exporttool/
+ *   127.0.2.18 2016 CU23 May22SU 15.1.2507.9 publishing only ActiveSync and
+ *              EWS: OWA, ECP and autodiscover blocked (403 without Exchange
+ *              headers), EWS answers NTLM with X-FEServer, and ActiveSync's
+ *              OPTIONS answers 401 with X-OWA-Version and MS-Server-ActiveSync
  * Builds before the July 2021 update answer the ProxyToken request like a
  * vulnerable server (403 from the back end).
  *   ::1        like 127.0.1.4
@@ -85,6 +92,7 @@ enum behaviour {
 	B_OWA_COPY,
 	B_MITIGATED,
 	B_OWA_BLOCKED,
+	B_ACTIVESYNC_ONLY,
 };
 
 /* Stands in for the header M2.1.0 adds (its real value is not known here). */
@@ -103,6 +111,7 @@ struct profile {
 	unsigned os_major, os_minor, os_build;
 	enum behaviour behaviour;
 	bool proxytoken; /* CVE-2021-33766: a bare SecurityToken cookie reaches the back end */
+	const char *ecp_build; /* the manifest answers only under /ecp/<this>/, or NULL */
 };
 
 static const struct profile profiles[] = {
@@ -149,6 +158,10 @@ static const struct profile profiles[] = {
                 false, "EXBLOCK", 10, 0, 20348, B_OWA_BLOCKED},
         [23] = {"exchange-2019-cu15-feb26su-mitigated", true, "15.2.1748", "15.2.1748.43", NULL,
                 false, false, "EXMITIG", 10, 0, 20348, B_MITIGATED},
+        [24] = {"exchange-2019-cu14-ecp-build-only", true, "15.2.1544", NULL, NULL, false, false,
+                "EXECP", 10, 0, 17763, B_NORMAL, false, "15.2.1544.46"},
+        [25] = {"exchange-2016-cu23-activesync-only", true, "15.1.2507", "15.1.2507.9", NULL, false,
+                false, "EXEAS", 10, 0, 14393, B_ACTIVESYNC_ONLY},
 };
 
 static SSL_CTX *good_ctx, *bad_ctx;
@@ -167,7 +180,7 @@ static const struct profile *profile_for(const struct sockaddr_storage *ss)
 
 	if (b1 == 0 && b2 == 1 && b3 >= 1 && b3 <= 7)
 		return &profiles[b3];
-	if (b1 == 0 && b2 == 2 && b3 >= 1 && b3 <= 16)
+	if (b1 == 0 && b2 == 2 && b3 >= 1 && b3 <= 18)
 		return &profiles[7 + b3];
 	return &profiles[1 + b3 % 6];
 }
@@ -487,8 +500,11 @@ static int serve_exchange(SSL *ssl, const struct profile *pr, const struct req *
 	char hdr[4096], body[8192];
 	int n = 0;
 
-	if (pr->behaviour == B_OWA_BLOCKED &&
-	    (path_is(r->path, "/owa") || path_is(r->path, "/ecp"))) {
+	if ((pr->behaviour == B_OWA_BLOCKED &&
+	     (path_is(r->path, "/owa") || path_is(r->path, "/ecp"))) ||
+	    (pr->behaviour == B_ACTIVESYNC_ONLY &&
+	     (path_is(r->path, "/owa") || path_is(r->path, "/ecp") ||
+	      path_is(r->path, "/autodiscover")))) {
 		/* blocked in front of Exchange: nothing of Exchange comes back */
 		return respond(ssl, path_is(r->path, "/owa") ? 403 : 404, "Blocked",
 		               "Server: Microsoft-IIS/10.0\r\nContent-Type: text/html\r\n",
@@ -498,7 +514,10 @@ static int serve_exchange(SSL *ssl, const struct profile *pr, const struct req *
 	             pr->computer);
 	/* with OWA blocked, only autodiscover names the build */
 	if (pr->owa_version &&
-	    (pr->behaviour != B_OWA_BLOCKED || path_is(r->path, "/autodiscover/autodiscover.xml")))
+	    (pr->behaviour == B_ACTIVESYNC_ONLY
+	             ? path_is(r->path, "/Microsoft-Server-ActiveSync")
+	             : pr->behaviour != B_OWA_BLOCKED ||
+	                       path_is(r->path, "/autodiscover/autodiscover.xml")))
 		n += snprintf(hdr + n, sizeof(hdr) - (size_t)n, "X-OWA-Version: %s\r\n",
 		              pr->owa_version);
 	if (pr->behaviour == B_REDIRECT_LOOP)
@@ -579,6 +598,19 @@ static int serve_exchange(SSL *ssl, const struct profile *pr, const struct req *
 		        r->host, r->host);
 		return respond(ssl, 302, "Found", hdr, NULL, r);
 	}
+	if (pr->ecp_build && path_is(r->path, "/ecp/")) {
+		char want[256];
+
+		snprintf(want, sizeof(want),
+		         "/ecp/%s/exporttool/microsoft.exchange.ediscovery.exporttool.application",
+		         pr->ecp_build);
+		if (strcasecmp(r->path, want) == 0) {
+			snprintf(body, sizeof(body), manifest_xml, pr->ecp_build);
+			snprintf(hdr + n, sizeof(hdr) - (size_t)n,
+			         "Content-Type: application/x-ms-application\r\n");
+			return respond(ssl, 200, "OK", hdr, body, r);
+		}
+	}
 	if (path_is(r->path,
 	            "/ecp/Current/exporttool/microsoft.exchange.ediscovery.exporttool.application")) {
 		if (!pr->manifest)
@@ -587,6 +619,14 @@ static int serve_exchange(SSL *ssl, const struct profile *pr, const struct req *
 		snprintf(hdr + n, sizeof(hdr) - (size_t)n,
 		         "Content-Type: application/x-ms-application\r\n");
 		return respond(ssl, 200, "OK", hdr, body, r);
+	}
+	if (path_is(r->path, "/Microsoft-Server-ActiveSync")) {
+		/* OPTIONS without credentials: 401 from the front end */
+		snprintf(hdr + n, sizeof(hdr) - (size_t)n,
+		         "%sWWW-Authenticate: Basic realm=\"%s\"\r\n",
+		         pr->behaviour == B_ACTIVESYNC_ONLY ? "MS-Server-ActiveSync: 15.1\r\n" : "",
+		         r->host);
+		return respond(ssl, 401, "Unauthorized", hdr, "", r);
 	}
 	if (path_is(r->path, "/EWS/") || path_is(r->path, "/rpc/") || path_is(r->path, "/mapi/") ||
 	    path_is(r->path, "/autodiscover/autodiscover.xml")) {

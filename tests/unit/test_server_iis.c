@@ -141,12 +141,115 @@ static void hostile_files(void **state)
 	}
 }
 
+/* Microsoft's emergency URL Rewrite rules, and rules that look alike but do
+ * not mitigate: recognised by what they do and where they apply. */
+static const char rewrite_config[] =
+        "<?xml version=\"1.0\"?>\n<configuration>\n"
+        /* EOMTv2's ProxyNotShell rule on the Default Web Site */
+        "<location path=\"Default Web Site\"><system.webServer><rewrite><rules>\n"
+        " <rule name=\"PowerShell - inbound\" patternSyntax=\"ECMAScript\" stopProcessing=\"true\">"
+        "<match url=\".*\"/><conditions logicalGrouping=\"MatchAll\">"
+        "<add input=\"{UrlDecode:{REQUEST_URI}}\" pattern=\".*autodiscover\\.json.*Powershell.*\"/>"
+        "</conditions><action type=\"AbortRequest\"/></rule>\n"
+        /* the same idea, turned off */
+        " <rule name=\"EEMS M1.1 PowerShell - inbound\" enabled=\"false\">"
+        "<match url=\"(?=.*autodiscover)(?=.*powershell)\"/>"
+        "<action type=\"CustomResponse\" statusCode=\"403\"/></rule>\n"
+        /* names both words but rewrites: no mitigation */
+        " <rule name=\"redirect\"><match url=\"autodiscover/powershell\"/>"
+        "<action type=\"Rewrite\" url=\"/x\"/></rule>\n"
+        /* a negated condition lets those requests through */
+        " <rule name=\"negated\"><match url=\".*\"/><conditions><add input=\"{REQUEST_URI}\" "
+        "pattern=\"autodiscover.*powershell\" negate=\"true\"/></conditions>"
+        "<action type=\"AbortRequest\"/></rule>\n"
+        "</rules></rewrite></system.webServer></location>\n"
+        /* blocking autodiscover+powershell on /owa does not cover /Autodiscover */
+        "<location path=\"Default Web Site/owa\"><system.webServer><rewrite><rules>\n"
+        " <rule name=\"wrong place\"><match url=\".*autodiscover.*powershell.*\"/>"
+        "<action type=\"AbortRequest\"/></rule></rules>\n"
+        /* the CVE-2026-42897 header rule, and an unrelated header */
+        "<outboundRules><rule name=\"EEMS M2.1 OWA CSP - outbound\" "
+        "preCondition=\"EEMS M2.1 OWA SPA HTML shell - precondition\">"
+        "<match serverVariable=\"RESPONSE_Content-Security-Policy\" pattern=\".*\"/>"
+        "<action type=\"Rewrite\" value=\"script-src 'self'\"/></rule>\n"
+        " <rule name=\"xfo\"><match serverVariable=\"RESPONSE_X-Frame-Options\" pattern=\".*\"/>"
+        "<action type=\"Rewrite\" value=\"DENY\"/></rule></outboundRules>"
+        "</rewrite></system.webServer></location>\n"
+        /* a header rule on the back end's OWA does not cover the front end */
+        "<location path=\"Exchange Back End/owa\"><system.webServer><rewrite><outboundRules>"
+        "<rule name=\"back end csp\"><match serverVariable=\"RESPONSE_Content-Security-Policy\"/>"
+        "<action type=\"Rewrite\" value=\"x\"/></rule>"
+        "</outboundRules></rewrite></system.webServer></location>\n"
+        "</configuration>\n";
+
+static void mitigations(void **state)
+{
+	struct exs_iis_config c;
+	struct exs_error err = {{0}};
+	static const char web[] =
+	        "<?xml version=\"1.0\"?><configuration><system.webServer>"
+	        "<globalModules><add name=\"Sneaky\" image=\"C:\\x.dll\"/></globalModules>"
+	        "<rewrite><outboundRules><rule name=\"csp in web.config\" enabled=\"true\">"
+	        "<match serverVariable=\"response_content-security-policy\"/>"
+	        "<action type=\"Rewrite\" value=\"frame-ancestors 'self'\"/></rule>"
+	        "<rule name=\"empty csp\"><match serverVariable=\"RESPONSE_Content-Security-Policy\"/>"
+	        "<action type=\"Rewrite\" value=\"\"/></rule>"
+	        "</outboundRules></rewrite></system.webServer></configuration>";
+
+	(void)state;
+	assert_int_equal(parse(rewrite_config, &c, &err), 0);
+	assert_int_equal(c.n_mitigations, 3);
+	assert_string_equal(c.mitigations[0].cve, "CVE-2022-41040");
+	assert_string_equal(c.mitigations[0].rule, "PowerShell - inbound");
+	assert_string_equal(c.mitigations[0].location, "Default Web Site");
+	assert_true(c.mitigations[0].enabled);
+	assert_null(c.mitigations[0].file);
+	assert_string_equal(c.mitigations[1].cve, "CVE-2022-41040");
+	assert_string_equal(c.mitigations[1].rule, "EEMS M1.1 PowerShell - inbound");
+	assert_false(c.mitigations[1].enabled);
+	assert_string_equal(c.mitigations[2].cve, "CVE-2026-42897");
+	assert_string_equal(c.mitigations[2].rule, "EEMS M2.1 OWA CSP - outbound");
+	assert_string_equal(c.mitigations[2].location, "Default Web Site/owa");
+	assert_true(c.mitigations[2].enabled);
+	/* every rule keeps its name, inbound and outbound */
+	assert_int_equal(c.n_rewrite_rules, 8);
+
+	/* the OWA application's web.config: its rules apply to Default Web Site/owa;
+	 * nothing but the rules is taken from it */
+	assert_int_equal(exs_iis_config_add_web(&c, (const unsigned char *)web, strlen(web),
+	                                        "Default Web Site/owa", &err),
+	                 0);
+	assert_int_equal(c.n_mitigations, 4);
+	assert_string_equal(c.mitigations[3].rule, "csp in web.config");
+	assert_string_equal(c.mitigations[3].location, "Default Web Site/owa");
+	assert_int_equal(c.n_modules, 0);
+	assert_int_equal(c.n_rewrite_rules, 8);
+	/* the same file for the Default Web Site's root covers /owa too; for
+	 * another site it does not */
+	assert_int_equal(exs_iis_config_add_web(&c, (const unsigned char *)web, strlen(web),
+	                                        "Default Web Site", &err),
+	                 0);
+	assert_int_equal(c.n_mitigations, 5);
+	assert_int_equal(exs_iis_config_add_web(&c, (const unsigned char *)web, strlen(web),
+	                                        "Other Site", &err),
+	                 0);
+	assert_int_equal(c.n_mitigations, 5);
+	/* a broken web.config: an error, and what was read stays */
+	assert_int_equal(exs_iis_config_add_web(&c, (const unsigned char *)"<configuration>", 15,
+	                                        "Default Web Site", &err),
+	                 -1);
+	assert_non_null(strstr(err.msg, "not well-formed"));
+	assert_int_equal(c.n_mitigations, 5);
+	exs_iis_config_release(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(modules),
 	        cmocka_unit_test(vdirs_ep_rules),
 	        cmocka_unit_test(hostile_files),
+	        cmocka_unit_test(mitigations),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
