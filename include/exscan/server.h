@@ -53,6 +53,11 @@ struct exs_iis_module {
 	char *image;   /* the DLL path as written (environment variables unexpanded) */
 	bool known;    /* a module Windows, IIS or Exchange ship, where they ship it */
 	bool odd_path; /* the DLL lies outside System32/inetsrv and Exchange's folders */
+	/* filled by the walker for modules not known, from the DLL under the root */
+	char *file;    /* the DLL's path relative to the root, or NULL (not there) */
+	char *sha256;  /* its SHA-256 in hex, or NULL */
+	char *version; /* its version resource ("10.0.17763.1"), or NULL */
+	char *why;     /* why it could not be read, or NULL */
 };
 
 struct exs_iis_vdir {

@@ -24,6 +24,12 @@ static struct json_object *iis_to_json(const struct exs_walk_layout *l)
 		json_object_object_add(m, "name", exs_json_cstr(c->modules[i].name));
 		json_object_object_add(m, "image", exs_json_cstr(c->modules[i].image));
 		json_object_object_add(m, "known", json_object_new_boolean(c->modules[i].known));
+		if (!c->modules[i].known) {
+			/* the DLL as found under the root (paths are display-escaped) */
+			json_object_object_add(m, "file", exs_json_cstr(c->modules[i].file));
+			json_object_object_add(m, "sha256", exs_json_cstr(c->modules[i].sha256));
+			json_object_object_add(m, "version", exs_json_cstr(c->modules[i].version));
+		}
 		json_object_array_add(a, m);
 	}
 	json_object_object_add(o, "native_modules", a);

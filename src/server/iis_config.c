@@ -476,6 +476,10 @@ void exs_iis_config_release(struct exs_iis_config *c)
 	for (size_t i = 0; i < c->n_modules; i++) {
 		free(c->modules[i].name);
 		free(c->modules[i].image);
+		free(c->modules[i].file);
+		free(c->modules[i].sha256);
+		free(c->modules[i].version);
+		free(c->modules[i].why);
 	}
 	for (size_t i = 0; i < c->n_vdirs; i++) {
 		free(c->vdirs[i].site);

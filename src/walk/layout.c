@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "exscan/buf.h"
 #include "exscan/server.h"
 #include "exscan/walk.h"
@@ -281,6 +283,97 @@ static void read_web_configs(int rootfd, struct exs_walk_layout *l)
 	}
 }
 
+/* A module's DLL path as IIS has it ("%windir%\\System32\\inetsrv\\x.dll",
+ * "C:\\ProgramData\\x.dll") as a path below the root, or NULL. */
+static char *module_relpath(const char *image, const char *exchange_dir)
+{
+	static const struct {
+		const char *var, *to;
+	} vars[] = {
+	        {"%windir%", "Windows"},
+	        {"%systemroot%", "Windows"},
+	        {"%programfiles%", "Program Files"},
+	        {"%programdata%", "ProgramData"},
+	        {"%systemdrive%", ""},
+	};
+	struct exs_buf b;
+	const char *p = image;
+	char *out = NULL;
+
+	exs_buf_init(&b, 4096);
+	if (strncasecmp(p, "%exchangeinstallpath%", 21) == 0) {
+		if (!exchange_dir)
+			goto out;
+		exs_buf_puts(&b, exchange_dir);
+		exs_buf_putc(&b, '/');
+		p += 21;
+	} else {
+		for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+			size_t n = strlen(vars[i].var);
+
+			if (strncasecmp(p, vars[i].var, n) == 0) {
+				exs_buf_puts(&b, vars[i].to);
+				p += n;
+				break;
+			}
+		}
+		if (p == image && ((p[0] | 32) >= 'a' && (p[0] | 32) <= 'z') && p[1] == ':')
+			p += 2; /* the drive: the root is the system drive */
+	}
+	if (p == image && p[0] != '\\' && p[0] != '/')
+		goto out; /* a bare name or another variable: IIS's search path, unknown here */
+	for (; *p; p++)
+		if (exs_buf_putc(&b, *p == '\\' ? '/' : *p))
+			goto out;
+	out = strdup(exs_buf_cstr(&b));
+out:
+	exs_buf_release(&b);
+	return out;
+}
+
+/* The DLL of each module nobody ships: where it is under the root, its
+ * SHA-256 and its version resource, for the module's finding (its bytes go
+ * through the rules with the rest of the tree when the policy reaches it). */
+static void read_module_dlls(int rootfd, struct exs_walk_layout *l)
+{
+	for (size_t i = 0; l->iis && i < l->iis->n_modules; i++) {
+		struct exs_iis_module *m = &l->iis->modules[i];
+		char *rel, *slash;
+		unsigned char *buf = NULL, md[32];
+		unsigned int mdlen = 0;
+		size_t len = 0;
+		const char *why = NULL;
+		struct exs_pe_version ver;
+		struct exs_error err = {{0}};
+
+		if (m->known || !m->image)
+			continue;
+		rel = module_relpath(m->image, l->exchange_dir);
+		slash = rel ? strrchr(rel, '/') : NULL;
+		if (slash) {
+			*slash = '\0';
+			buf = read_small(rootfd, rel, slash + 1, MAX_SETUP_EXE, &len, &m->file,
+			                 &why);
+		}
+		if (!buf) {
+			m->why = strdup(!rel  ? "its path cannot be placed under the root"
+			                : why ? why
+			                      : "not found under the root");
+			free(rel);
+			continue;
+		}
+		if (EVP_Digest(buf, len, md, &mdlen, EVP_sha256(), NULL) == 1 && mdlen == 32) {
+			m->sha256 = malloc(65);
+			for (unsigned k = 0; m->sha256 && k < 32; k++)
+				snprintf(m->sha256 + 2 * k, 3, "%02x", md[k]);
+		}
+		if (exs_pe_version_read(buf, len, &ver, &err) == 0)
+			m->version = strdup(ver.text);
+		free(buf);
+		free(rel);
+	}
+}
+
 /* IIS's configuration: modules, virtual directories, Extended Protection. */
 static void read_iis_config(int rootfd, struct exs_walk_layout *l)
 {
@@ -308,6 +401,7 @@ static void read_iis_config(int rootfd, struct exs_walk_layout *l)
 		return;
 	mitigations_file(l->iis, 0, l->iis_file);
 	read_web_configs(rootfd, l);
+	read_module_dlls(rootfd, l);
 }
 
 /* No ExSetup.exe: the SOFTWARE hive's Exchange setup keys give the CU
@@ -686,11 +780,17 @@ int exs_walk_layout_findings(const struct exs_walk_layout *l, struct exs_finding
 		if (asprintf(
 		            &f->description,
 		            "native IIS module '%s' (%s) %s: a backdoor module (Owowa, SessionManager) "
-		            "loads into every worker process, OWA's included; check its publisher",
+		            "loads into every worker process, OWA's included; check its publisher; "
+		            "DLL %s%s%s%s%s%s",
 		            m->name ? m->name : "?", m->image ? m->image : "no image",
 		            m->odd_path
 		                    ? "is loaded from outside System32/inetsrv and Exchange's folders"
-		                    : "is not one Windows, IIS or Exchange ship") < 0)
+		                    : "is not one Windows, IIS or Exchange ship",
+		            m->file ? m->file : "", m->file ? "" : (m->why ? m->why : "not read"),
+		            m->sha256 ? ", SHA-256 " : "", m->sha256 ? m->sha256 : "",
+		            m->file ? ", version " : "",
+		            m->file ? (m->version ? m->version : "none (no version resource)")
+		                    : "") < 0)
 			f->description = NULL;
 	}
 	for (size_t i = 0; i < c->n_vdirs; i++) {

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "exscan/buf.h"
+#include "exscan/server.h"
 #include "walk_scan.h"
 
 #define MAX_WORKERS 256
@@ -59,7 +60,8 @@ struct walk_ctx {
 	struct exs_walk_stats stats;
 	char **web_dirs; /* relpaths below which every file is scanned */
 	size_t n_web_dirs;
-	bool noatime; /* O_NOATIME still permitted */
+	const struct exs_iis_config *iis; /* its unknown modules' DLLs are scanned wherever */
+	bool noatime;                     /* O_NOATIME still permitted */
 	dev_t root_dev;
 	size_t keep_open; /* directories kept open at once (from the open-file limit) */
 };
@@ -214,6 +216,16 @@ static void walk_error(struct walk_ctx *ctx, const char *relpath, const char *fm
 	ctx->stats.errors++;
 }
 
+/* An IIS module nobody ships loads this DLL: its bytes go through the rules
+ * whatever the policy (its finding gives the path, hash and version). */
+static bool module_dll(const struct walk_ctx *ctx, const char *relpath)
+{
+	for (size_t i = 0; ctx->iis && i < ctx->iis->n_modules; i++)
+		if (ctx->iis->modules[i].file && strcmp(ctx->iis->modules[i].file, relpath) == 0)
+			return true;
+	return false;
+}
+
 static bool is_web_dir(const struct walk_ctx *ctx, const char *relpath)
 {
 	for (size_t i = 0; i < ctx->n_web_dirs; i++)
@@ -342,7 +354,8 @@ static void handle_file(struct walk_ctx *ctx, const struct frame *top, const cha
 			it.artifact = c.artifact;
 		}
 	}
-	scan = ctx->opts->all_files || top->web || exs_walk_is_web_extension(name);
+	scan = ctx->opts->all_files || top->web || exs_walk_is_web_extension(name) ||
+	       module_dll(ctx, relpath);
 	it.also_scan = it.kind == EXS_ITEM_ARTIFACT && scan;
 	if (!scan && it.kind == EXS_ITEM_SCAN) {
 		ctx->stats.skipped[EXS_SKIP_POLICY]++;
@@ -776,6 +789,7 @@ int exs_walk_run(struct exs_walk_engine *e, const struct exs_walk_options *o, co
 	}
 	add_web_dir(&ctx, out->layout.inetpub, NULL);
 	add_web_dir(&ctx, out->layout.temp_aspnet, NULL);
+	ctx.iis = out->layout.iis;
 	/* the web directories as spelt on disk */
 	for (size_t i = 0; i < ctx.n_web_dirs; i++) {
 		char *real = exs_walk_resolve_ci(rootfd, ctx.web_dirs[i]);

@@ -5,6 +5,7 @@
 # Protection read from the file decides CVE-2024-21410 (off on /owa: open,
 # with the file as evidence; on: closed); a file that is not XML is one line.
 . "$(dirname "$0")/tap.sh"
+. "$(dirname "$0")/pe.inc.sh"
 export XDG_CACHE_HOME="$TMP/cache"
 EX="Program Files/Microsoft/Exchange Server/V15"
 R="$TMP/srv"
@@ -45,6 +46,31 @@ run setpriv --reuid=nobody --regid=nogroup --clear-groups "$EXSCAN" walk --forma
 expect_rc 0 "walk (as nobody) reads the tree"
 json_check "the unknown module is a finding at warning level" \
 	'any(f["rule"] == "iis-unknown-module" and "ExtenDB" in f["description"] and f["severity"] == "warning" for f in d["hosts"][0]["findings"])'
+json_check "the unknown module's DLL is not under the root: its finding says so" \
+	'any(f["rule"] == "iis-unknown-module" and "ExtenDB" in f["description"] and "not found under the root" in f["description"] for f in d["hosts"][0]["findings"])'
+# the module's DLL on the disk: its finding names the file, its SHA-256 and its
+# version resource (a PE built here with mingw-w64)
+if have_mingw; then
+	make_exe "$R/Windows/System32/inetsrv/ExtenDB.dll" 7 1 2 3
+	chmod a+r "$R/Windows/System32/inetsrv/ExtenDB.dll"
+	sum=$(sha256sum "$R/Windows/System32/inetsrv/ExtenDB.dll" | cut -d' ' -f1)
+	run setpriv --reuid=nobody --regid=nogroup --clear-groups "$EXSCAN" walk --format json --fail-on never "$R"
+	json_check "the unknown module's finding names its DLL, SHA-256 and version" \
+		'any(f["rule"] == "iis-unknown-module" and "DLL Windows/System32/inetsrv/ExtenDB.dll, SHA-256 '"$sum"', version 7.1.2.3" in f["description"] for f in d["hosts"][0]["findings"])'
+	# and its bytes go through the rules though the default policy skips DLLs there
+	printf 'zq-module-marker-zq' >>"$R/Windows/System32/inetsrv/ExtenDB.dll"
+	printf 'MZ zq-module-marker-zq' >"$R/Windows/System32/inetsrv/other.dll"
+	printf 'rule user_module_marker { strings: $m = "zq-module-marker-zq" condition: $m }\n' >"$TMP/module.yar"
+	run "$EXSCAN" walk --format json --fail-on never --rules "$TMP/module.yar" "$R"
+	json_check "the unknown module's DLL is scanned by the rules (a --rules match on it)" \
+		'any(f.get("rule") == "user_module_marker" and f["path"] == "Windows/System32/inetsrv/ExtenDB.dll" for f in d["hosts"][0]["findings"])'
+	json_check "a DLL beside it that no module loads is left to the policy (not scanned)" \
+		'not any(f["path"] == "Windows/System32/inetsrv/other.dll" for f in d["hosts"][0]["findings"])'
+	rm -f "$R/Windows/System32/inetsrv/ExtenDB.dll" "$R/Windows/System32/inetsrv/other.dll"
+	run setpriv --reuid=nobody --regid=nogroup --clear-groups "$EXSCAN" walk --format json --fail-on never "$R"
+else
+	tap_skip "the unknown module's finding names its DLL, SHA-256 and version" "mingw-w64 not installed"
+fi
 json_check "a known name loaded from a user folder is an alert" \
 	'any(f["rule"] == "iis-module-outside-system" and "StaticFileModule" in f["description"] and f["severity"] == "alert" for f in d["hosts"][0]["findings"])'
 json_check "the modules Windows, IIS and Exchange ship are not findings" \
@@ -152,7 +178,6 @@ fi
 
 # 2019 CU15 Dec25SU (mingw-made): CVE-2026-42897 is its only certain known-exploited
 # hole, so the mitigation turns the host from vulnerable into at-risk
-. "$(dirname "$0")/pe.inc.sh"
 if have_mingw; then
 	mkdir -p "$R/$EX/Bin"
 	make_exe "$R/$EX/Bin/ExSetup.exe" 15 2 1748 42
