@@ -396,21 +396,22 @@ static void walk_tree(struct walk_ctx *w, xmlNode *n, const char *location, cons
 	}
 }
 
-int exs_iis_config_parse(const unsigned char *p, size_t n, const char *const *known, size_t n_known,
-                         struct exs_iis_config *out, struct exs_error *err)
+/* Reads one configuration file (applicationHost.config or a web.config, by
+ * name) into w's configuration; location is that of a web.config ("" for the
+ * site) or NULL. */
+static int parse_file(struct walk_ctx *w, const unsigned char *p, size_t n, const char *name,
+                      const char *location, struct exs_error *err)
 {
 	xmlDoc *doc = NULL;
 	xmlNode *root;
-	struct walk_ctx w = {.c = out, .known = known, .n_known = n_known};
 	int rc = -1;
 
-	memset(out, 0, sizeof(*out));
 	xmlInitParser();
 	if (n > INT32_MAX) {
 		exs_error_set(err, "too large for an IIS configuration");
 		goto out;
 	}
-	doc = xmlReadMemory((const char *)p, (int)n, "applicationHost.config", NULL,
+	doc = xmlReadMemory((const char *)p, (int)n, name, NULL,
 	                    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	if (!doc) {
 		exs_error_set(err, "not well-formed XML");
@@ -421,8 +422,8 @@ int exs_iis_config_parse(const unsigned char *p, size_t n, const char *const *kn
 		exs_error_set(err, "no <configuration> element");
 		goto out;
 	}
-	walk_tree(&w, root->children, NULL, NULL, NULL, 0);
-	if (w.rc) {
+	walk_tree(w, root->children, location, NULL, NULL, 0);
+	if (w->rc) {
 		exs_error_set(err, "out of memory, or more than %d entries of one kind", MAX_ITEMS);
 		goto out;
 	}
@@ -430,45 +431,27 @@ int exs_iis_config_parse(const unsigned char *p, size_t n, const char *const *kn
 out:
 	if (doc)
 		xmlFreeDoc(doc);
-	if (rc)
-		exs_iis_config_release(out);
 	return rc;
+}
+
+int exs_iis_config_parse(const unsigned char *p, size_t n, const char *const *known, size_t n_known,
+                         struct exs_iis_config *out, struct exs_error *err)
+{
+	struct walk_ctx w = {.c = out, .known = known, .n_known = n_known};
+
+	memset(out, 0, sizeof(*out));
+	if (parse_file(&w, p, n, "applicationHost.config", NULL, err) == 0)
+		return 0;
+	exs_iis_config_release(out);
+	return -1;
 }
 
 int exs_iis_config_add_web(struct exs_iis_config *c, const unsigned char *p, size_t n,
                            const char *location, struct exs_error *err)
 {
-	xmlDoc *doc = NULL;
-	xmlNode *root;
 	struct walk_ctx w = {.c = c, .web_only = true};
-	int rc = -1;
 
-	xmlInitParser();
-	if (n > INT32_MAX) {
-		exs_error_set(err, "too large for an IIS configuration");
-		goto out;
-	}
-	doc = xmlReadMemory((const char *)p, (int)n, "web.config", NULL,
-	                    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	if (!doc) {
-		exs_error_set(err, "not well-formed XML");
-		goto out;
-	}
-	root = xmlDocGetRootElement(doc);
-	if (!root || !named(root, "configuration")) {
-		exs_error_set(err, "no <configuration> element");
-		goto out;
-	}
-	walk_tree(&w, root->children, location ? location : "", NULL, NULL, 0);
-	if (w.rc) {
-		exs_error_set(err, "out of memory, or more than %d entries of one kind", MAX_ITEMS);
-		goto out;
-	}
-	rc = 0;
-out:
-	if (doc)
-		xmlFreeDoc(doc);
-	return rc;
+	return parse_file(&w, p, n, "web.config", location ? location : "", err);
 }
 
 void exs_iis_config_release(struct exs_iis_config *c)
