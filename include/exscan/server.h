@@ -89,9 +89,20 @@ struct exs_iis_mitigation {
 	bool enabled;    /* enabled="false" keeps the rule but turns it off */
 };
 
+/* A managed module (<system.webServer><modules><add type=...>) of
+ * applicationHost.config or of a web.config read for its location. */
+struct exs_iis_managed {
+	char *name;
+	char *type;     /* "Namespace.Class, Assembly, Version=..., PublicKeyToken=..." */
+	char *location; /* NULL: applicationHost.config; else the web.config's location */
+	bool known;     /* an assembly signed by Microsoft, or a System.* type */
+};
+
 struct exs_iis_config {
 	struct exs_iis_module *modules;
 	size_t n_modules;
+	struct exs_iis_managed *managed;
+	size_t n_managed;
 	struct exs_iis_vdir *vdirs;
 	size_t n_vdirs;
 	struct exs_iis_ep *ep;

@@ -34,6 +34,17 @@ static struct json_object *iis_to_json(const struct exs_walk_layout *l)
 	}
 	json_object_object_add(o, "native_modules", a);
 	a = json_object_new_array();
+	for (size_t i = 0; i < c->n_managed; i++) {
+		struct json_object *m = json_object_new_object();
+
+		json_object_object_add(m, "name", exs_json_cstr(c->managed[i].name));
+		json_object_object_add(m, "type", exs_json_cstr(c->managed[i].type));
+		json_object_object_add(m, "location", exs_json_cstr(c->managed[i].location));
+		json_object_object_add(m, "known", json_object_new_boolean(c->managed[i].known));
+		json_object_array_add(a, m);
+	}
+	json_object_object_add(o, "managed_modules", a);
+	a = json_object_new_array();
 	for (size_t i = 0; i < c->n_vdirs; i++) {
 		struct json_object *v = json_object_new_object();
 

@@ -156,6 +156,51 @@ static int add_module(struct exs_iis_config *c, xmlNode *n, const char *const *k
 	return 0;
 }
 
+/* A managed module IIS loads into every request of its scope: known when its
+ * assembly carries one of Microsoft's public key tokens, or when its type is
+ * an unqualified System.* type (IIS's own list names them so).  Anything
+ * else loads code from a bin folder or an unsigned assembly: how managed
+ * backdoor modules are installed. */
+static bool managed_known(const char *type)
+{
+	static const char *const tokens[] = {"b03f5f7f11d50a3a", "b77a5c561934e089",
+	                                     "31bf3856ad364e35"};
+	const char *comma, *tok;
+
+	if (!type)
+		return false;
+	comma = strchr(type, ',');
+	if (!comma)
+		return strncmp(type, "System.", 7) == 0;
+	tok = strcasestr(comma, "publickeytoken=");
+	for (size_t i = 0; tok && i < sizeof(tokens) / sizeof(tokens[0]); i++)
+		if (strncasecmp(tok + 15, tokens[i], 16) == 0 &&
+		    !(tok[31] >= '0' && tok[31] <= '9') &&
+		    !((tok[31] | 32) >= 'a' && (tok[31] | 32) <= 'z'))
+			return true;
+	return false;
+}
+
+static int add_managed(struct exs_iis_config *c, xmlNode *n, const char *location)
+{
+	struct exs_iis_managed *m;
+	char *type = attr(n, "type");
+
+	if (!type)
+		return 0; /* a native module enabled here: <globalModules> lists it */
+	if (grow((void **)&c->managed, c->n_managed, sizeof(*c->managed))) {
+		free(type);
+		return -1;
+	}
+	m = &c->managed[c->n_managed++];
+	memset(m, 0, sizeof(*m));
+	m->name = attr(n, "name");
+	m->type = type;
+	m->location = location ? strdup(location) : NULL;
+	m->known = managed_known(type);
+	return 0;
+}
+
 static int add_vdir(struct exs_iis_config *c, const char *site, const char *app, xmlNode *n)
 {
 	struct exs_iis_vdir *v;
@@ -379,8 +424,12 @@ static void walk_tree(struct walk_ctx *w, xmlNode *n, const char *location, cons
 				w->rc = add_rule(w->c, n);
 			if (w->rc == 0)
 				w->rc = add_mitigation(w->c, n, location);
+		} else if (named(n, "add") && n->parent && named(n->parent, "modules") &&
+		           n->parent->parent && named(n->parent->parent, "system.webServer")) {
+			w->rc = add_managed(w->c, n, w->web_only ? location : NULL);
 		} else if (w->web_only) {
-			/* modules, sites and authentication belong to applicationHost.config */
+			/* native modules, sites and authentication belong to applicationHost.config
+			 */
 		} else if (named(n, "add") && n->parent && named(n->parent, "globalModules")) {
 			w->rc = add_module(w->c, n, w->known, w->n_known);
 		} else if (named(n, "virtualDirectory")) {
@@ -464,6 +513,12 @@ void exs_iis_config_release(struct exs_iis_config *c)
 		free(c->modules[i].version);
 		free(c->modules[i].why);
 	}
+	for (size_t i = 0; i < c->n_managed; i++) {
+		free(c->managed[i].name);
+		free(c->managed[i].type);
+		free(c->managed[i].location);
+	}
+	free(c->managed);
 	for (size_t i = 0; i < c->n_vdirs; i++) {
 		free(c->vdirs[i].site);
 		free(c->vdirs[i].path);

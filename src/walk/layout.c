@@ -793,6 +793,26 @@ int exs_walk_layout_findings(const struct exs_walk_layout *l, struct exs_finding
 		                    : "") < 0)
 			f->description = NULL;
 	}
+	for (size_t i = 0; i < c->n_managed; i++) {
+		const struct exs_iis_managed *m = &c->managed[i];
+		struct exs_finding *f;
+
+		if (m->known)
+			continue;
+		f = config_finding(out, l->iis_file, "iis-unknown-managed-module", 70);
+		if (!f)
+			return -1;
+		if (asprintf(
+		            &f->description,
+		            "managed IIS module '%s' (type %s) in %s%s is not signed by Microsoft: "
+		            "a managed backdoor module sees every request of its scope; check the "
+		            "assembly it loads",
+		            m->name ? m->name : "?", m->type,
+		            m->location ? "the web.config of " : "applicationHost.config",
+		            m->location ? (m->location[0] ? m->location : "the site root") : "") <
+		    0)
+			f->description = NULL;
+	}
 	for (size_t i = 0; i < c->n_vdirs; i++) {
 		const struct exs_iis_vdir *v = &c->vdirs[i];
 		bool risky = v->physical_path && risky_place(v->physical_path);

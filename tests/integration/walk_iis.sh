@@ -29,7 +29,7 @@ config() {
     <add name="ManagedEngineV4.0_64bit" image="%windir%\\Microsoft.NET\\Framework64\\v4.0.30319\\webengine4.dll" />
     <add name="kerbauth" image="C:\\Program Files\\Microsoft\\Exchange Server\\V15\\Bin\\kerbauth.dll" />
     $2
-  </globalModules></system.webServer>
+  </globalModules>${3:+<modules>$3</modules>}</system.webServer>
   <location path="Default Web Site/owa"><system.webServer><security><authentication>
     <windowsAuthentication enabled="true"><extendedProtection tokenChecking="$1" /></windowsAuthentication>
   </authentication></security></system.webServer></location>
@@ -40,6 +40,7 @@ config() {
 C
 }
 config None '<add name="ExtenDB" image="%windir%\System32\inetsrv\ExtenDB.dll" /><add name="StaticFileModule" image="C:\Users\Public\s.dll" />' \
+	'<add name="OutputCache" type="System.Web.Caching.OutputCacheModule" /><add name="Gate" type="Contoso.Gate.Module, Contoso.Gate" />' \
 	>"$CFG/applicationHost.config"
 chmod -R a+rX "$TMP"
 run setpriv --reuid=nobody --regid=nogroup --clear-groups "$EXSCAN" walk --format json --fail-on never "$R"
@@ -71,6 +72,8 @@ if have_mingw; then
 else
 	tap_skip "the unknown module's finding names its DLL, SHA-256 and version" "mingw-w64 not installed"
 fi
+json_check "a managed module whose assembly Microsoft did not sign is a finding" \
+	'any(f["rule"] == "iis-unknown-managed-module" and "Contoso.Gate" in f["description"] for f in d["hosts"][0]["findings"]) and not any("OutputCacheModule" in (f.get("description") or "") for f in d["hosts"][0]["findings"])'
 json_check "a known name loaded from a user folder is an alert" \
 	'any(f["rule"] == "iis-module-outside-system" and "StaticFileModule" in f["description"] and f["severity"] == "alert" for f in d["hosts"][0]["findings"])'
 json_check "the modules Windows, IIS and Exchange ship are not findings" \

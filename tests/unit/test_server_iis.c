@@ -243,12 +243,50 @@ static void mitigations(void **state)
 	exs_iis_config_release(&c);
 }
 
+/* Managed modules: known when signed by Microsoft or an unqualified System.*
+ * type; from applicationHost.config and from a web.config, with its location. */
+static void managed_modules(void **state)
+{
+	static const char app[] =
+	        "<configuration><system.webServer><modules>\n"
+	        " <add name=\"OutputCache\" type=\"System.Web.Caching.OutputCacheModule\"/>\n"
+	        " <add name=\"ScriptModule-4.0\" type=\"System.Web.Handlers.ScriptModule, "
+	        "System.Web.Extensions, Version=4.0.0.0, Culture=neutral, "
+	        "PublicKeyToken=31bf3856ad364e35\"/>\n"
+	        " <add name=\"Bin\" type=\"Contoso.Shell.Module\"/>\n"
+	        " <add name=\"Other\" type=\"X.Y, X, Version=1.0.0.0, PublicKeyToken=0123456789abcdef\"/>\n"
+	        " <add name=\"Longer\" type=\"X.Y, X, PublicKeyToken=31bf3856ad364e35ff\"/>\n"
+	        " <add name=\"NativeOn\"/>\n"
+	        "</modules></system.webServer></configuration>";
+	static const char web[] =
+	        "<configuration><system.webServer><modules>"
+	        "<add name=\"Owa\" type=\"Evil.Owa, Evil\"/></modules></system.webServer>"
+	        "</configuration>";
+	struct exs_iis_config c;
+	struct exs_error err = {{0}};
+	bool want[5] = {true, true, false, false, false};
+
+	(void)state;
+	assert_int_equal(parse(app, &c, &err), 0);
+	assert_int_equal(c.n_managed, 5); /* a native module switched on is not one */
+	for (size_t i = 0; i < 5; i++) {
+		assert_int_equal(c.managed[i].known, want[i]);
+		assert_null(c.managed[i].location);
+	}
+	assert_int_equal(exs_iis_config_add_web(&c, (const unsigned char *)web, strlen(web),
+	                                        "Default Web Site/owa", &err),
+	                 0);
+	assert_int_equal(c.n_managed, 6);
+	assert_false(c.managed[5].known);
+	assert_string_equal(c.managed[5].location, "Default Web Site/owa");
+	exs_iis_config_release(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(modules),
-	        cmocka_unit_test(vdirs_ep_rules),
-	        cmocka_unit_test(hostile_files),
+	        cmocka_unit_test(modules),        cmocka_unit_test(managed_modules),
+	        cmocka_unit_test(vdirs_ep_rules), cmocka_unit_test(hostile_files),
 	        cmocka_unit_test(mitigations),
 	};
 
