@@ -187,6 +187,14 @@ void exs_kb_memo_release(struct exs_kb_memo *m);
  * says so and names the supported path (move to Exchange Server SE). */
 void exs_kb_advice(const struct exs_assessment *a, char *buf, size_t size);
 
+/* Service cut-offs an assessed build meets because it certainly lacks an
+ * update (no request needed; kb-review 2026-11, rank 9): the Emergency
+ * Mitigation Service below Mar23SU, the mitigation configuration files of July
+ * 2026 on below Jun26SU, Exchange Online's hybrid mail blocking below Oct25SU.
+ * Fills out[] with up to max static lowercase lines; returns how many. */
+size_t exs_kb_service_notes(const struct exs_kb *kb, const struct exs_assessment *a,
+                            const char **out, size_t max);
+
 /* State of one update for a build (used by the assessment; exposed for tests).
  * A base name (Aug23SU) is installed by any of its releases; a re-release name
  * (Aug23SUv2) only by that release or a later build. */

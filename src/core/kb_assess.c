@@ -519,3 +519,31 @@ void exs_kb_memo_release(struct exs_kb_memo *m)
 			exs_assessment_release(&m->slot[i].a);
 	memset(m, 0, sizeof(*m));
 }
+
+/* ---- service cut-offs ---- */
+
+size_t exs_kb_service_notes(const struct exs_kb *kb, const struct exs_assessment *a,
+                            const char **out, size_t max)
+{
+	static const struct {
+		const char *update, *note;
+	} cutoffs[] = {
+	        {"Mar23SU",
+	         "the emergency mitigation service cannot fetch new mitigations on builds "
+	         "older than the March 2023 update (Mar23SU): Microsoft's emergency "
+	         "mitigations will not arrive by themselves"},
+	        {"Jun26SU", "mitigation and flighting configuration files released from July 2026 "
+	                    "on need the June 2026 update (Jun26SU): this build cannot use them"},
+	        {"Oct25SU", "since September 2026 Exchange Online throttles and blocks hybrid mail "
+	                    "flow from servers below the October 2025 update (Oct25SU)"},
+	};
+	size_t n = 0;
+
+	if (!a->product || a->newer_than_tables)
+		return 0;
+	for (size_t i = 0; i < sizeof(cutoffs) / sizeof(cutoffs[0]) && n < max; i++)
+		if (exs_kb_update_state(kb, &a->version, a->product, cutoffs[i].update, NULL) ==
+		    EXS_UPDATE_MISSING)
+			out[n++] = cutoffs[i].note;
+	return n;
+}

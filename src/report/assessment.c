@@ -146,6 +146,15 @@ struct json_object *exs_assessment_to_json(const struct exs_kb *kb, const struct
 		days = exs_days_between(a->entry->release_date, a->newest->release_date);
 	json_object_object_add(o, "days_behind", days >= 0 ? json_object_new_int64(days) : NULL);
 	json_object_object_add(o, "open_cves", exs_open_cves_to_json(a));
+	{
+		const char *notes[4];
+		size_t nn = exs_kb_service_notes(kb, a, notes, 4);
+		struct json_object *sn = json_object_new_array();
+
+		for (size_t i = 0; i < nn; i++)
+			json_object_array_add(sn, json_object_new_string(notes[i]));
+		json_object_object_add(o, "service_notes", sn);
+	}
 
 	near = json_object_new_array();
 	if (!a->known) {
@@ -307,6 +316,13 @@ void exs_assessment_write_text(FILE *fp, const struct exs_kb *kb, const struct e
 	exs_kb_advice(a, advice, sizeof(advice));
 	if (advice[0])
 		fprintf(fp, "  remedy       %s\n", advice);
+	{
+		const char *notes[4];
+		size_t nn = exs_kb_service_notes(kb, a, notes, 4);
+
+		for (size_t i = 0; i < nn; i++)
+			fprintf(fp, "  service      %s\n", notes[i]);
+	}
 nearest:
 	if (a->newer_than_tables)
 		fprintf(fp, "  note         newer than the tables: what it fixes is unknown\n");

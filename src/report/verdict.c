@@ -618,6 +618,14 @@ static void judge_probe(struct judge *j, struct json_object *probe, const struct
 				if (a.newest->esu_only && strcmp(text, nb_advice) != 0)
 					remedy(j, nb_advice);
 			}
+			{
+				/* what the missing updates cost besides CVEs */
+				const char *notes[4];
+				size_t nn = exs_kb_service_notes(kb, &a, notes, 4);
+
+				for (size_t i = 0; i < nn; i++)
+					remedy(j, notes[i]);
+			}
 			exs_assessment_release(&a);
 		}
 	}

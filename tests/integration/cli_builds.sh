@@ -55,6 +55,15 @@ grep -q "remedy .*esu-only.*move to Exchange Server SE" "$TMP/out" && grep -q "b
 	grep -q "after the update: run Setup /PrepareSchema" "$TMP/out"
 tap_ok $? "text: ESU-only remedy, hotfixes apart, the configuration step after the update" "$(cat "$TMP/out" | head -30)"
 
+# service cut-offs from the build alone (no request): EEMS below Mar23SU, the
+# configuration files of July 2026 on below Jun26SU, hybrid mail below Oct25SU
+run "$EXSCAN" builds --format json --fail-on never 15.1.2176.2 15.2.1748.39 15.2.2562.57
+json_check "service notes: three for 2016 CU19, Jun26SU's for 2019 CU15 Oct25SU, none for SE Nov26SU" \
+	"[[n.split('(')[1].split(')')[0] for n in b['service_notes']] for b in d['builds']] == [['Mar23SU', 'Jun26SU', 'Oct25SU'], ['Jun26SU'], []]"
+run "$EXSCAN" builds --no-color --fail-on never 15.2.1748.39
+grep -q "^  service      mitigation and flighting configuration files" "$TMP/out"
+tap_ok $? "text: a service line for the missing Jun26SU" "$(cat "$TMP/out" | head -30)"
+
 # staleness: "today" is set with EXSCAN_TODAY; the tables' newest update is 2026-11-10
 EXSCAN_TODAY=2026-11-29 run "$EXSCAN" builds --format json --fail-on never 15.2.2562.57
 json_check "19 days after the newest update the tables are not stale" \

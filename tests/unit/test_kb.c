@@ -823,6 +823,38 @@ static void memo_matches_assessment(void **state)
 	exs_kb_memo_release(&m);
 }
 
+/* Service cut-offs from the build alone (kb-review 2026-11, rank 9). */
+static void service_notes(void **state)
+{
+	static const struct {
+		const char *build;
+		size_t n;
+		const char *first; /* the update the first note names */
+	} cases[] = {
+	        {"15.1.2176.2", 3, "Mar23SU"},  /* 2016 CU19 without updates: all three */
+	        {"15.2.1748.39", 1, "Jun26SU"}, /* 2019 CU15 Oct25SU */
+	        {"15.2.2562.43", 0, NULL},      /* SE Jun26SU */
+	        {"15.2.2562.57", 0, NULL},      /* SE Nov26SU */
+	};
+	const char *notes[4];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct exs_assessment a;
+		size_t n;
+
+		assess(cases[i].build, &a);
+		n = exs_kb_service_notes(kb, &a, notes, 4);
+		if (n != cases[i].n)
+			fail_msg("%s: %zu service notes, want %zu", cases[i].build, n, cases[i].n);
+		if (cases[i].first)
+			assert_non_null(strstr(notes[0], cases[i].first));
+		/* the bound is kept */
+		assert_true(exs_kb_service_notes(kb, &a, notes, 1) <= 1);
+		exs_assessment_release(&a);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -849,6 +881,7 @@ int main(void)
 	        cmocka_unit_test(crlf_tables_load),
 	        cmocka_unit_test(missing_file_is_named),
 	        cmocka_unit_test(memo_matches_assessment),
+	        cmocka_unit_test(service_notes),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
