@@ -33,9 +33,17 @@ int exs_write_json(FILE *fp, struct json_object *hosts, const struct exs_report_
 
 int exs_write_jsonl(FILE *fp, struct json_object *hosts, const struct exs_report_meta *meta)
 {
-	(void)meta;
+	/* no document to carry it: stale tables are said on every line */
+	bool stale = meta && meta->tables_newest && meta->tables_stale;
+
 	for (size_t i = 0; i < json_object_array_length(hosts); i++) {
-		exs_json_write(fp, json_object_array_get_idx(hosts, i), false);
+		struct json_object *h = json_object_array_get_idx(hosts, i);
+
+		if (stale)
+			json_object_object_add(h, "tables", exs_tables_to_json(meta));
+		exs_json_write(fp, h, false);
+		if (stale)
+			json_object_object_del(h, "tables");
 		fputc('\n', fp);
 	}
 	return ferror(fp) ? -1 : 0;

@@ -23,6 +23,13 @@ tap_ok $(( ! $? )) "html report: no notice while the tables are fresh"
 EXSCAN_TODAY=2027-01-10 run "$EXSCAN" report --format text --no-color --fail-on never "$D/report-probe.json"
 grep -q "^note: the newest update in the tables is from 2026-11-10, 61 days ago: .*/usr/share/exscan" "$TMP/out"
 tap_ok $? "text report: the tables may be stale" "$(tail -3 "$TMP/out")"
+# jsonl has no document to carry the notice: every line says it while stale
+EXSCAN_TODAY=2027-01-10 run "$EXSCAN" report --format jsonl --fail-on never "$D/report-probe.json"
+python3 -c 'import json, sys; L = [json.loads(l) for l in open(sys.argv[1])]; sys.exit(0 if L and all(h["tables"]["stale"] and h["tables"]["age_days"] == 61 for h in L) else 1)' "$TMP/out"
+tap_ok $? "jsonl report: every host line carries the stale tables" "$(head -c 600 "$TMP/out")"
+EXSCAN_TODAY=2026-11-29 run "$EXSCAN" report --format jsonl --fail-on never "$D/report-probe.json"
+python3 -c 'import json, sys; sys.exit(0 if not any("tables" in json.loads(l) for l in open(sys.argv[1])) else 1)' "$TMP/out"
+tap_ok $? "jsonl report: no tables field while they are fresh"
 run "$EXSCAN" report --format json "$D/report-probe.json" "$D/report-walk.jsonl"
 json_check "verdicts for every kind of host" \
 	"{h['host']: h['verdict'] for h in d['hosts']} == {'127.0.1.2': 'compromised', '127.0.1.9': 'unknown',
