@@ -28,6 +28,12 @@ PACKAGES=(
 	libbfio-dev
 	libregf-dev
 	libhivex-bin
+	libtsk-dev
+	libqcow-dev
+	ntfs-3g
+	qemu-utils
+	ewf-tools
+	fdisk
 	gcc-mingw-w64-x86-64
 	binutils-mingw-w64-x86-64
 	util-linux

@@ -53,6 +53,11 @@ struct exs_finding {
 	int64_t btime;  /* creation time (an image walker's NTFS $STANDARD_INFORMATION
 	                 * birth time, or statx's); 0 if unknown */
 	char *filetype; /* libmagic's description */
+	/* files read from a disk image's NTFS */
+	bool deleted;                    /* a deleted file whose content was still readable */
+	bool ntfs_times;                 /* the four times below are set */
+	int64_t si_created, si_modified; /* $STANDARD_INFORMATION (what Windows shows) */
+	int64_t fn_created, fn_modified; /* $FILE_NAME (set by the kernel only) */
 	struct exs_match *matches;
 	size_t n_matches;
 	/* log findings */

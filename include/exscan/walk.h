@@ -39,6 +39,10 @@ struct exs_walk_options {
 	bool no_cache;            /* neither read nor write the compiled-rules cache */
 	const char *exchange_dir; /* --exchange-dir, relative to the root or absolute */
 	const char *host;         /* --host NAME */
+	/* a disk image ROOT: the NTFS volume to walk (neither: the Windows one) */
+	unsigned partition; /* --partition N (1-based); 0: not given */
+	bool volume_given;  /* --volume OFFSET */
+	uint64_t volume;
 	const char *rule_paths[EXS_WALK_MAX_RULE_PATHS];
 	size_t n_rule_paths;
 	const char *ioc_paths[EXS_WALK_MAX_IOC_PATHS];
@@ -75,6 +79,8 @@ struct exs_walk_stats {
 	uint64_t logs;             /* files read by the log readers */
 	uint64_t log_records_unreadable; /* event log records libevtx could not decode */
 	uint64_t artifacts;              /* files given to the artifact checks (dumps, WER, ...) */
+	uint64_t streams;                /* disk images: named $DATA streams visited */
+	uint64_t deleted;                /* disk images: deleted files read (content still there) */
 	bool atimes_changed; /* O_NOATIME was refused (not the owner nor root): reads set
 	                      * access times */
 	double seconds;
@@ -148,6 +154,15 @@ void exs_walk_host_release(struct exs_walk_host *h);
  * root itself cannot be scanned. */
 int exs_walk_run(struct exs_walk_engine *e, const struct exs_walk_options *o, const char *root,
                  struct exs_walk_host *out, struct exs_error *err);
+
+/* What one ROOT stands for.  A directory: *n = 0 (one exs_walk_run()).  A
+ * disk image: the byte offsets of the NTFS volumes to walk, one host each
+ * (malloc'd in *offsets; every NTFS volume, or the one --partition or
+ * --volume picks), and its problems (volumes that are not walked: BitLocker,
+ * damaged NTFS), one line each, in *problems (malloc'd array of malloc'd
+ * strings, *n_problems).  -1 with err: no NTFS volume, or not readable. */
+int exs_walk_image_plan(const struct exs_walk_options *o, const char *root, uint64_t **offsets,
+                        size_t *n, char ***problems, size_t *n_problems, struct exs_error *err);
 
 /* Locates the Exchange layout under an open root directory (case-insensitive).
  * exchange_dir: an override (relative to the root), or NULL. */

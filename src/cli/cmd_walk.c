@@ -24,6 +24,8 @@ enum {
 	OPT_TIMEOUT,
 	OPT_NO_CACHE,
 	OPT_SHARD,
+	OPT_PARTITION,
+	OPT_VOLUME,
 };
 
 static const struct exs_option walk_options[] = {
@@ -57,6 +59,13 @@ static const struct exs_option walk_options[] = {
         {"shard", 0, "K/N",
          "walk only part K of N of the roots: the i-th ROOT given (from 0) when i mod N = K-1",
          OPT_SHARD},
+        {"partition", 0, "N",
+         "a disk image ROOT: walk only the NTFS volume of partition N (1 is the first in its "
+         "table)",
+         OPT_PARTITION},
+        {"volume", 0, "OFFSET",
+         "a disk image ROOT: walk only the NTFS volume that starts OFFSET bytes into the disk",
+         OPT_VOLUME},
         EXS_OPTION_NO_COLOR,
         EXS_OPTION_HELP,
         EXS_OPTION_END,
@@ -158,6 +167,20 @@ static int walk_set_option(struct exs_config *cfg, int id, const char *arg, stru
 	case OPT_NO_CACHE:
 		o->no_cache = true;
 		return 0;
+	case OPT_PARTITION:
+		if (parse_number(arg, false, &v) || v < 1 || v > 4096)
+			return exs_error_set(
+			        err, "exscan walk: --partition '%s' is not a number from 1 to 4096",
+			        arg);
+		o->partition = (unsigned)v;
+		return 0;
+	case OPT_VOLUME:
+		if (parse_number(arg, true, &v))
+			return exs_error_set(err, "exscan walk: --volume '%s' is not a byte offset",
+			                     arg);
+		o->volume_given = true;
+		o->volume = v;
+		return 0;
 	default:
 		return exs_error_set(err, "exscan walk: option id %d has no handler (a bug)", id);
 	}
@@ -218,6 +241,60 @@ void exs_cli_warn_atimes(const char *cmd, const char *root, const struct exs_wal
 	        cmd, root);
 }
 
+struct walk_out {
+	FILE *out;
+	struct json_object *arr;
+	struct exs_config *cfg;
+	bool *incomplete, *threshold, *warned, *disk_build;
+};
+
+/* Walks one root (or one volume of a disk image) and writes its host. */
+static void walk_one(struct exs_walk_engine *engine, const struct exs_walk_options *o,
+                     const char *root, struct walk_out *wo)
+{
+	struct exs_error err = {{0}};
+	struct exs_config *cfg = wo->cfg;
+	struct exs_walk_host h;
+
+	exs_walk_host_init(&h);
+	if (exs_walk_run(engine, o, root, &h, &err)) {
+		fprintf(stderr, "exscan walk: %s\n", err.msg);
+		*wo->incomplete = true;
+		exs_walk_host_release(&h);
+		return;
+	}
+	exs_cli_warn_atimes("walk", root, &h, wo->warned);
+	if (h.stats.errors) {
+		fprintf(stderr,
+		        "exscan walk: %llu files or directories under '%s' could not be "
+		        "scanned (see the error findings)\n",
+		        (unsigned long long)h.stats.errors, root);
+		*wo->incomplete = true;
+	}
+	if (h.stats.pages_cut) {
+		fprintf(stderr,
+		        "exscan walk: %llu server pages under '%s' are larger than "
+		        "--max-size and were scanned in part (see the oversized-server-page "
+		        "findings)\n",
+		        (unsigned long long)h.stats.pages_cut, root);
+		*wo->incomplete = true;
+	}
+	*wo->threshold = *wo->threshold || exs_cli_reaches(level_of(&h), cfg->fail_on);
+	*wo->disk_build = *wo->disk_build || h.layout.build;
+	if (wo->arr) {
+		json_object_array_add(wo->arr, exs_walk_host_to_json(&h));
+	} else if (cfg->format == EXS_FORMAT_JSONL) {
+		struct json_object *j = exs_walk_host_to_json(&h);
+
+		exs_json_write(wo->out, j, false);
+		fputc('\n', wo->out);
+		json_object_put(j);
+	} else {
+		exs_walk_host_write_text(wo->out, &h, cfg->color && wo->out == stdout);
+	}
+	exs_walk_host_release(&h);
+}
+
 static int walk_run(struct exs_config *cfg)
 {
 	struct exs_error err = {{0}};
@@ -274,47 +351,39 @@ static int walk_run(struct exs_config *cfg)
 		json_object_object_add(root, "hosts", arr);
 	}
 	for (int i = 0; i < cfg->nargs; i++) {
-		struct exs_walk_host h;
+		uint64_t *vols = NULL;
+		char **problems = NULL;
+		size_t n_vols = 0, n_problems = 0;
+		int rc_plan;
 
 		if (!exs_shard_owns(&cfg->shard, (uint64_t)i))
 			continue;
-		exs_walk_host_init(&h);
-		if (exs_walk_run(engine, &cfg->walk, cfg->args[i], &h, &err)) {
+		/* a disk image: one host per NTFS volume; what is not walked first */
+		rc_plan = exs_walk_image_plan(&cfg->walk, cfg->args[i], &vols, &n_vols, &problems,
+		                              &n_problems, &err);
+		for (size_t k = 0; k < n_problems; k++) {
+			fprintf(stderr, "exscan walk: '%s': %s\n", cfg->args[i], problems[k]);
+			free(problems[k]);
+		}
+		free(problems);
+		if (rc_plan) {
 			fprintf(stderr, "exscan walk: %s\n", err.msg);
 			incomplete = true;
-			exs_walk_host_release(&h);
 			continue;
 		}
-		exs_cli_warn_atimes("walk", cfg->args[i], &h, &warned);
-		if (h.stats.errors) {
-			fprintf(stderr,
-			        "exscan walk: %llu files or directories under '%s' could not be "
-			        "scanned (see the error findings)\n",
-			        (unsigned long long)h.stats.errors, cfg->args[i]);
-			incomplete = true;
-		}
-		if (h.stats.pages_cut) {
-			fprintf(stderr,
-			        "exscan walk: %llu server pages under '%s' are larger than "
-			        "--max-size and were scanned in part (see the oversized-server-page "
-			        "findings)\n",
-			        (unsigned long long)h.stats.pages_cut, cfg->args[i]);
-			incomplete = true;
-		}
-		threshold = threshold || exs_cli_reaches(level_of(&h), cfg->fail_on);
-		disk_build = disk_build || h.layout.build;
-		if (arr) {
-			json_object_array_add(arr, exs_walk_host_to_json(&h));
-		} else if (cfg->format == EXS_FORMAT_JSONL) {
-			struct json_object *o = exs_walk_host_to_json(&h);
+		for (size_t v = 0; v < (n_vols > 1 ? n_vols : 1); v++) {
+			struct walk_out wo = {out,        arr,     cfg,        &incomplete,
+			                      &threshold, &warned, &disk_build};
+			struct exs_walk_options o = cfg->walk;
 
-			exs_json_write(out, o, false);
-			fputc('\n', out);
-			json_object_put(o);
-		} else {
-			exs_walk_host_write_text(out, &h, cfg->color && out == stdout);
+			if (n_vols > 1) {
+				o.volume_given = true;
+				o.volume = vols[v];
+				o.partition = 0;
+			}
+			walk_one(engine, &o, cfg->args[i], &wo);
 		}
-		exs_walk_host_release(&h);
+		free(vols);
 	}
 	if (disk_build)
 		walk_tables(cfg, out, root);
@@ -342,7 +411,9 @@ const struct exs_command exs_cmd_walk = {
         .summary = "scan a system drive or mounted disk image for webshells and IOC files",
         .description =
                 "Walks each ROOT (a mounted system drive, a disk image's mount point or any\n"
-                "directory) without following links or leaving its file system, finds the\n"
+                "directory; or a disk image file itself: raw/dd, split raw, E01, VHD, VHDX,\n"
+                "VMDK or qcow2, read without mounting, each NTFS volume as one host, with\n"
+                "alternate data streams, deleted files and NTFS times) without following links or leaving its file system, finds the\n"
                 "Exchange layout (inetpub, Exchange Server/V15, Temporary ASP.NET Files) and\n"
                 "scans with YARA: every file under the Exchange web directories and every web\n"
                 "type (aspx ashx asmx ascx asax config js css htm html) elsewhere; --all-files\n"

@@ -69,6 +69,17 @@ struct json_object *exs_finding_to_json(const struct exs_finding *f)
 	/* findings of one rule in one folder past the limit, folded into one */
 	if (f->kind != EXS_FINDING_LOG && f->kind != EXS_FINDING_ARTIFACT && f->count)
 		json_object_object_add(o, "count", json_object_new_int64((int64_t)f->count));
+	if (f->deleted)
+		json_object_object_add(o, "deleted", json_object_new_boolean(true));
+	if (f->ntfs_times) {
+		struct json_object *t = json_object_new_object();
+
+		json_object_object_add(t, "si_created", exs_json_time(f->si_created));
+		json_object_object_add(t, "si_modified", exs_json_time(f->si_modified));
+		json_object_object_add(t, "fn_created", exs_json_time(f->fn_created));
+		json_object_object_add(t, "fn_modified", exs_json_time(f->fn_modified));
+		json_object_object_add(o, "ntfs_times", t);
+	}
 	if (f->excerpt)
 		json_object_object_add(o, "excerpt", exs_json_str(f->excerpt, f->excerpt_len));
 	return o;

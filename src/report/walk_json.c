@@ -143,6 +143,8 @@ static struct json_object *stats_to_json(const struct exs_walk_stats *s)
 	                       json_object_new_int64((int64_t)s->log_records_unreadable));
 	json_object_object_add(o, "artifacts_checked",
 	                       json_object_new_int64((int64_t)s->artifacts));
+	json_object_object_add(o, "ntfs_streams", json_object_new_int64((int64_t)s->streams));
+	json_object_object_add(o, "deleted_files_read", json_object_new_int64((int64_t)s->deleted));
 	json_object_object_add(o, "access_times_changed",
 	                       json_object_new_boolean(s->atimes_changed));
 	json_object_object_add(o, "seconds", json_object_new_double(s->seconds));

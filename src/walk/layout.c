@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 
 #include "exscan/buf.h"
+#include "exscan/image.h"
 #include "exscan/server.h"
 #include "exscan/walk.h"
 #include "walk_internal.h"
@@ -101,6 +102,12 @@ out:
 	return res;
 }
 
+char *exs_walk_src_resolve(const struct exs_walk_src *src, const char *path)
+{
+	return src->ntfs ? exs_ntfs_resolve_ci(src->ntfs, path)
+	                 : exs_walk_resolve_ci(src->rootfd, path);
+}
+
 static char *join(const char *a, const char *b)
 {
 	struct exs_buf o;
@@ -116,13 +123,13 @@ fail:
 	return NULL;
 }
 
-static char *resolve_under(int rootfd, const char *base, const char *path)
+static char *resolve_under(const struct exs_walk_src *src, const char *base, const char *path)
 {
 	char *full = join(base, path), *r;
 
 	if (!full)
 		return NULL;
-	r = exs_walk_resolve_ci(rootfd, full);
+	r = exs_walk_src_resolve(src, full);
 	free(full);
 	return r;
 }
@@ -181,10 +188,11 @@ static size_t known_modules(const char ***out)
 
 /* Reads a whole regular file below rootfd (dir resolved case-insensitively,
  * then name); returns a malloc'd buffer or NULL with *why set. */
-static unsigned char *read_small(int rootfd, const char *dir, const char *name, size_t max,
-                                 size_t *len, char **relpath, const char **why)
+static unsigned char *read_small(const struct exs_walk_src *src, const char *dir, const char *name,
+                                 size_t max, size_t *len, char **relpath, const char **why)
 {
-	char *d = exs_walk_resolve_ci(rootfd, dir), *fname = NULL;
+	char *d = exs_walk_src_resolve(src, dir), *fname = NULL;
+	int rootfd = src->rootfd;
 	int dfd = -1, fd = -1;
 	unsigned char *buf = NULL;
 	struct stat st;
@@ -194,6 +202,10 @@ static unsigned char *read_small(int rootfd, const char *dir, const char *name, 
 	*relpath = NULL;
 	if (!d)
 		goto out;
+	if (src->ntfs) {
+		buf = exs_ntfs_read_small(src->ntfs, d, name, max, len, relpath, why);
+		goto out;
+	}
 	dfd = d[0] ? open_dir_quietly(rootfd, d) : dup(rootfd);
 	if (dfd < 0 || !(fname = find_entry_ci(dfd, name, false)))
 		goto out;
@@ -246,7 +258,7 @@ static void mitigations_file(struct exs_iis_config *c, size_t from, const char *
  * Default Web Site or of its Exchange applications rather than in
  * applicationHost.config: their mitigations are read from there too (at
  * the places Exchange setup puts them). */
-static void read_web_configs(int rootfd, struct exs_walk_layout *l)
+static void read_web_configs(const struct exs_walk_src *src, struct exs_walk_layout *l)
 {
 	static const struct {
 		const char *dir, *location;
@@ -265,9 +277,9 @@ static void read_web_configs(int rootfd, struct exs_walk_layout *l)
 		char *rel = NULL;
 		const char *why = NULL;
 		size_t len = 0, from = l->iis->n_mitigations;
-		unsigned char *buf = dir ? read_small(rootfd, dir, "web.config", MAX_IIS_CONFIG,
-		                                      &len, &rel, &why)
-		                         : NULL;
+		unsigned char *buf =
+		        dir ? read_small(src, dir, "web.config", MAX_IIS_CONFIG, &len, &rel, &why)
+		            : NULL;
 		struct exs_error err = {{0}};
 
 		if (buf && exs_iis_config_add_web(l->iis, buf, len, places[i].location, &err) == 0)
@@ -334,7 +346,7 @@ out:
 /* The DLL of each module nobody ships: where it is under the root, its
  * SHA-256 and its version resource, for the module's finding (its bytes go
  * through the rules with the rest of the tree when the policy reaches it). */
-static void read_module_dlls(int rootfd, struct exs_walk_layout *l)
+static void read_module_dlls(const struct exs_walk_src *src, struct exs_walk_layout *l)
 {
 	for (size_t i = 0; l->iis && i < l->iis->n_modules; i++) {
 		struct exs_iis_module *m = &l->iis->modules[i];
@@ -352,8 +364,7 @@ static void read_module_dlls(int rootfd, struct exs_walk_layout *l)
 		slash = rel ? strrchr(rel, '/') : NULL;
 		if (slash) {
 			*slash = '\0';
-			buf = read_small(rootfd, rel, slash + 1, MAX_SETUP_EXE, &len, &m->file,
-			                 &why);
+			buf = read_small(src, rel, slash + 1, MAX_SETUP_EXE, &len, &m->file, &why);
 		}
 		if (!buf) {
 			m->why = strdup(!rel  ? "its path cannot be placed under the root"
@@ -375,13 +386,13 @@ static void read_module_dlls(int rootfd, struct exs_walk_layout *l)
 }
 
 /* IIS's configuration: modules, virtual directories, Extended Protection. */
-static void read_iis_config(int rootfd, struct exs_walk_layout *l)
+static void read_iis_config(const struct exs_walk_src *src, struct exs_walk_layout *l)
 {
 	const char **known;
 	size_t n_known = known_modules(&known), len = 0;
 	const char *why;
 	unsigned char *buf =
-	        read_small(rootfd, "Windows/System32/inetsrv/config", "applicationHost.config",
+	        read_small(src, "Windows/System32/inetsrv/config", "applicationHost.config",
 	                   MAX_IIS_CONFIG, &len, &l->iis_file, &why);
 	struct exs_error err = {{0}};
 
@@ -400,19 +411,19 @@ static void read_iis_config(int rootfd, struct exs_walk_layout *l)
 	if (!l->iis)
 		return;
 	mitigations_file(l->iis, 0, l->iis_file);
-	read_web_configs(rootfd, l);
-	read_module_dlls(rootfd, l);
+	read_web_configs(src, l);
+	read_module_dlls(src, l);
 }
 
 /* No ExSetup.exe: the SOFTWARE hive's Exchange setup keys give the CU
  * (major.minor.build; the update on top of it is not recorded there). */
-static void read_registry_build(int rootfd, struct exs_walk_layout *l)
+static void read_registry_build(const struct exs_walk_src *src, struct exs_walk_layout *l)
 {
 	size_t len = 0;
 	const char *why = NULL;
 	char *file = NULL;
-	unsigned char *buf = read_small(rootfd, "Windows/System32/config", "SOFTWARE", MAX_HIVE,
-	                                &len, &file, &why);
+	unsigned char *buf =
+	        read_small(src, "Windows/System32/config", "SOFTWARE", MAX_HIVE, &len, &file, &why);
 	struct exs_registry_build rb;
 	struct exs_error err = {{0}};
 	char cu[24];
@@ -436,7 +447,7 @@ static void read_registry_build(int rootfd, struct exs_walk_layout *l)
 /* The exact build from the version resource of <exchange>/Bin/ExSetup.exe:
  * what the disk says, with no network.  A file that cannot be read or
  * parsed leaves a one-line reason in build_error. */
-static void read_disk_build(int rootfd, struct exs_walk_layout *l)
+static void read_disk_build(const struct exs_walk_src *src, struct exs_walk_layout *l)
 {
 	char *bin = join(l->exchange_dir, "Bin");
 	size_t len = 0;
@@ -446,7 +457,7 @@ static void read_disk_build(int rootfd, struct exs_walk_layout *l)
 	struct exs_error err = {{0}};
 
 	if (bin)
-		buf = read_small(rootfd, bin, "ExSetup.exe", MAX_SETUP_EXE, &len, &l->build_file,
+		buf = read_small(src, bin, "ExSetup.exe", MAX_SETUP_EXE, &len, &l->build_file,
 		                 &why);
 	l->build_precision = "exact";
 	if (buf && exs_pe_version_read(buf, len, &ver, &err) == 0)
@@ -456,13 +467,21 @@ static void read_disk_build(int rootfd, struct exs_walk_layout *l)
 	else if (why)
 		l->build_error = strdup(why);
 	else
-		read_registry_build(rootfd, l);
+		read_registry_build(src, l);
 	free(buf);
 	free(bin);
 }
 
 int exs_walk_layout_detect(int rootfd, const char *exchange_dir, struct exs_walk_layout *l,
                            struct exs_error *err)
+{
+	struct exs_walk_src src = {.rootfd = rootfd};
+
+	return exs_walk_layout_detect_src(&src, exchange_dir, l, err);
+}
+
+int exs_walk_layout_detect_src(const struct exs_walk_src *src, const char *exchange_dir,
+                               struct exs_walk_layout *l, struct exs_error *err)
 {
 	static const char *const temp_dirs[] = {
 	        "Windows/Microsoft.NET/Framework64/v4.0.30319/Temporary ASP.NET Files",
@@ -472,7 +491,7 @@ int exs_walk_layout_detect(int rootfd, const char *exchange_dir, struct exs_walk
 
 	memset(l, 0, sizeof(*l));
 	if (exchange_dir) {
-		l->exchange_dir = exs_walk_resolve_ci(rootfd, exchange_dir);
+		l->exchange_dir = exs_walk_src_resolve(src, exchange_dir);
 		if (!l->exchange_dir)
 			return exs_error_set(
 			        err,
@@ -486,13 +505,13 @@ int exs_walk_layout_detect(int rootfd, const char *exchange_dir, struct exs_walk
 			char *p = join("Program Files/Microsoft/Exchange Server", vers[i]);
 
 			if (p)
-				l->exchange_dir = exs_walk_resolve_ci(rootfd, p);
+				l->exchange_dir = exs_walk_src_resolve(src, p);
 			free(p);
 		}
 		/* the root may be the V15 directory itself */
 		if (!l->exchange_dir) {
-			char *fe = exs_walk_resolve_ci(rootfd, "FrontEnd/HttpProxy");
-			char *ca = exs_walk_resolve_ci(rootfd, "ClientAccess");
+			char *fe = exs_walk_src_resolve(src, "FrontEnd/HttpProxy");
+			char *ca = exs_walk_src_resolve(src, "ClientAccess");
 
 			if (fe || ca)
 				l->exchange_dir = strdup("");
@@ -510,14 +529,14 @@ int exs_walk_layout_detect(int rootfd, const char *exchange_dir, struct exs_walk
 			if (l->version)
 				l->version[0] = 'V';
 		}
-		l->logging = resolve_under(rootfd, l->exchange_dir, "Logging");
-		read_disk_build(rootfd, l);
+		l->logging = resolve_under(src, l->exchange_dir, "Logging");
+		read_disk_build(src, l);
 	}
-	l->inetpub = exs_walk_resolve_ci(rootfd, "inetpub");
+	l->inetpub = exs_walk_src_resolve(src, "inetpub");
 	for (size_t i = 0; i < sizeof(temp_dirs) / sizeof(temp_dirs[0]) && !l->temp_aspnet; i++)
-		l->temp_aspnet = exs_walk_resolve_ci(rootfd, temp_dirs[i]);
-	l->programdata = exs_walk_resolve_ci(rootfd, "ProgramData");
-	read_iis_config(rootfd, l);
+		l->temp_aspnet = exs_walk_src_resolve(src, temp_dirs[i]);
+	l->programdata = exs_walk_src_resolve(src, "ProgramData");
+	read_iis_config(src, l);
 	l->web_root = !l->exchange && !l->inetpub && !l->temp_aspnet;
 	return 0;
 }

@@ -91,6 +91,14 @@ static struct exs_finding *new_finding(struct exs_worker *w, enum exs_finding_ki
 	memcpy(f.sha256, w->cur.sha256, sizeof(f.sha256));
 	if (w->cur.filetype)
 		f.filetype = strdup(w->cur.filetype);
+	if (w->cur.img) {
+		f.deleted = w->cur.img->deleted;
+		f.ntfs_times = true;
+		f.si_created = w->cur.img->si_created;
+		f.si_modified = w->cur.img->si_modified;
+		f.fn_created = w->cur.img->fn_created;
+		f.fn_modified = w->cur.img->fn_modified;
+	}
 	if (!f.path || exs_findings_push(&w->findings, &f))
 		return NULL;
 	return &w->findings.items[w->findings.n - 1];
@@ -893,6 +901,11 @@ void exs_worker_scan(struct exs_worker *w, struct exs_walk_item *it,
 	w->cur.ctime = (int64_t)it->st.st_ctime;
 	if (read_file(w, it, want_md5_sha1))
 		return;
+	if (it->img) { /* the memfd's size and time are not the file's */
+		w->cur.img = it->img;
+		w->cur.size = it->img->size;
+		w->cur.mtime = it->img->mtime;
+	}
 	w->buf[w->cur.scan_len] = '\0';
 	if (fstat(it->fd, &after) == 0 &&
 	    (after.st_size != it->st.st_size || after.st_mtim.tv_sec != it->st.st_mtim.tv_sec ||

@@ -17,7 +17,9 @@
 #include <unistd.h>
 
 #include "exscan/buf.h"
+#include "exscan/image.h"
 #include "exscan/server.h"
+#include "walk_image.h"
 #include "walk_scan.h"
 
 #define MAX_WORKERS 256
@@ -64,6 +66,9 @@ struct walk_ctx {
 	bool noatime;                     /* O_NOATIME still permitted */
 	dev_t root_dev;
 	size_t keep_open; /* directories kept open at once (from the open-file limit) */
+	/* disk images: bytes copied into memfds and not yet scanned (q.mu) */
+	uint64_t inflight;
+	pthread_cond_t drained;
 };
 
 const char *exs_walk_skip_name(enum exs_walk_skip s)
@@ -83,8 +88,10 @@ static void item_release(struct exs_walk_item *it)
 	if (it->fd >= 0)
 		close(it->fd);
 	free(it->relpath);
+	free(it->img);
 	it->fd = -1;
 	it->relpath = NULL;
+	it->img = NULL;
 }
 
 /* ---- bounded queue ---- */
@@ -195,6 +202,12 @@ static void *slot_main(void *p)
 				exs_worker_scan(&s->w, &it, &ctx->host->layout);
 		} else {
 			exs_worker_scan(&s->w, &it, &ctx->host->layout);
+		}
+		if (it.img_bytes) {
+			pthread_mutex_lock(&ctx->q.mu);
+			ctx->inflight -= it.img_bytes;
+			pthread_cond_signal(&ctx->drained);
+			pthread_mutex_unlock(&ctx->q.mu);
 		}
 		item_release(&it);
 	}
@@ -636,6 +649,84 @@ static int walk_tree(struct walk_ctx *ctx, int rootfd, struct exs_error *err)
 	return rc;
 }
 
+/* ---- disk images (imagewalk.c walks, this side queues) ---- */
+
+static bool feed_in_web_dir(void *p, const char *relpath)
+{
+	struct walk_ctx *ctx = p;
+
+	if (ctx->host->layout.web_root)
+		return true;
+	for (size_t i = 0; i < ctx->n_web_dirs; i++) {
+		size_t n = strlen(ctx->web_dirs[i]);
+
+		if (n == 0 || (strncasecmp(relpath, ctx->web_dirs[i], n) == 0 && relpath[n] == '/'))
+			return true;
+	}
+	return false;
+}
+
+static void feed_reserve(void *p, uint64_t bytes)
+{
+	struct walk_ctx *ctx = p;
+
+	pthread_mutex_lock(&ctx->q.mu);
+	while (ctx->inflight && ctx->inflight + bytes > EXS_WALK_IMG_INFLIGHT_MAX)
+		pthread_cond_wait(&ctx->drained, &ctx->q.mu);
+	ctx->inflight += bytes;
+	pthread_mutex_unlock(&ctx->q.mu);
+}
+
+static void feed_release(void *p, uint64_t bytes)
+{
+	struct walk_ctx *ctx = p;
+
+	pthread_mutex_lock(&ctx->q.mu);
+	ctx->inflight -= bytes;
+	pthread_mutex_unlock(&ctx->q.mu);
+}
+
+static void feed_push(void *p, struct exs_walk_item *it)
+{
+	queue_push(&((struct walk_ctx *)p)->q, it);
+}
+
+static void feed_error(void *p, const char *relpath, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+static void feed_error(void *p, const char *relpath, const char *fmt, ...)
+{
+	struct walk_ctx *ctx = p;
+	va_list ap;
+
+	va_start(ap, fmt);
+	exs_findings_push_errorv(&ctx->findings, *relpath ? relpath : ".", fmt, ap);
+	va_end(ap);
+	ctx->stats.errors++;
+}
+
+static void feed_finding(void *p, struct exs_finding *f)
+{
+	exs_findings_push(&((struct walk_ctx *)p)->findings, f);
+}
+
+static int walk_image(struct walk_ctx *ctx, struct exs_ntfs *vol, struct exs_error *err)
+{
+	struct exs_walk_feed feed = {.ctx = ctx,
+	                             .opts = ctx->opts,
+	                             .layout = &ctx->host->layout,
+	                             .stats = &ctx->stats,
+	                             .in_web_dir = feed_in_web_dir,
+	                             .reserve = feed_reserve,
+	                             .release = feed_release,
+	                             .push = feed_push,
+	                             .error = feed_error,
+	                             .finding = feed_finding};
+
+	ctx->stats.dirs = 1;
+	return exs_walk_image_tree(&feed, vol, err);
+}
+
 /* Raises the soft open-file limit to the hard one; returns the limit. */
 static size_t raise_fd_limit(void)
 {
@@ -675,6 +766,8 @@ static void stats_add(struct exs_walk_stats *a, const struct exs_walk_stats *b)
 	a->logs += b->logs;
 	a->log_records_unreadable += b->log_records_unreadable;
 	a->artifacts += b->artifacts;
+	a->streams += b->streams;
+	a->deleted += b->deleted;
 	a->atimes_changed = a->atimes_changed || b->atimes_changed;
 }
 
@@ -706,6 +799,16 @@ static int finding_cmp(const void *pa, const void *pb)
 
 static char *host_name(const struct exs_walk_options *o, const char *root)
 {
+	if (!o->host && exs_image_is_file(root)) {
+		const char *slash = strrchr(root, '/');
+		char *r = NULL;
+
+		/* several NTFS volumes: one host each, named by partition */
+		if (o->volume_given && asprintf(&r, "%s@%llu", slash ? slash + 1 : root,
+		                                (unsigned long long)o->volume) < 0)
+			r = NULL;
+		return o->volume_given ? r : strdup(slash ? slash + 1 : root);
+	}
 	char *copy, *base, *r;
 
 	if (o->host)
@@ -749,8 +852,11 @@ int exs_walk_run(struct exs_walk_engine *e, const struct exs_walk_options *o, co
 	long ncpu;
 	size_t nw, nofile;
 	int rootfd = -1, rc = -1;
+	struct exs_walk_src src = {.rootfd = -1};
+	struct exs_image *im = NULL;
 
 	memset(&ctx, 0, sizeof(ctx));
+	pthread_cond_init(&ctx.drained, NULL);
 	exs_findings_init(&ctx.findings);
 	ctx.engine = e;
 	ctx.opts = o;
@@ -766,6 +872,19 @@ int exs_walk_run(struct exs_walk_engine *e, const struct exs_walk_options *o, co
 		exs_error_set(err, "out of memory");
 		goto out;
 	}
+	if (exs_image_is_file(root)) {
+		char *named = NULL;
+		bool several = false;
+
+		src.ntfs = exs_walk_image_open(o, root, &im, &named, &several, err);
+		if (!src.ntfs)
+			goto out;
+		free(out->root);
+		out->root = named;
+		for (size_t i = 0; i < exs_image_problem_count(im); i++)
+			walk_error(&ctx, "", "%s", exs_image_problem(im, i));
+		goto layout;
+	}
 	rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOATIME);
 	if (rootfd < 0 && errno == EPERM) {
 		rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -777,7 +896,9 @@ int exs_walk_run(struct exs_walk_engine *e, const struct exs_walk_options *o, co
 		goto out;
 	}
 	ctx.root_dev = st.st_dev;
-	if (exs_walk_layout_detect(rootfd, o->exchange_dir, &out->layout, err))
+	src.rootfd = rootfd;
+layout:
+	if (exs_walk_layout_detect_src(&src, o->exchange_dir, &out->layout, err))
 		goto out;
 	if (exs_walk_layout_findings(&out->layout, &ctx.findings)) {
 		exs_error_set(err, "out of memory");
@@ -792,7 +913,7 @@ int exs_walk_run(struct exs_walk_engine *e, const struct exs_walk_options *o, co
 	ctx.iis = out->layout.iis;
 	/* the web directories as spelt on disk */
 	for (size_t i = 0; i < ctx.n_web_dirs; i++) {
-		char *real = exs_walk_resolve_ci(rootfd, ctx.web_dirs[i]);
+		char *real = exs_walk_src_resolve(&src, ctx.web_dirs[i]);
 
 		if (real) {
 			free(ctx.web_dirs[i]);
@@ -829,7 +950,12 @@ int exs_walk_run(struct exs_walk_engine *e, const struct exs_walk_options *o, co
 		queue_close(&ctx.q);
 		goto out_join;
 	}
-	{
+	if (src.ntfs) {
+		if (walk_image(&ctx, src.ntfs, err)) {
+			queue_close(&ctx.q);
+			goto out_join;
+		}
+	} else {
 		int dfd = dup(rootfd);
 
 		if (dfd < 0 || walk_tree(&ctx, dfd, err)) {
@@ -904,6 +1030,9 @@ out:
 	free(slots);
 	if (rootfd >= 0)
 		close(rootfd);
+	exs_ntfs_close(src.ntfs);
+	exs_image_free(im);
+	pthread_cond_destroy(&ctx.drained);
 	if (ctx.findings.n)
 		qsort(ctx.findings.items, ctx.findings.n, sizeof(struct exs_finding), finding_cmp);
 	move_findings(&out->findings, &ctx.findings);

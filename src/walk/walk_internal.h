@@ -47,6 +47,19 @@ void exs_walk_engine_warning_add(struct exs_walk_engine *e, const char *fmt, ...
 /* Looks a digest up; returns the entry or NULL. */
 const struct exs_ioc *exs_ioc_find(const struct exs_ioc_set *s, const unsigned char *h);
 
+/* Where a walk reads the tree from: a directory (rootfd) or an NTFS volume
+ * of a disk image (ntfs, rootfd -1).  Borrowed. */
+struct exs_ntfs;
+struct exs_walk_src {
+	int rootfd;
+	struct exs_ntfs *ntfs;
+};
+
+/* exs_walk_resolve_ci() or its image counterpart (malloc'd or NULL). */
+char *exs_walk_src_resolve(const struct exs_walk_src *src, const char *path);
+int exs_walk_layout_detect_src(const struct exs_walk_src *src, const char *exchange_dir,
+                               struct exs_walk_layout *l, struct exs_error *err);
+
 /* Case-insensitive resolution of a '/'-path below rootfd (malloc'd or NULL). */
 char *exs_walk_resolve_ci(int rootfd, const char *path);
 

@@ -21,15 +21,25 @@ enum exs_walk_item_kind {
 	EXS_ITEM_ARTIFACT, /* to the artifact checks, then YARA if also_scan */
 };
 
+/* What a file read from a disk image carries besides its content (a memfd). */
+struct exs_walk_img_meta {
+	uint64_t size; /* in the image (the memfd holds at most EXS_WALK_IMG_FILE_MAX) */
+	int64_t mtime; /* $STANDARD_INFORMATION modified */
+	bool deleted;
+	int64_t si_created, si_modified, fn_created, fn_modified;
+};
+
 struct exs_walk_item {
 	enum exs_walk_item_kind kind;
 	int fd;
 	int log_kind;
 	int artifact;
 	bool also_scan;
-	char *relpath;   /* raw bytes, '/' separators */
-	size_t name_off; /* the file name starts at relpath + name_off */
-	struct stat st;  /* as listed (fstatat) */
+	char *relpath;                 /* raw bytes, '/' separators */
+	size_t name_off;               /* the file name starts at relpath + name_off */
+	struct stat st;                /* as listed (fstatat) */
+	struct exs_walk_img_meta *img; /* owned; NULL for files on disk */
+	uint64_t img_bytes;            /* copied from the image (the walk's budget) */
 };
 
 struct exs_worker_file {
@@ -43,6 +53,7 @@ struct exs_worker_file {
 	uint64_t tail_base;
 	bool changed;
 	bool hashed; /* false for files over 1 GiB and over max_size */
+	const struct exs_walk_img_meta *img;
 	char *filetype;
 	char sha256[65];
 	unsigned char sha256_raw[32], sha1_raw[20], md5_raw[16];
