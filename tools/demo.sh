@@ -16,6 +16,11 @@ OUT="$BUILD/lab"
 rm -rf "$OUT"
 mkdir -p "$OUT"
 tests/lab/make-lab.sh "$OUT/images" >/dev/null
+# the ProxyShell server as a VHDX disk image, read without mounting (as root with
+# ntfs-3g: made here; otherwise its directory is scanned)
+tests/lab/make-lab-image.sh "$OUT/images" >/dev/null
+PROXYSHELL=proxyshell-pwned
+[ -f "$OUT/images/proxyshell-pwned.vhdx" ] && PROXYSHELL=proxyshell-pwned.vhdx
 
 "$LAB" -f "$OUT/port" 2>"$OUT/exlab.log" &
 LAB_PID=$!
@@ -27,7 +32,7 @@ P=$(cat "$OUT/port")
 # reached on; --resolve gives each its DNS name, and =ROOT adds its disk image.
 #   ex2013.lab.example   127.0.1.1  Exchange 2013 CU23, before March 2021 (network only)
 #   ex2016a.lab.example  127.0.1.2  Exchange 2016 CU19, no updates        + vuln-2016
-#   ex2016b.lab.example  127.0.1.3  Exchange 2016 CU19 Mar21SU            + proxyshell-pwned
+#   ex2016b.lab.example  127.0.1.3  Exchange 2016 CU19 Mar21SU            + proxyshell-pwned(.vhdx)
 #   ex2019a.lab.example  127.0.1.4  Exchange 2019 CU11 Nov22SU (network only)
 #   ex2019b.lab.example  127.0.1.5  Exchange 2019 CU15 Aug26SU            + patched-pwned
 #   exse01.lab.example   127.0.1.6  Exchange SE Nov26SU                   + clean-se
@@ -43,7 +48,7 @@ add() { # NAME ADDRESS [ROOT]
 }
 add ex2013.lab.example 127.0.1.1
 add ex2016a.lab.example 127.0.1.2 vuln-2016
-add ex2016b.lab.example 127.0.1.3 proxyshell-pwned
+add ex2016b.lab.example 127.0.1.3 "$PROXYSHELL"
 add ex2019a.lab.example 127.0.1.4
 add ex2019b.lab.example 127.0.1.5 patched-pwned
 add exse01.lab.example 127.0.1.6 clean-se

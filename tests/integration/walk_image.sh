@@ -135,6 +135,9 @@ json_check "VHDX: no other file is called time-stomped, and nothing else deleted
 	'len([f for f in d["hosts"][0]["findings"] if f["rule"] == "ntfs-timestomp"]) == 1 and all(f["path"].endswith("gone.aspx") for f in d["hosts"][0]["findings"] if f.get("deleted"))'
 json_check "VHDX: every file finding carries its NTFS times; streams and deleted files counted" \
 	'all("ntfs_times" in f for f in d["hosts"][0]["findings"] if f["kind"] not in ("error", "log")) and d["hosts"][0]["stats"]["ntfs_streams"] >= 2 and d["hosts"][0]["stats"]["deleted_files_read"] == 1 and d["hosts"][0]["stats"]["errors"] == 0'
+run asnobody "$EXSCAN" scan --no-rules-cache --format json --fs "$TMP/disk.qcow2" --host lab1
+json_check "scan --fs IMAGE: the host's verdict is compromised, from the image" \
+	'd["hosts"][0]["host"] == "lab1" and d["hosts"][0]["verdict"] == "compromised" and "qcow2" in d["hosts"][0]["root"]'
 sha() { sha256sum "$1" | cut -c1-64; }
 before=$(sha "$TMP/disk.qcow2")
 asnobody "$EXSCAN" walk --no-rules-cache --format json "$TMP/disk.qcow2" >/dev/null 2>&1
