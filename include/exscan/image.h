@@ -43,6 +43,13 @@ const char *exs_image_format_name(enum exs_image_format f);
  * "bitlocker", "fat", "refs", "exfat" or NULL. */
 const char *exs_image_volume_kind(const unsigned char *boot, size_t len);
 
+/* Follows the section chain of an E01 segment file (pure: reads through
+ * read(arg, offset, buf, n), 0 or -1).  Returns 0 when it ends in a "done"
+ * or "next" section, -1 with a one-line reason in why (truncated, damaged). */
+typedef int (*exs_image_read_fn)(void *arg, uint64_t off, void *buf, size_t n);
+int exs_image_ewf_chain(exs_image_read_fn read, void *arg, uint64_t file_size, char *why,
+                        size_t why_len);
+
 /* Whether path is a regular file that looks like a disk image (not a
  * directory; content sniffed).  A regular file that is none of the known
  * containers counts as raw. */

@@ -95,7 +95,13 @@ static void problem(struct exs_image *im, const char *fmt, ...)
 		im->problems[im->n_problems++] = s;
 }
 
-static int sniff_file(const char *path, enum exs_image_format *fmt, struct exs_error *err)
+static int pread_all(void *arg, uint64_t off, void *buf, size_t n)
+{
+	return pread(*(int *)arg, buf, n, (off_t)off) == (ssize_t)n ? 0 : -1;
+}
+
+static int sniff_file(struct exs_image *im, const char *path, enum exs_image_format *fmt,
+                      struct exs_error *err)
 {
 	unsigned char head[4096], tail[512];
 	ssize_t nh = 0, nt = 0;
@@ -113,10 +119,19 @@ static int sniff_file(const char *path, enum exs_image_format *fmt, struct exs_e
 	nh = pread(fd, head, sizeof(head), 0);
 	if (st.st_size >= (off_t)sizeof(tail))
 		nt = pread(fd, tail, sizeof(tail), st.st_size - (off_t)sizeof(tail));
-	close(fd);
-	if (nh < 0 || nt < 0)
-		return exs_error_set(err, "cannot read image '%s': %s", path, strerror(errno));
+	if (nh < 0 || nt < 0) {
+		exs_error_set(err, "cannot read image '%s': %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
 	*fmt = exs_image_sniff(head, (size_t)nh, tail, (size_t)nt, (uint64_t)st.st_size);
+	if (*fmt == EXS_IMAGE_EWF) {
+		char why[160];
+
+		if (exs_image_ewf_chain(pread_all, &fd, (uint64_t)st.st_size, why, sizeof(why)))
+			problem(im, "%s", why);
+	}
+	close(fd);
 	return 0;
 }
 
@@ -164,6 +179,22 @@ static int add_volume(struct exs_image *im, unsigned partition, uint64_t off, ui
 		return 0;
 	}
 	v->kind = exs_image_volume_kind(boot, sizeof(boot));
+	if (v->kind && strcmp(v->kind, "ntfs") == 0) {
+		/* the volume's own size (total sectors + its backup boot sector) */
+		uint64_t bps = (uint64_t)boot[11] | (uint64_t)boot[12] << 8, total = 0;
+
+		for (int i = 7; i >= 0; i--)
+			total = total << 8 | boot[0x28 + i];
+		if (bps && total < (UINT64_MAX / bps) - 1 &&
+		    off + (total + 1) * bps > (uint64_t)im->img->size)
+			problem(im,
+			        "partition %u at offset %llu: the image ends %llu bytes into this "
+			        "%llu-byte NTFS volume (truncated image?); what lies beyond is "
+			        "not scanned",
+			        partition, (unsigned long long)off,
+			        (unsigned long long)((uint64_t)im->img->size - off),
+			        (unsigned long long)((total + 1) * bps));
+	}
 	if (v->kind && strcmp(v->kind, "ntfs") == 0) {
 		TSK_FS_INFO *fs = tsk_fs_open_img(im->img, (TSK_OFF_T)off, TSK_FS_TYPE_NTFS);
 
@@ -235,7 +266,7 @@ struct exs_image *exs_image_open(const char *path, struct exs_error *err)
 		exs_error_set(err, "out of memory");
 		goto fail;
 	}
-	if (sniff_file(path, &fmt, err))
+	if (sniff_file(im, path, &fmt, err))
 		goto fail;
 	if (fmt == EXS_IMAGE_QCOW) {
 		im->img = qcow_open(path, err);
@@ -257,8 +288,8 @@ struct exs_image *exs_image_open(const char *path, struct exs_error *err)
 			              exs_image_format_name(fmt), msg);
 			goto fail;
 		}
-		if (t == TSK_IMG_TYPE_RAW && im->img->num_img > 1)
-			fmt = EXS_IMAGE_SPLIT_RAW;
+		if (t == TSK_IMG_TYPE_RAW)
+			fmt = im->img->num_img > 1 ? EXS_IMAGE_SPLIT_RAW : EXS_IMAGE_RAW;
 	}
 	im->format = fmt;
 	if (find_volumes(im)) {

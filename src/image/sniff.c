@@ -1,5 +1,6 @@
 /* What a disk image and a volume are, by content (pure functions on
  * buffers: no I/O, fuzzed by tests/fuzz/fuzz_image_sniff.c). */
+#include <stdio.h>
 #include <string.h>
 
 #include "exscan/image.h"
@@ -76,4 +77,43 @@ const char *exs_image_volume_kind(const unsigned char *boot, size_t len)
 	if (at(boot, len, 0x36, "FAT", 3) || at(boot, len, 0x52, "FAT32", 5))
 		return "fat";
 	return NULL;
+}
+
+/* EWF-E01 segment file: a 13-byte file header, then sections of a 76-byte
+ * descriptor (type[16], next offset, size, ...) chained by their next
+ * offsets up to a "next" (more segments follow) or "done" section. */
+int exs_image_ewf_chain(exs_image_read_fn read, void *arg, uint64_t file_size, char *why,
+                        size_t why_len)
+{
+	uint64_t off = 13;
+
+	for (unsigned n = 0; n < 1u << 20; n++) {
+		unsigned char d[32];
+		uint64_t next = 0;
+		char type[17];
+
+		if (off > file_size || file_size - off < sizeof(d) ||
+		    read(arg, off, d, sizeof(d))) {
+			snprintf(why, why_len,
+			         "the segment file ends at byte %llu, inside its section chain "
+			         "(truncated E01?)",
+			         (unsigned long long)file_size);
+			return -1;
+		}
+		memcpy(type, d, 16);
+		type[16] = '\0';
+		for (int i = 7; i >= 0; i--)
+			next = next << 8 | d[16 + i];
+		if (strcmp(type, "done") == 0 || strcmp(type, "next") == 0)
+			return 0;
+		if (next <= off) {
+			snprintf(why, why_len,
+			         "its section at byte %llu points back to byte %llu (damaged E01)",
+			         (unsigned long long)off, (unsigned long long)next);
+			return -1;
+		}
+		off = next;
+	}
+	snprintf(why, why_len, "more than a million sections (damaged E01)");
+	return -1;
 }

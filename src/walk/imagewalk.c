@@ -339,6 +339,8 @@ int exs_walk_image_plan(const struct exs_walk_options *o, const char *root, uint
 			              o->volume_given ? "offset" : "partition",
 			              o->volume_given ? (unsigned long long)o->volume
 			                              : (unsigned long long)o->partition);
+		else if (*n_problems)
+			exs_error_set(err, "'%s': no NTFS volume to walk", root);
 		else
 			exs_error_set(err, "'%s': no NTFS volume found in the %s image", root,
 			              exs_image_container(im));
