@@ -193,8 +193,19 @@ static TSK_WALK_RET_ENUM dir_cb(TSK_FS_FILE *f, const char *path, void *arg)
 		return TSK_WALK_CONT;
 	fill_times(f->meta, &e.times);
 	if (f->meta->type == TSK_FS_META_TYPE_DIR || n->type == TSK_FS_NAME_TYPE_DIR) {
+		int na = tsk_fs_file_attr_getsize(f);
+
 		e.dir = true;
 		rc = s->fn(&e, s->arg);
+		/* a directory has no content, but may carry named streams */
+		e.dir = false;
+		for (int i = 0; rc == 0 && i < na; i++) {
+			const TSK_FS_ATTR *a = tsk_fs_file_attr_get_idx(f, i);
+
+			if (a && a->type == TSK_FS_ATTR_TYPE_NTFS_DATA && a->name && a->name[0])
+				rc = visit_attr(s, &e, &p, a);
+		}
+		tsk_error_reset();
 	} else if (f->meta->type == TSK_FS_META_TYPE_REG) {
 		int na = tsk_fs_file_attr_getsize(f);
 		const TSK_FS_ATTR *unnamed = NULL;

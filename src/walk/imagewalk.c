@@ -116,7 +116,7 @@ static void check_timestomp(struct visit *v, const struct exs_ntfs_entry *e)
 /* Copies the entry's content (at most EXS_WALK_IMG_FILE_MAX) into a sealed
  * memfd; -1 when it cannot be read.  *head gets its first bytes. */
 static int copy_to_memfd(struct visit *v, const struct exs_ntfs_entry *e, uint64_t want,
-                         size_t *head_len)
+                         size_t *head_len, uint64_t *copied)
 {
 	int fd = memfd_create("exscan-image-file", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	uint64_t off = 0;
@@ -146,6 +146,7 @@ static int copy_to_memfd(struct visit *v, const struct exs_ntfs_entry *e, uint64
 		if ((size_t)got < n)
 			break;
 	}
+	*copied = off;
 	if (off < want && off == 0 && want) {
 		errno = EIO;
 		goto fail;
@@ -166,6 +167,7 @@ static int visit(const struct exs_ntfs_entry *e, void *arg)
 	const struct exs_walk_options *o = f->opts;
 	struct exs_walk_item it;
 	size_t need, name_off, head_len = 0;
+	uint64_t copied = 0;
 	bool web, scan;
 	uint64_t want;
 	int fd;
@@ -226,13 +228,18 @@ static int visit(const struct exs_ntfs_entry *e, void *arg)
 	}
 	want = e->size > EXS_WALK_IMG_FILE_MAX ? EXS_WALK_IMG_FILE_MAX : e->size;
 	f->reserve(f->ctx, want);
-	fd = copy_to_memfd(v, e, want, &head_len);
+	fd = copy_to_memfd(v, e, want, &head_len, &copied);
 	if (fd < 0) {
 		f->release(f->ctx, want);
 		if (!e->deleted)
 			f->error(f->ctx, v->display, "cannot be read from the image (damaged?)");
 		return 0;
 	}
+	if (copied < want && !e->deleted)
+		f->error(f->ctx, v->display,
+		         "only %llu of its %llu bytes could be read from the image (truncated or "
+		         "damaged?); those were scanned",
+		         (unsigned long long)copied, (unsigned long long)e->size);
 	if (e->stream && web && head_is_code(v->chunk, head_len))
 		own_finding(v, e, "ntfs-stream-code", 80,
 		            "server code or an executable hidden in an NTFS alternate data "

