@@ -140,6 +140,13 @@ json_check "VHDX: every file finding carries its NTFS times; streams and deleted
 run asnobody "$EXSCAN" scan --no-rules-cache --format json --fs "$TMP/disk.qcow2" --host lab1
 json_check "scan --fs IMAGE: the host's verdict is compromised, from the image" \
 	'd["hosts"][0]["host"] == "lab1" and d["hosts"][0]["verdict"] == "compromised" and "qcow2" in d["hosts"][0]["root"]'
+contract=${EXSCAN_SRCDIR}/../shared/tools/check-output-contract.py
+if [ -f "$contract" ]; then
+	python3 "$contract" walk "$TMP/disk.vhdx.json" >"$TMP/contract" 2>&1
+	tap_ok $? "the image walk's JSON passes the output contract" "$(cat "$TMP/contract")"
+else
+	tap_skip "the image walk's JSON passes the output contract" "../shared/tools/check-output-contract.py is not here"
+fi
 sha() { sha256sum "$1" | cut -c1-64; }
 before=$(sha "$TMP/disk.qcow2")
 asnobody "$EXSCAN" walk --no-rules-cache --format json "$TMP/disk.qcow2" >/dev/null 2>&1
