@@ -185,6 +185,12 @@ static TSK_WALK_RET_ENUM dir_cb(TSK_FS_FILE *f, const char *path, void *arg)
 		}
 		return TSK_WALK_CONT;
 	}
+	/* a name still in an index node whose MFT entry is free: deleted too */
+	if (!e.deleted && (f->meta->flags & TSK_FS_META_FLAG_UNALLOC)) {
+		if (!s->with_deleted)
+			return TSK_WALK_CONT;
+		e.deleted = true;
+	}
 	/* a deleted name whose MFT entry went to another file (deleting a
 	 * file bumps its entry's sequence number once) */
 	if (e.deleted &&
