@@ -82,6 +82,8 @@ static void own_finding(struct visit *v, const struct exs_ntfs_entry *e, const c
 	f.score = score;
 	f.size = e->size;
 	f.mtime = e->times.si_modified;
+	f.ctime = e->times.si_mft_changed;
+	f.btime = e->times.si_created;
 	f.description = strdup(desc);
 	set_times(&f, e);
 	if (f.path && f.rule)
@@ -262,6 +264,7 @@ static int visit(const struct exs_ntfs_entry *e, void *arg)
 	it.name_off = name_off;
 	it.img->size = e->size;
 	it.img->mtime = e->times.si_modified;
+	it.img->ctime = e->times.si_mft_changed;
 	it.img->deleted = e->deleted;
 	it.img->si_created = e->times.si_created;
 	it.img->si_modified = e->times.si_modified;

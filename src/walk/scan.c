@@ -98,6 +98,7 @@ static struct exs_finding *new_finding(struct exs_worker *w, enum exs_finding_ki
 		f.si_modified = w->cur.img->si_modified;
 		f.fn_created = w->cur.img->fn_created;
 		f.fn_modified = w->cur.img->fn_modified;
+		f.btime = w->cur.img->si_created;
 	}
 	if (!f.path || exs_findings_push(&w->findings, &f))
 		return NULL;
@@ -905,6 +906,7 @@ void exs_worker_scan(struct exs_worker *w, struct exs_walk_item *it,
 		w->cur.img = it->img;
 		w->cur.size = it->img->size;
 		w->cur.mtime = it->img->mtime;
+		w->cur.ctime = it->img->ctime;
 	}
 	w->buf[w->cur.scan_len] = '\0';
 	if (fstat(it->fd, &after) == 0 &&

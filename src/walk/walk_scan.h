@@ -25,6 +25,7 @@ enum exs_walk_item_kind {
 struct exs_walk_img_meta {
 	uint64_t size; /* in the image (the memfd holds at most EXS_WALK_IMG_FILE_MAX) */
 	int64_t mtime; /* $STANDARD_INFORMATION modified */
+	int64_t ctime; /* $STANDARD_INFORMATION MFT entry changed */
 	bool deleted;
 	int64_t si_created, si_modified, fn_created, fn_modified;
 };

@@ -133,6 +133,8 @@ json_check "VHDX: the deleted page is scanned and reported deleted" \
 	'[f for f in d["hosts"][0]["findings"] if f["path"] == "'"$AUTH"'/gone.aspx" and f["kind"] == "webshell" and f.get("deleted") is True]'
 json_check "VHDX: the back-dated page is a time-stomping finding with both times" \
 	'[f for f in d["hosts"][0]["findings"] if f["path"] == "'"$AUTH"'/stomped.aspx" and f["rule"] == "ntfs-timestomp" and f["ntfs_times"]["si_created"] == "2019-01-01T00:00:00Z" and f["ntfs_times"]["fn_created"] > "2020"]'
+json_check "VHDX: creation times (btime, \$SI) go to the timeline: the back-dated page's shows 2019" \
+	'[f for f in d["hosts"][0]["findings"] if f["path"].endswith("/stomped.aspx") and f["btime"] == "2019-01-01T00:00:00Z"] and all(f.get("btime") for f in d["hosts"][0]["findings"] if f["kind"] == "webshell")'
 json_check "VHDX: no other file is called time-stomped, and nothing else deleted" \
 	'len([f for f in d["hosts"][0]["findings"] if f["rule"] == "ntfs-timestomp"]) == 1 and all(f["path"].endswith("gone.aspx") for f in d["hosts"][0]["findings"] if f.get("deleted"))'
 json_check "VHDX: every file finding carries its NTFS times; streams and deleted files counted" \
