@@ -30,6 +30,7 @@ PACKAGES=(
 	libhivex-bin
 	libtsk-dev
 	libqcow-dev
+	libewf-dev
 	ntfs-3g
 	qemu-utils
 	ewf-tools
