@@ -181,5 +181,8 @@ bool exs_walk_is_web_extension(const char *name);
 /* Score of a location finding for a file at relpath (0: none); *why gets a
  * static description. */
 int exs_walk_location_score(const struct exs_walk_layout *l, const char *relpath, const char **why);
+/* Whether relpath is the DLL of an IIS module nobody ships (layout.iis): its
+ * bytes go through the rules whatever the policy. */
+bool exs_walk_layout_module_dll(const struct exs_walk_layout *l, const char *relpath);
 
 #endif

@@ -216,7 +216,8 @@ static int visit(const struct exs_ntfs_entry *e, void *arg)
 		}
 	}
 	scan = o->all_files || web || e->deleted || exs_walk_is_web_extension(e->name) ||
-	       (e->stream && exs_walk_is_web_extension(e->stream));
+	       (e->stream && exs_walk_is_web_extension(e->stream)) ||
+	       (!e->stream && exs_walk_layout_module_dll(f->layout, e->relpath));
 	it.also_scan = it.kind == EXS_ITEM_ARTIFACT && scan;
 	if (!e->stream && (scan || it.kind != EXS_ITEM_SCAN))
 		check_timestomp(v, e);

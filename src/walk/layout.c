@@ -569,6 +569,14 @@ static const char *extension_of(const char *name)
 	return dot && dot != name ? dot + 1 : "";
 }
 
+bool exs_walk_layout_module_dll(const struct exs_walk_layout *l, const char *relpath)
+{
+	for (size_t i = 0; l->iis && i < l->iis->n_modules; i++)
+		if (l->iis->modules[i].file && strcmp(l->iis->modules[i].file, relpath) == 0)
+			return true;
+	return false;
+}
+
 bool exs_walk_is_web_extension(const char *name)
 {
 	static const char *const ext[] = {"aspx",   "ashx", "asmx", "ascx", "asax", "config",

@@ -18,7 +18,6 @@
 
 #include "exscan/buf.h"
 #include "exscan/image.h"
-#include "exscan/server.h"
 #include "walk_image.h"
 #include "walk_scan.h"
 
@@ -62,8 +61,7 @@ struct walk_ctx {
 	struct exs_walk_stats stats;
 	char **web_dirs; /* relpaths below which every file is scanned */
 	size_t n_web_dirs;
-	const struct exs_iis_config *iis; /* its unknown modules' DLLs are scanned wherever */
-	bool noatime;                     /* O_NOATIME still permitted */
+	bool noatime; /* O_NOATIME still permitted */
 	dev_t root_dev;
 	size_t keep_open; /* directories kept open at once (from the open-file limit) */
 	/* disk images: bytes copied into memfds and not yet scanned (q.mu) */
@@ -229,16 +227,6 @@ static void walk_error(struct walk_ctx *ctx, const char *relpath, const char *fm
 	ctx->stats.errors++;
 }
 
-/* An IIS module nobody ships loads this DLL: its bytes go through the rules
- * whatever the policy (its finding gives the path, hash and version). */
-static bool module_dll(const struct walk_ctx *ctx, const char *relpath)
-{
-	for (size_t i = 0; ctx->iis && i < ctx->iis->n_modules; i++)
-		if (ctx->iis->modules[i].file && strcmp(ctx->iis->modules[i].file, relpath) == 0)
-			return true;
-	return false;
-}
-
 static bool is_web_dir(const struct walk_ctx *ctx, const char *relpath)
 {
 	for (size_t i = 0; i < ctx->n_web_dirs; i++)
@@ -368,7 +356,7 @@ static void handle_file(struct walk_ctx *ctx, const struct frame *top, const cha
 		}
 	}
 	scan = ctx->opts->all_files || top->web || exs_walk_is_web_extension(name) ||
-	       module_dll(ctx, relpath);
+	       exs_walk_layout_module_dll(&ctx->host->layout, relpath);
 	it.also_scan = it.kind == EXS_ITEM_ARTIFACT && scan;
 	if (!scan && it.kind == EXS_ITEM_SCAN) {
 		ctx->stats.skipped[EXS_SKIP_POLICY]++;
@@ -910,7 +898,6 @@ layout:
 	}
 	add_web_dir(&ctx, out->layout.inetpub, NULL);
 	add_web_dir(&ctx, out->layout.temp_aspnet, NULL);
-	ctx.iis = out->layout.iis;
 	/* the web directories as spelt on disk */
 	for (size_t i = 0; i < ctx.n_web_dirs; i++) {
 		char *real = exs_walk_src_resolve(&src, ctx.web_dirs[i]);
