@@ -188,6 +188,7 @@ struct run {
 	bool progress_shown;
 	int write_errno; /* the output failed (-1: errno unknown): the scan stops, its
 	                  * results would be lost */
+	const struct exs_report_meta *tables; /* the tables' age (JSONL lines say it if stale) */
 };
 
 static enum exs_fail_on level_of(const struct exs_probe_result *r)
@@ -240,6 +241,9 @@ static int on_host(const struct exs_probe_result *r, void *ud)
 		break;
 	case EXS_FORMAT_JSONL:
 		o = exs_probe_result_to_json(r);
+		/* no document around the lines: each says the tables are stale */
+		if (run->tables && run->tables->tables_stale)
+			json_object_object_add(o, "tables", exs_tables_to_json(run->tables));
 		exs_json_write(run->out, o, false);
 		fputc('\n', run->out);
 		errno = 0;
@@ -352,6 +356,8 @@ static int probe_run(struct exs_config *cfg)
 	cfg->probe.interrupt = &probe_interrupted;
 	if (cfg->format == EXS_FORMAT_JSON)
 		fputs("{\n  \"hosts\": [", run.out);
+	exs_report_meta_tables(&tables, kb, cfg->now);
+	run.tables = &tables;
 	catch_signals(old_sa);
 	if (exs_probe_run(&cfg->probe, kb, cfg->now, gen, on_host, on_progress, &run, &stats,
 	                  &err)) {
@@ -367,7 +373,6 @@ static int probe_run(struct exs_config *cfg)
 		        "for the rest\n",
 		        probe_interrupted == SIGINT ? "SIGINT (Ctrl-C)" : "SIGTERM",
 		        (unsigned long long)(stats.done - run.bad_targets));
-	exs_report_meta_tables(&tables, kb, cfg->now);
 	if (cfg->format == EXS_FORMAT_JSON) {
 		struct json_object *t = exs_tables_to_json(&tables);
 

@@ -208,23 +208,35 @@ static enum exs_fail_on level_of(const struct exs_walk_host *h)
 /* A build read from the disk is judged later (scan, report) with the tables:
  * a walk that found one says how old they are, as every output that carries
  * a build does (JSON: "tables"; text: a note once they may be stale). */
-static void walk_tables(struct exs_config *cfg, FILE *out, struct json_object *root)
+static int tables_meta(struct exs_config *cfg, struct exs_report_meta *meta)
 {
 	struct exs_error err = {{0}};
-	struct exs_report_meta meta = {0};
 	struct exs_kb *kb = exs_kb_load(cfg->builds_path, cfg->cves_path, &err);
-	char note[512];
 
+	memset(meta, 0, sizeof(*meta));
 	if (!kb) {
 		fprintf(stderr, "exscan walk: warning: %s\n", err.msg);
-		return;
+		return -1;
 	}
-	exs_report_meta_tables(&meta, kb, cfg->now);
+	exs_report_meta_tables(meta, kb, cfg->now);
+	/* the date is static text of the tables: keep a copy past them */
+	meta->tables_newest = meta->tables_newest ? strdup(meta->tables_newest) : NULL;
+	exs_kb_free(kb);
+	return meta->tables_newest ? 0 : -1;
+}
+
+static void walk_tables(struct exs_config *cfg, FILE *out, struct json_object *root)
+{
+	struct exs_report_meta meta;
+	char note[512];
+
+	if (tables_meta(cfg, &meta))
+		return;
 	if (root)
 		json_object_object_add(root, "tables", exs_tables_to_json(&meta));
 	else if (cfg->format == EXS_FORMAT_TEXT && meta.tables_stale)
 		fprintf(out, "%s\n", exs_tables_note(&meta, note, sizeof(note)));
-	exs_kb_free(kb);
+	free((char *)meta.tables_newest);
 }
 
 void exs_cli_warn_atimes(const char *cmd, const char *root, const struct exs_walk_host *h,
@@ -286,6 +298,17 @@ static void walk_one(struct exs_walk_engine *engine, const struct exs_walk_optio
 	} else if (cfg->format == EXS_FORMAT_JSONL) {
 		struct json_object *j = exs_walk_host_to_json(&h);
 
+		/* a line with a disk build says the tables are stale (no document) */
+		if (h.layout.build) {
+			struct exs_report_meta meta;
+
+			if (tables_meta(cfg, &meta) == 0) {
+				if (meta.tables_stale)
+					json_object_object_add(j, "tables",
+					                       exs_tables_to_json(&meta));
+				free((char *)meta.tables_newest);
+			}
+		}
 		exs_json_write(wo->out, j, false);
 		fputc('\n', wo->out);
 		json_object_put(j);

@@ -509,5 +509,11 @@ tap_ok $? "probe text: the tables may be stale, and how to refresh them" "$(tail
 EXSCAN_TODAY=2026-11-29 run "$EXSCAN" probe --no-progress --fail-on never 127.0.1.4:$P
 ! grep -q "tables" "$TMP/out"
 tap_ok $? "probe text: no note while the tables are current" "$(tail -3 "$TMP/out")"
+EXSCAN_TODAY=2027-01-10 run "$EXSCAN" probe --format jsonl --no-progress --fail-on never 127.0.1.4:$P
+python3 -c 'import json, sys; L = [json.loads(l) for l in open(sys.argv[1])]; sys.exit(0 if len(L) == 1 and L[0]["tables"]["stale"] and L[0]["tables"]["age_days"] == 61 else 1)' "$TMP/out"
+tap_ok $? "probe JSONL: the host line carries the stale tables" "$(head -c 400 "$TMP/out")"
+EXSCAN_TODAY=2026-11-29 run "$EXSCAN" probe --format jsonl --no-progress --fail-on never 127.0.1.4:$P
+! grep -q '"tables"' "$TMP/out"
+tap_ok $? "probe JSONL: no tables field while they are current"
 tap_done
 
