@@ -203,18 +203,8 @@ static int visit(const struct exs_ntfs_entry *e, void *arg)
 	memset(&it, 0, sizeof(it));
 	it.fd = -1;
 	it.kind = EXS_ITEM_SCAN;
-	if (!o->no_logs && !e->stream) {
-		struct exs_walk_log_call c = {.op = EXS_WALK_LOG_CLASSIFY, .relpath = v->display};
-
-		exs_walk_log_hook(&c);
-		if (c.kind) {
-			it.kind = EXS_ITEM_LOG;
-			it.log_kind = c.kind;
-		} else if (c.artifact) {
-			it.kind = EXS_ITEM_ARTIFACT;
-			it.artifact = c.artifact;
-		}
-	}
+	if (!o->no_logs && !e->stream)
+		exs_walk_item_classify(&it, v->display);
 	scan = o->all_files || web || e->deleted || exs_walk_is_web_extension(e->name) ||
 	       (e->stream && exs_walk_is_web_extension(e->stream)) ||
 	       (!e->stream && exs_walk_layout_module_dll(f->layout, e->relpath));

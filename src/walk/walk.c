@@ -334,6 +334,21 @@ static void note_symlink(struct walk_ctx *ctx, int dirfd, const char *name, cons
 	free(dir);
 }
 
+void exs_walk_item_classify(struct exs_walk_item *it, const char *relpath)
+{
+	struct exs_walk_log_call c = {.op = EXS_WALK_LOG_CLASSIFY, .relpath = relpath};
+
+	exs_walk_log_hook(&c);
+	it->kind = EXS_ITEM_SCAN;
+	if (c.kind) {
+		it->kind = EXS_ITEM_LOG;
+		it->log_kind = c.kind;
+	} else if (c.artifact) {
+		it->kind = EXS_ITEM_ARTIFACT;
+		it->artifact = c.artifact;
+	}
+}
+
 static void handle_file(struct walk_ctx *ctx, const struct frame *top, const char *name,
                         const char *relpath, size_t name_off, const struct stat *st)
 {
@@ -343,18 +358,8 @@ static void handle_file(struct walk_ctx *ctx, const struct frame *top, const cha
 
 	memset(&it, 0, sizeof(it));
 	it.kind = EXS_ITEM_SCAN;
-	if (!ctx->opts->no_logs) {
-		struct exs_walk_log_call c = {.op = EXS_WALK_LOG_CLASSIFY, .relpath = relpath};
-
-		exs_walk_log_hook(&c);
-		if (c.kind) {
-			it.kind = EXS_ITEM_LOG;
-			it.log_kind = c.kind;
-		} else if (c.artifact) {
-			it.kind = EXS_ITEM_ARTIFACT;
-			it.artifact = c.artifact;
-		}
-	}
+	if (!ctx->opts->no_logs)
+		exs_walk_item_classify(&it, relpath);
 	scan = ctx->opts->all_files || top->web || exs_walk_is_web_extension(name) ||
 	       exs_walk_layout_module_dll(&ctx->host->layout, relpath);
 	it.also_scan = it.kind == EXS_ITEM_ARTIFACT && scan;

@@ -43,6 +43,10 @@ struct exs_walk_item {
 	uint64_t img_bytes;            /* copied from the image (the walk's budget) */
 };
 
+/* Sets it->kind (and log_kind or artifact) from what the log readers make of
+ * relpath: a log they read, an artifact they check, or a file to scan. */
+void exs_walk_item_classify(struct exs_walk_item *it, const char *relpath);
+
 struct exs_worker_file {
 	const char *relpath;
 	uint64_t size;
