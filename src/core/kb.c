@@ -389,6 +389,17 @@ out:
 	return rc < 0 ? -1 : 0;
 }
 
+/* The index of the product with this id, or kb->n_products when none has it. */
+static size_t product_index(const struct exs_kb *kb, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < kb->n_products; i++)
+		if (strcmp(kb->products[i].id, id) == 0)
+			break;
+	return i;
+}
+
 static int builds_line(struct exs_kb *kb, char **f, int nf, const char *name, size_t lineno,
                        struct exs_error *err)
 {
@@ -450,9 +461,7 @@ static int builds_line(struct exs_kb *kb, char **f, int nf, const char *name, si
 			return exs_error_set(err,
 			                     "%s:%zu: CU build '%.40s' is not a full build number",
 			                     name, lineno, f[4]);
-		for (i = 0; i < kb->n_products; i++)
-			if (strcmp(kb->products[i].id, f[2]) == 0)
-				break;
+		i = product_index(kb, f[2]);
 		if (i == kb->n_products)
 			return exs_error_set(err,
 			                     "%s:%zu: unknown product '%.40s' (declare it on a "
@@ -484,9 +493,7 @@ static int builds_line(struct exs_kb *kb, char **f, int nf, const char *name, si
 			                     "%s:%zu: an esu line has 3 tab-separated fields, "
 			                     "this one has %d",
 			                     name, lineno, nf);
-		for (i = 0; i < kb->n_products; i++)
-			if (strcmp(kb->products[i].id, f[1]) == 0)
-				break;
+		i = product_index(kb, f[1]);
 		if (i == kb->n_products)
 			return exs_error_set(err, "%s:%zu: unknown product '%.40s'", name, lineno,
 			                     f[1]);
@@ -566,11 +573,8 @@ static int cves_line(struct exs_kb *kb, char **f, int nf, const char *name, size
 			                     lineno, f[2]);
 		kb->fix_cve_index[kb->n_fixes] = (size_t)(exs_kb_cve_find(kb, f[2]) - kb->cves);
 		for (prod = strtok_r(f[3], " ", &save); prod; prod = strtok_r(NULL, " ", &save)) {
-			size_t i;
+			size_t i = product_index(kb, prod);
 
-			for (i = 0; i < kb->n_products; i++)
-				if (strcmp(kb->products[i].id, prod) == 0)
-					break;
 			if (i == kb->n_products)
 				return exs_error_set(err, "%s:%zu: unknown product '%.40s'", name,
 				                     lineno, prod);
