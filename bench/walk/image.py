@@ -17,7 +17,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from run import HERE, SRC, timed, tree_size  # noqa: E402
+from run import SRC, timed, tree_for, tree_size  # noqa: E402
 
 
 def sh(*cmd):
@@ -53,12 +53,7 @@ def main():
     ap.add_argument("--exscan", default=os.environ.get("EXSCAN", os.path.join(SRC, "build", "src", "exscan")))
     ap.add_argument("--yara", default="yara")
     a = ap.parse_args()
-    tree = os.path.join(a.out, "tree-%g" % a.scale)
-    if not os.path.isdir(tree):
-        os.makedirs(a.out, exist_ok=True)
-        subprocess.run([sys.executable, os.path.join(HERE, "gen.py"), tree, "--scale", str(a.scale)], check=True)
-        os.replace(os.path.join(a.out, "planted.txt"), tree + ".planted")
-    planted = [l.strip() for l in open(tree + ".planted") if l.strip()]
+    tree, planted = tree_for(a.out, a.scale)
     files, size = tree_size(tree)
     img = os.path.join(a.out, "image-%g-%s.raw" % (a.scale, a.size or "fit"))
     mnt = os.path.join(a.out, "mnt")

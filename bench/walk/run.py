@@ -40,6 +40,16 @@ def tree_size(root):
     return files, size
 
 
+def tree_for(out, scale):
+    """The generated tree of this scale under out (made once) and its planted shells."""
+    tree = os.path.join(out, "tree-%g" % scale)
+    if not os.path.isdir(tree):
+        os.makedirs(out, exist_ok=True)
+        subprocess.run([sys.executable, os.path.join(HERE, "gen.py"), tree, "--scale", str(scale)], check=True)
+        os.replace(os.path.join(out, "planted.txt"), tree + ".planted")
+    return tree, [l.strip() for l in open(tree + ".planted") if l.strip()]
+
+
 def warm(root):
     buf = bytearray(1 << 20)
     for d, _, names in os.walk(root):
@@ -57,12 +67,7 @@ def main():
     ap.add_argument("--exscan", default=os.environ.get("EXSCAN", os.path.join(SRC, "build", "src", "exscan")))
     ap.add_argument("--yara", default="yara")
     a = ap.parse_args()
-    tree = os.path.join(a.out, "tree-%g" % a.scale)
-    if not os.path.isdir(tree):
-        os.makedirs(a.out, exist_ok=True)
-        subprocess.run([sys.executable, os.path.join(HERE, "gen.py"), tree, "--scale", str(a.scale)], check=True)
-        os.replace(os.path.join(a.out, "planted.txt"), tree + ".planted")
-    planted = [l.strip() for l in open(tree + ".planted") if l.strip()]
+    tree, planted = tree_for(a.out, a.scale)
     files, size = tree_size(tree)
     warm(tree)
     mb = size / 1e6
