@@ -126,6 +126,9 @@ struct exs_walk_host;
 /* Warns once per run (*warned) that a walk of root changed access times. */
 void exs_cli_warn_atimes(const char *cmd, const char *root, const struct exs_walk_host *h,
                          bool *warned);
+/* Says on stderr what a walk of root could not read whole (error findings,
+ * server pages cut at --max-size); returns whether the host is incomplete. */
+bool exs_cli_warn_incomplete(const char *cmd, const char *root, const struct exs_walk_host *h);
 /* -1 (err set) when cfg->output would be written inside root, the tree a
  * walk reads: a scan never writes into what it scans. */
 int exs_cli_output_outside(const struct exs_config *cfg, const char *root, struct exs_error *err);

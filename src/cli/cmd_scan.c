@@ -307,20 +307,8 @@ static void walk_root(struct exs_config *cfg, struct exs_walk_engine *engine, co
 		goto add;
 	}
 	exs_cli_warn_atimes("scan", root, &h, &run->warned_atimes);
-	if (h.stats.errors) {
-		fprintf(stderr,
-		        "exscan scan: %llu files or directories under '%s' could not be scanned "
-		        "(see the error findings)\n",
-		        (unsigned long long)h.stats.errors, root);
+	if (exs_cli_warn_incomplete("scan", root, &h))
 		run->incomplete = true;
-	}
-	if (h.stats.pages_cut) {
-		fprintf(stderr,
-		        "exscan scan: %llu server pages under '%s' are larger than --max-size and "
-		        "were scanned in part (see the oversized-server-page findings)\n",
-		        (unsigned long long)h.stats.pages_cut, root);
-		run->incomplete = true;
-	}
 	o = exs_walk_host_to_json(&h);
 add:
 	if (exs_merge_add_host(run->merge, o, "walk", &err))

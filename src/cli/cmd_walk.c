@@ -208,35 +208,46 @@ static enum exs_fail_on level_of(const struct exs_walk_host *h)
 /* A build read from the disk is judged later (scan, report) with the tables:
  * a walk that found one says how old they are, as every output that carries
  * a build does (JSON: "tables"; text: a note once they may be stale). */
-static int tables_meta(struct exs_config *cfg, struct exs_report_meta *meta)
+struct walk_tables {
+	struct exs_report_meta meta; /* tables_newest is a copy, freed at the end */
+	int state;                   /* 0: not read yet, 1: read, -1: the tables failed */
+};
+
+/* The tables' age, read once a run (the first host with a disk build). */
+static const struct exs_report_meta *tables_meta(struct exs_config *cfg, struct walk_tables *t)
 {
 	struct exs_error err = {{0}};
-	struct exs_kb *kb = exs_kb_load(cfg->builds_path, cfg->cves_path, &err);
+	struct exs_kb *kb;
 
-	memset(meta, 0, sizeof(*meta));
+	if (t->state)
+		return t->state > 0 ? &t->meta : NULL;
+	t->state = -1;
+	kb = exs_kb_load(cfg->builds_path, cfg->cves_path, &err);
 	if (!kb) {
 		fprintf(stderr, "exscan walk: warning: %s\n", err.msg);
-		return -1;
+		return NULL;
 	}
-	exs_report_meta_tables(meta, kb, cfg->now);
+	exs_report_meta_tables(&t->meta, kb, cfg->now);
 	/* the date is static text of the tables: keep a copy past them */
-	meta->tables_newest = meta->tables_newest ? strdup(meta->tables_newest) : NULL;
+	t->meta.tables_newest = t->meta.tables_newest ? strdup(t->meta.tables_newest) : NULL;
 	exs_kb_free(kb);
-	return meta->tables_newest ? 0 : -1;
+	if (t->meta.tables_newest)
+		t->state = 1;
+	return t->state > 0 ? &t->meta : NULL;
 }
 
-static void walk_tables(struct exs_config *cfg, FILE *out, struct json_object *root)
+static void walk_tables(struct exs_config *cfg, struct walk_tables *t, FILE *out,
+                        struct json_object *root)
 {
-	struct exs_report_meta meta;
+	const struct exs_report_meta *meta = tables_meta(cfg, t);
 	char note[512];
 
-	if (tables_meta(cfg, &meta))
+	if (!meta)
 		return;
 	if (root)
-		json_object_object_add(root, "tables", exs_tables_to_json(&meta));
-	else if (cfg->format == EXS_FORMAT_TEXT && meta.tables_stale)
-		fprintf(out, "%s\n", exs_tables_note(&meta, note, sizeof(note)));
-	free((char *)meta.tables_newest);
+		json_object_object_add(root, "tables", exs_tables_to_json(meta));
+	else if (cfg->format == EXS_FORMAT_TEXT && meta->tables_stale)
+		fprintf(out, "%s\n", exs_tables_note(meta, note, sizeof(note)));
 }
 
 void exs_cli_warn_atimes(const char *cmd, const char *root, const struct exs_walk_host *h,
@@ -253,11 +264,27 @@ void exs_cli_warn_atimes(const char *cmd, const char *root, const struct exs_wal
 	        cmd, root);
 }
 
+bool exs_cli_warn_incomplete(const char *cmd, const char *root, const struct exs_walk_host *h)
+{
+	if (h->stats.errors)
+		fprintf(stderr,
+		        "exscan %s: %llu files or directories under '%s' could not be scanned "
+		        "(see the error findings)\n",
+		        cmd, (unsigned long long)h->stats.errors, root);
+	if (h->stats.pages_cut)
+		fprintf(stderr,
+		        "exscan %s: %llu server pages under '%s' are larger than --max-size and "
+		        "were scanned in part (see the oversized-server-page findings)\n",
+		        cmd, (unsigned long long)h->stats.pages_cut, root);
+	return h->stats.errors || h->stats.pages_cut;
+}
+
 struct walk_out {
 	FILE *out;
 	struct json_object *arr;
 	struct exs_config *cfg;
 	bool *incomplete, *threshold, *warned, *disk_build;
+	struct walk_tables *tables;
 };
 
 /* Walks one root (or one volume of a disk image) and writes its host. */
@@ -276,21 +303,8 @@ static void walk_one(struct exs_walk_engine *engine, const struct exs_walk_optio
 		return;
 	}
 	exs_cli_warn_atimes("walk", root, &h, wo->warned);
-	if (h.stats.errors) {
-		fprintf(stderr,
-		        "exscan walk: %llu files or directories under '%s' could not be "
-		        "scanned (see the error findings)\n",
-		        (unsigned long long)h.stats.errors, root);
+	if (exs_cli_warn_incomplete("walk", root, &h))
 		*wo->incomplete = true;
-	}
-	if (h.stats.pages_cut) {
-		fprintf(stderr,
-		        "exscan walk: %llu server pages under '%s' are larger than "
-		        "--max-size and were scanned in part (see the oversized-server-page "
-		        "findings)\n",
-		        (unsigned long long)h.stats.pages_cut, root);
-		*wo->incomplete = true;
-	}
 	*wo->threshold = *wo->threshold || exs_cli_reaches(level_of(&h), cfg->fail_on);
 	*wo->disk_build = *wo->disk_build || h.layout.build;
 	if (wo->arr) {
@@ -300,14 +314,10 @@ static void walk_one(struct exs_walk_engine *engine, const struct exs_walk_optio
 
 		/* a line with a disk build says the tables are stale (no document) */
 		if (h.layout.build) {
-			struct exs_report_meta meta;
+			const struct exs_report_meta *meta = tables_meta(cfg, wo->tables);
 
-			if (tables_meta(cfg, &meta) == 0) {
-				if (meta.tables_stale)
-					json_object_object_add(j, "tables",
-					                       exs_tables_to_json(&meta));
-				free((char *)meta.tables_newest);
-			}
+			if (meta && meta->tables_stale)
+				json_object_object_add(j, "tables", exs_tables_to_json(meta));
 		}
 		exs_json_write(wo->out, j, false);
 		fputc('\n', wo->out);
@@ -327,6 +337,7 @@ static int walk_run(struct exs_config *cfg)
 	int rc = EXS_EXIT_OK;
 	bool incomplete = false, threshold = false, any = false, warned = false,
 	     output_failed = false, disk_build = false;
+	struct walk_tables tables = {{0}};
 
 	if (cfg->nargs == 0) {
 		fprintf(stderr, "exscan walk: give at least one directory to scan, e.g. /mnt/c\n");
@@ -395,8 +406,8 @@ static int walk_run(struct exs_config *cfg)
 			continue;
 		}
 		for (size_t v = 0; v < (n_vols > 1 ? n_vols : 1); v++) {
-			struct walk_out wo = {out,        arr,     cfg,        &incomplete,
-			                      &threshold, &warned, &disk_build};
+			struct walk_out wo = {out,        arr,     cfg,         &incomplete,
+			                      &threshold, &warned, &disk_build, &tables};
 			struct exs_walk_options o = cfg->walk;
 
 			if (n_vols > 1) {
@@ -409,7 +420,7 @@ static int walk_run(struct exs_config *cfg)
 		free(vols);
 	}
 	if (disk_build)
-		walk_tables(cfg, out, root);
+		walk_tables(cfg, &tables, out, root);
 	if (root) {
 		exs_json_write(out, root, true);
 		fputc('\n', out);
@@ -425,6 +436,7 @@ out:
 		fclose(out);
 	json_object_put(root);
 	exs_walk_engine_free(engine);
+	free((char *)tables.meta.tables_newest);
 	return rc;
 }
 
