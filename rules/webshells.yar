@@ -106,7 +106,14 @@ rule exs_command_execution
 		$x5 = /new\s+(System\.Diagnostics\.)?Process\s*\(\s*\)/ nocase ascii wide
 		$x6 = "WinExec" ascii wide
 		$c1 = "cmd.exe" nocase ascii wide
-		$c2 = /["']\s*\/c\s/ nocase ascii wide
+		// "/c" alone would be YARA's atom: two bytes, found every few KB of
+		// any binary and in URL paths (/calendar); with the quote (and one
+		// space) spelled out the atoms are longer, and the walk reads large
+		// files only around atoms (src/walk/prefilter.c)
+		$c2 = /"\/c\s/ nocase ascii wide
+		$c9 = /'\/c\s/ nocase ascii wide
+		$c10 = /" \/c\s/ nocase ascii wide
+		$c11 = /' \/c\s/ nocase ascii wide
 		$c3 = "RedirectStandardOutput" nocase ascii wide
 		$c4 = "StandardOutput.ReadToEnd" nocase ascii wide
 		$c5 = "powershell" nocase ascii wide

@@ -37,6 +37,7 @@ struct exs_walk_options {
 	const char *builtin_dir;  /* read webshells.yar/exchange.yar here (installed copies);
 	                           * NULL or a missing file: the copies built into the binary */
 	bool no_cache;            /* neither read nor write the compiled-rules cache */
+	bool no_prefilter;        /* --whole-files: YARA reads every byte of large files */
 	const char *exchange_dir; /* --exchange-dir, relative to the root or absolute */
 	const char *host;         /* --host NAME */
 	/* a disk image ROOT: the NTFS volume to walk (neither: the Windows one) */
@@ -66,8 +67,10 @@ struct exs_walk_stats {
 	uint64_t files_seen;    /* directory entries that are not directories */
 	uint64_t files_scanned; /* given to YARA */
 	uint64_t dirs;
-	uint64_t bytes_scanned; /* bytes given to YARA */
-	uint64_t bytes_hashed;
+	uint64_t bytes_scanned;     /* bytes given to YARA */
+	uint64_t bytes_hashed;      /* files with a finding, or all with an --ioc list */
+	uint64_t bytes_prefiltered; /* of the files scanned, bytes YARA did not need to read
+	                             * (no atom of the built-in rules within reach) */
 	uint64_t skipped[EXS_SKIP__N];
 	uint64_t errors;           /* could not be read or scanned: see the error findings */
 	uint64_t truncated;        /* larger than max_size: only the first max_size bytes scanned */

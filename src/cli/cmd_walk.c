@@ -23,6 +23,7 @@ enum {
 	OPT_MAX_SIZE,
 	OPT_TIMEOUT,
 	OPT_NO_CACHE,
+	OPT_WHOLE_FILES,
 	OPT_SHARD,
 	OPT_PARTITION,
 	OPT_VOLUME,
@@ -56,6 +57,10 @@ static const struct exs_option walk_options[] = {
          "stop YARA on a file after SECONDS, keeping what it found (default 30)", OPT_TIMEOUT},
         {"no-rules-cache", 0, NULL, "neither read nor write the compiled-rules cache",
          OPT_NO_CACHE},
+        {"whole-files", 0, NULL,
+         "give YARA every byte of large files; by default, with the built-in rules alone, it "
+         "reads only the parts around their atoms (the same matches, faster)",
+         OPT_WHOLE_FILES},
         {"shard", 0, "K/N",
          "walk only part K of N of the roots: the i-th ROOT given (from 0) when i mod N = K-1",
          OPT_SHARD},
@@ -166,6 +171,9 @@ static int walk_set_option(struct exs_config *cfg, int id, const char *arg, stru
 		return 0;
 	case OPT_NO_CACHE:
 		o->no_cache = true;
+		return 0;
+	case OPT_WHOLE_FILES:
+		o->no_prefilter = true;
 		return 0;
 	case OPT_PARTITION:
 		if (parse_number(arg, false, &v) || v < 1 || v > 4096)

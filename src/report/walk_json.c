@@ -132,6 +132,8 @@ static struct json_object *stats_to_json(const struct exs_walk_stats *s)
 	json_object_object_add(o, "bytes_scanned",
 	                       json_object_new_int64((int64_t)s->bytes_scanned));
 	json_object_object_add(o, "bytes_hashed", json_object_new_int64((int64_t)s->bytes_hashed));
+	json_object_object_add(o, "bytes_prefiltered",
+	                       json_object_new_int64((int64_t)s->bytes_prefiltered));
 	json_object_object_add(o, "truncated", json_object_new_int64((int64_t)s->truncated));
 	json_object_object_add(o, "server_pages_cut", json_object_new_int64((int64_t)s->pages_cut));
 	json_object_object_add(o, "changed_while_read", json_object_new_int64((int64_t)s->changed));

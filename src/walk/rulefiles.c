@@ -515,6 +515,25 @@ void exs_ruleset_resolve(struct exs_ruleset *s, struct exs_walk_engine *e)
 	free(included);
 }
 
+bool exs_ruleset_imports(const struct exs_ruleset *s)
+{
+	for (size_t i = 0; i < s->n_srcs; i++) {
+		const char *t = s->srcs[i].text;
+
+		if (s->srcs[i].skip || s->srcs[i].bad || !t)
+			continue;
+		/* an import statement opens its line */
+		for (const char *l = t; l; l = strchr(l, '\n')) {
+			l += *l == '\n';
+			l += strspn(l, " \t\r");
+			if (strncmp(l, "import", 6) == 0 &&
+			    (l[6] == ' ' || l[6] == '\t' || l[6] == '"'))
+				return true;
+		}
+	}
+	return false;
+}
+
 size_t exs_ruleset_usable(const struct exs_ruleset *s)
 {
 	size_t n = 0;

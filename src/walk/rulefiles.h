@@ -55,6 +55,8 @@ void exs_ruleset_add_path(struct exs_ruleset *s, struct exs_walk_engine *e, cons
 /* Reads every include tree; leaves out (with a problem) a file whose tree has
  * an unreadable include or a cycle, and a file another one includes. */
 void exs_ruleset_resolve(struct exs_ruleset *s, struct exs_walk_engine *e);
+/* Whether a source to compile imports a YARA module. */
+bool exs_ruleset_imports(const struct exs_ruleset *s);
 /* Number of sources to compile (neither skipped nor bad). */
 size_t exs_ruleset_usable(const struct exs_ruleset *s);
 /* SHA-256 over the content of every file a usable source compiles. */

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "exscan/buf.h"
+#include "prefilter.h"
 #include "rulefiles.h"
 #include "walk_internal.h"
 
@@ -460,6 +461,12 @@ static int compile_rules(struct exs_walk_engine *e, const struct exs_walk_option
 	}
 	if (!o->no_builtin_rules && o->n_rule_paths)
 		compile_builtin_alone(e, o);
+	/* the built-in rules read bytes by offset only in a file's first 4 KiB
+	 * and import no module: what the prefilter needs to give the same
+	 * matches.  Third-party rules may do anything, so they get whole files. */
+	if (!o->no_builtin_rules && !o->n_rule_paths && !o->no_prefilter &&
+	    !exs_ruleset_imports(&set))
+		e->prefilter = exs_prefilter_new(e->rules);
 	rc = 0;
 out:
 	exs_ruleset_release(&set);
@@ -607,6 +614,7 @@ void exs_walk_engine_free(struct exs_walk_engine *e)
 		yr_rules_destroy(e->rules);
 	if (e->builtin_rules)
 		yr_rules_destroy(e->builtin_rules);
+	exs_prefilter_free(e->prefilter);
 	if (e->yara_up)
 		yr_finalize();
 	for (size_t i = 0; i < e->n_problems; i++)

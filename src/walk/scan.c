@@ -72,15 +72,37 @@ void exs_worker_release(struct exs_worker *w)
 	EVP_MD_CTX_free(w->md5);
 	free(w->chunk);
 	free(w->buf);
+	free(w->segs);
+	exs_ranges_release(&w->windows);
 	exs_findings_release(&w->findings);
 	exs_folds_release(&w->folds);
 	memset(w, 0, sizeof(*w));
+}
+
+static void hex(const unsigned char *md, size_t n, char *out);
+
+/* The SHA-256 of a file read whole into w->buf, on its first finding. */
+static void hash_later(struct exs_worker *w)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	w->cur.hash_later = false;
+	if (EVP_Digest(w->buf, w->cur.head_len, md, &n, EVP_sha256(), NULL) != 1 || n != 32)
+		return;
+	w->stats.bytes_hashed += w->cur.head_len;
+	w->cur.hashed = true;
+	memcpy(w->cur.sha256_raw, md, 32);
+	hex(md, 32, w->cur.sha256);
 }
 
 /* A finding with the file's common fields filled in. */
 static struct exs_finding *new_finding(struct exs_worker *w, enum exs_finding_kind kind)
 {
 	struct exs_finding f;
+
+	if (w->cur.hash_later && w->buf)
+		hash_later(w);
 
 	memset(&f, 0, sizeof(f));
 	f.kind = kind;
@@ -273,17 +295,11 @@ static int yara_cb(YR_SCAN_CONTEXT *ctx, int message, void *data, void *user)
  * two blocks it checks the file's deadline: past it, the scan ends there and
  * the rules are judged on the strings found so far (libyara's own timeout,
  * set later as a backstop, would throw every match away). */
-#define BLOCK_BYTES (128u << 10)
+#define BLOCK_BYTES (1u << 20)
 #define BLOCK_OVERLAP (8u << 10)
 
-struct exs_scan_segment {
-	const uint8_t *data;
-	size_t len;
-	uint64_t base; /* offset of data[0] in the file */
-};
-
 struct exs_scan_blocks {
-	struct exs_scan_segment seg[2]; /* a file's head, and its tail when cut */
+	const struct exs_scan_segment *seg; /* ascending file offsets */
 	size_t n_seg;
 	uint64_t file_size; /* YARA's filesize */
 	struct timespec deadline;
@@ -423,6 +439,41 @@ static int scan_blocks(YR_SCANNER *scanner, struct exs_scan_blocks *b)
 	return yr_scanner_scan_mem_blocks(scanner, &it);
 }
 
+static int push_segment(struct exs_worker *w, const uint8_t *p, size_t n, uint64_t base)
+{
+	if (w->n_segs == w->cap_segs) {
+		size_t cap = w->cap_segs ? w->cap_segs * 2 : 16;
+		struct exs_scan_segment *s = realloc(w->segs, cap * sizeof(*s));
+
+		if (!s)
+			return -1;
+		w->segs = s;
+		w->cap_segs = cap;
+	}
+	w->segs[w->n_segs++] = (struct exs_scan_segment){p, n, base};
+	return 0;
+}
+
+/* What YARA reads of p[0..n) (at file offset base): the prefilter's windows
+ * when the engine has one and they leave enough out, else all of it. */
+static int add_segments(struct exs_worker *w, const uint8_t *p, size_t n, uint64_t base)
+{
+	const struct exs_prefilter *pf = w->engine->prefilter;
+
+	if (n == 0)
+		return 0;
+	if (!pf || !exs_prefilter_windows(pf, p, n, &w->windows))
+		return push_segment(w, p, n, base);
+	for (size_t i = 0; i < w->windows.n; i++) {
+		const struct exs_range *r = &w->windows.items[i];
+
+		if (push_segment(w, p + r->start, r->end - r->start, base + r->start))
+			return -1;
+	}
+	w->stats.bytes_prefiltered += n - exs_ranges_covered(&w->windows);
+	return 0;
+}
+
 static const char *short_type(const unsigned char *p, size_t n)
 {
 	if (n >= 2 && p[0] == 'M' && p[1] == 'Z')
@@ -557,7 +608,9 @@ static bool server_page_name(const char *name)
 }
 
 /* Reads the file: the first max_size bytes into w->buf (what YARA sees), all
- * of it through the hashes.  A server page larger than max_size keeps its
+ * of it through the hashes.  A file that fits in w->buf is hashed only when
+ * it has a finding or an --ioc list asks (hash_later(); SHA-256 of every file
+ * cost 7% of a walk for a hash nobody reads).  A server page larger than max_size keeps its
  * head and its last max_size / 2 bytes instead (w->cur.tail_len, at file
  * offset w->cur.tail_base in the file, after the head in w->buf).  Returns
  * 0, or -1 after recording an error. */
@@ -571,6 +624,11 @@ static int read_file(struct exs_worker *w, struct exs_walk_item *it, bool want_m
 	w->cur.scan_len = 0;
 	w->cur.tail_len = 0;
 	w->cur.hashed = false;
+	w->cur.hash_later = false;
+	if (size <= w->max_size && !want_md5_sha1 && !w->engine->sha256.n) {
+		hash = false;
+		w->cur.hash_later = true;
+	}
 	if (size > w->max_size && w->max_size >= 2) {
 		/* a page's tail is kept: whether it is a page is known after the head */
 		head = w->max_size - w->max_size / 2;
@@ -581,7 +639,8 @@ static int read_file(struct exs_worker *w, struct exs_walk_item *it, bool want_m
 		want = w->max_size;
 		want_md5_sha1 = false;
 	}
-	EVP_DigestInit_ex(w->sha256, EVP_sha256(), NULL);
+	if (hash)
+		EVP_DigestInit_ex(w->sha256, EVP_sha256(), NULL);
 	if (want_md5_sha1) {
 		EVP_DigestInit_ex(w->sha1, EVP_sha1(), NULL);
 		EVP_DigestInit_ex(w->md5, EVP_md5(), NULL);
@@ -604,7 +663,7 @@ static int read_file(struct exs_worker *w, struct exs_walk_item *it, bool want_m
 			dst = w->buf + head + (total - tail_from);
 			room = (size_t)(want - total);
 		} else if (!hash) {
-			/* not hashed: straight to the tail */
+			/* not hashed (so larger than max_size): straight to the tail */
 			if (lseek(it->fd, (off_t)tail_from, SEEK_SET) < 0) {
 				exs_worker_error(w, it->relpath, "cannot seek: %s",
 				                 strerror(errno));
@@ -654,8 +713,8 @@ static int read_file(struct exs_worker *w, struct exs_walk_item *it, bool want_m
 	}
 	w->cur.head_len = (size_t)(total < head ? total : head);
 	w->cur.scan_len = w->cur.head_len + w->cur.tail_len;
-	EVP_DigestFinal_ex(w->sha256, md, NULL);
 	if (hash) {
+		EVP_DigestFinal_ex(w->sha256, md, NULL);
 		w->stats.bytes_hashed += total;
 		w->cur.hashed = true;
 		memcpy(w->cur.sha256_raw, md, 32);
@@ -788,8 +847,10 @@ static void scan_view_of(struct exs_worker *w, struct exs_walk_item *it, size_t 
 	if (v.n_blocks && v.len) {
 		struct exs_scan_blocks b;
 
+		struct exs_scan_segment whole = {(const uint8_t *)v.text, v.len, 0};
+
 		memset(&b, 0, sizeof(b));
-		b.seg[0] = (struct exs_scan_segment){(const uint8_t *)v.text, v.len, 0};
+		b.seg = &whole;
 		b.n_seg = 1;
 		b.file_size = v.len;
 		deadline_in(&b.deadline, file_timeout(w));
@@ -943,10 +1004,14 @@ void exs_worker_scan(struct exs_worker *w, struct exs_walk_item *it,
 	if (w->builtin_scanner)
 		yr_scanner_set_callback(w->builtin_scanner, yara_cb, w);
 	memset(&b, 0, sizeof(b));
-	b.seg[0] = (struct exs_scan_segment){w->buf, w->cur.head_len, 0};
-	b.seg[1] = (struct exs_scan_segment){w->buf + w->cur.head_len, w->cur.tail_len,
-	                                     w->cur.tail_base};
-	b.n_seg = w->cur.tail_len ? 2 : 1;
+	w->n_segs = 0;
+	if (add_segments(w, w->buf, w->cur.head_len, 0) ||
+	    add_segments(w, w->buf + w->cur.head_len, w->cur.tail_len, w->cur.tail_base)) {
+		exs_worker_error(w, it->relpath, "out of memory listing the parts to scan");
+		goto out;
+	}
+	b.seg = w->segs;
+	b.n_seg = w->n_segs;
 	/* a page cut in two is as large as it is, for `filesize` */
 	b.file_size = w->cur.tail_len ? w->cur.size : w->cur.scan_len;
 	deadline_in(&b.deadline, file_timeout(w));

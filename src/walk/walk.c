@@ -748,6 +748,7 @@ static void stats_add(struct exs_walk_stats *a, const struct exs_walk_stats *b)
 	a->dirs += b->dirs;
 	a->bytes_scanned += b->bytes_scanned;
 	a->bytes_hashed += b->bytes_hashed;
+	a->bytes_prefiltered += b->bytes_prefiltered;
 	for (int i = 0; i < EXS_SKIP__N; i++)
 		a->skipped[i] += b->skipped[i];
 	a->errors += b->errors;

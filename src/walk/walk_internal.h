@@ -36,6 +36,9 @@ struct exs_walk_engine {
 	char **warnings; /* the compiler's warnings about --rules files */
 	size_t n_warnings;
 	char *slow_rules; /* "ns:rule, ..." that YARA warned may slow down scanning */
+	/* the atoms of rules when they are the built-in rules alone: large files
+	 * are scanned only around them (prefilter.h); NULL otherwise */
+	struct exs_prefilter *prefilter;
 	struct exs_ioc_set md5, sha1, sha256;
 };
 

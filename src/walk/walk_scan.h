@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "exscan/detect.h"
+#include "prefilter.h"
 #include "walk_internal.h"
 
 enum exs_walk_item_kind {
@@ -57,7 +58,8 @@ struct exs_worker_file {
 	size_t tail_len; /* a server page over max_size: its last bytes, from tail_base */
 	uint64_t tail_base;
 	bool changed;
-	bool hashed; /* false for files over 1 GiB and over max_size */
+	bool hashed;     /* false for files over 1 GiB and over max_size */
+	bool hash_later; /* read whole, not hashed yet: on its first finding */
 	const struct exs_walk_img_meta *img;
 	char *filetype;
 	char sha256[65];
@@ -94,6 +96,13 @@ int exs_folds_merge(struct exs_folds *a, struct exs_folds *b);
 void exs_folds_emit(const struct exs_folds *t, struct exs_findings *out);
 void exs_folds_release(struct exs_folds *t);
 
+/* A run of bytes YARA reads, and where it sits in the file. */
+struct exs_scan_segment {
+	const uint8_t *data;
+	size_t len;
+	uint64_t base; /* offset of data[0] in the file */
+};
+
 struct exs_worker {
 	const struct exs_walk_engine *engine;
 	const struct exs_walk_options *opts;
@@ -110,11 +119,14 @@ struct exs_worker {
 	bool owner_known;
 	char owner[64];
 	struct exs_findings findings;
-	struct exs_folds folds;      /* findings beyond the per-folder limit, counted */
-	const struct exs_view *view; /* set while YARA scans the normalised view */
-	uint64_t view_base;          /* file offset of the bytes the view was made of */
-	size_t view_first;           /* the file's first finding (view matches dedupe) */
-	bool view_cut;               /* the view's scan ended at the deadline */
+	struct exs_folds folds;        /* findings beyond the per-folder limit, counted */
+	const struct exs_view *view;   /* set while YARA scans the normalised view */
+	uint64_t view_base;            /* file offset of the bytes the view was made of */
+	size_t view_first;             /* the file's first finding (view matches dedupe) */
+	bool view_cut;                 /* the view's scan ended at the deadline */
+	struct exs_ranges windows;     /* the prefilter's windows of the file */
+	struct exs_scan_segment *segs; /* what YARA reads of the file */
+	size_t n_segs, cap_segs;
 	struct exs_walk_stats stats;
 	bool ok; /* init succeeded */
 	struct exs_error init_err;

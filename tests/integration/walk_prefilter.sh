@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# exscan walk reads large files only around the built-in rules' atoms
+# (src/walk/prefilter.c): a shell in the middle of a 3 MB binary and at the
+# end of a 1 MB one is found as with --whole-files, most bytes are left out,
+# and --rules (third-party rules may read anywhere) turns the windows off.
+. "$(dirname "$0")/tap.sh"
+export XDG_CACHE_HOME="$TMP/cache"
+
+R="$TMP/srv"
+mkdir -p "$R/bin"
+python3 - "$R/bin" <<'PY'
+import random, sys
+r = random.Random(11)
+shell = (b'<%@ Page Language="C#" %><% var p = new System.Diagnostics.ProcessStartInfo('
+         b'"cmd.exe", "/c " + Request["c"]); System.Diagnostics.Process.Start(p); %>')
+mid = bytearray(b"MZ" + r.randbytes(3 << 20))
+mid[1500000:1500000 + len(shell)] = shell
+open(sys.argv[1] + "/middle.dll", "wb").write(mid)
+end = bytearray(b"MZ" + r.randbytes(1 << 20)) + shell.decode().encode("utf-16-le")
+open(sys.argv[1] + "/tail.dll", "wb").write(end)
+open(sys.argv[1] + "/clean.dll", "wb").write(b"MZ" + r.randbytes(2 << 20))
+PY
+
+found() { # the rules found per file, as one line
+	python3 -c '
+import json, sys
+h = json.load(open(sys.argv[1]))["hosts"][0]
+print(sorted((f["path"], f.get("rule"), tuple(sorted((m["identifier"], m["offset"]) for m in f.get("matches", []))))
+             for f in h["findings"] if f["kind"] == "webshell"))' "$1"
+}
+
+run "$EXSCAN" walk --all-files --format json --fail-on never "$R"
+expect_rc 0 "walk of large binaries"
+cp "$TMP/out" "$TMP/windows.json"
+json_check "the shell in the middle of a 3 MB binary is found" \
+	'any(f["path"] == "bin/middle.dll" and f["rule"] == "exs_command_execution" for f in d["hosts"][0]["findings"])'
+json_check "the UTF-16 shell at the end of a 1 MB binary is found" \
+	'any(f["path"] == "bin/tail.dll" and f["rule"] == "exs_command_execution" for f in d["hosts"][0]["findings"])'
+json_check "most bytes of the binaries were left out of YARA's walk" \
+	'd["hosts"][0]["stats"]["bytes_prefiltered"] > d["hosts"][0]["stats"]["bytes_scanned"] // 2'
+json_check "only files with a finding are hashed" \
+	'd["hosts"][0]["stats"]["bytes_hashed"] < d["hosts"][0]["stats"]["bytes_scanned"] and all(len(f["sha256"]) == 64 for f in d["hosts"][0]["findings"] if f["kind"] == "webshell")'
+
+run "$EXSCAN" walk --all-files --whole-files --format json --fail-on never "$R"
+expect_rc 0 "walk with --whole-files"
+cp "$TMP/out" "$TMP/whole.json"
+json_check "--whole-files gives YARA every byte" 'd["hosts"][0]["stats"]["bytes_prefiltered"] == 0'
+a=$(found "$TMP/windows.json")
+b=$(found "$TMP/whole.json")
+st=0
+[ "$a" = "$b" ] && [ -n "$a" ] || st=1
+tap_ok $st "the same findings and match offsets with and without the windows" "windows: $a
+whole:   $b"
+
+printf 'rule any_mz { condition: uint16(0) == 0x5a4d and uint8(filesize - 1) != 0x100 }\n' >"$TMP/far.yar"
+run "$EXSCAN" walk --all-files --rules "$TMP/far.yar" --format json --fail-on never "$R"
+json_check "with --rules every byte is read (a rule may look anywhere)" \
+	'd["hosts"][0]["stats"]["bytes_prefiltered"] == 0 and sum(1 for f in d["hosts"][0]["findings"] if f.get("rule") == "any_mz") == 3'
+
+sha=$(sha256sum "$R/bin/clean.dll" | cut -d' ' -f1)
+printf '%s clean binary listed\n' "$sha" >"$TMP/ioc.txt"
+run "$EXSCAN" walk --all-files --ioc "$TMP/ioc.txt" --format json --fail-on never "$R"
+json_check "an --ioc list still hashes every file (the clean binary is listed)" \
+	'any(f["path"] == "bin/clean.dll" and f["kind"] == "ioc" for f in d["hosts"][0]["findings"])'
+
+tap_done
