@@ -285,7 +285,8 @@ struct pf_scan {
 	size_t n;
 	struct exs_ranges *out;
 	size_t covered, limit;
-	bool fail; /* out of memory, or covering too much */
+	size_t hits; /* atoms found */
+	bool fail;   /* out of memory, or covering too much */
 };
 
 static void add_window(struct pf_scan *s, size_t start, size_t end)
@@ -340,19 +341,25 @@ static inline void check_at(struct pf_scan *s, size_t i)
 
 		if (i + a->len > s->n || (word & a->mask) != a->word)
 			continue;
+		s->hits++;
 		lo = (int64_t)i + a->lo;
 		hi = (int64_t)i + a->hi;
 		add_window(s, lo < 0 ? 0 : (size_t)lo, hi > (int64_t)s->n ? s->n : (size_t)hi);
 	}
 }
 
-/* Text that names the rules' words everywhere is seen for what it is in
- * its first 64 KiB, not after the filter has gone through all of it. */
-#define CHECK_EVERY (64u << 10)
+/* Text that names the rules' words everywhere is seen for what it is early:
+ * more than one atom a KiB in the first 16 KiB (random bytes show one in
+ * tens of KiB, Exchange's logs and scripts one every few hundred bytes);
+ * and every 64 KiB, windows covering more than the file's share. */
+#define CHECK_EVERY (16u << 10)
 
 static bool too_dense(struct pf_scan *s, size_t i)
 {
-	if (i >= CHECK_EVERY && s->covered > (i + HEAD_BYTES) / 100 * MAX_COVER_PCT)
+	if (i >= CHECK_EVERY && s->hits > i / 1024)
+		s->fail = true;
+	if (i >= 4 * CHECK_EVERY && i % (4 * CHECK_EVERY) == 0 &&
+	    s->covered > (i + HEAD_BYTES) / 100 * MAX_COVER_PCT)
 		s->fail = true;
 	return s->fail;
 }

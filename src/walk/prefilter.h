@@ -34,7 +34,7 @@ struct exs_ranges {
 };
 
 /* Files smaller than this are scanned whole: the windows would not pay. */
-#define EXS_PREFILTER_MIN_SIZE (64u << 10)
+#define EXS_PREFILTER_MIN_SIZE (16u << 10)
 
 /* The prefilter of rules' atoms, or NULL when they do not allow one (an atom
  * of one byte or none, more atoms than it holds) or memory is short. */
