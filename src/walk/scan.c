@@ -604,6 +604,50 @@ static bool extension_in(const char *name, const char *const *exts, size_t n)
 	return false;
 }
 
+/* Whether p holds a server block: an opening (<%) closed (%>) within 64 KiB;
+ * an opening alone is as often prose or another language (POD's C<%h>). */
+static bool server_block(const unsigned char *p, size_t n, const char *open, const char *close,
+                         size_t len)
+{
+	const unsigned char *o = p, *end = p + n;
+
+	for (int tries = 0; tries < 64 && o < end; tries++) {
+		size_t rest;
+
+		o = memmem(o, (size_t)(end - o), open, len);
+		if (!o)
+			return false;
+		o += len;
+		rest = (size_t)(end - o) < (64u << 10) ? (size_t)(end - o) : (64u << 10);
+		if (memmem(o, rest, close, len))
+			return true;
+	}
+	return false;
+}
+
+/* Whether the first 64 KiB of p read as text: ASCII or UTF-8, or UTF-16
+ * (zeros in one half of the offsets only), with hardly any other control
+ * bytes.  Binaries (a database, a library, compressed data) are not. */
+static bool looks_like_text(const unsigned char *p, size_t n)
+{
+	size_t m = n < (64u << 10) ? n : (64u << 10), ctrl = 0, nul[2] = {0, 0};
+
+	for (size_t i = 0; i < m; i++) {
+		unsigned char c = p[i];
+
+		if (c == 0)
+			nul[i & 1]++;
+		else if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f') ||
+		         c == 0x7f)
+			ctrl++;
+	}
+	if (ctrl * 100 > m)
+		return false;
+	if (nul[0] + nul[1] == 0)
+		return true;
+	return (nul[1] * 4 > m && nul[0] * 100 <= m) || (nul[0] * 4 > m && nul[1] * 100 <= m);
+}
+
 static bool server_page_name(const char *name)
 {
 	static const char *const exts[] = {"aspx",   "ashx",   "asmx", "ascx", "asax",
@@ -703,8 +747,9 @@ static int read_file(struct exs_worker *w, struct exs_walk_item *it, bool want_m
 		if (decide && total == head) {
 			decide = false;
 			if (server_page_name(it->relpath + it->name_off) ||
-			    memmem(w->buf, (size_t)head, "<%", 2) ||
-			    memmem(w->buf, (size_t)head, "<\0%\0", 4)) {
+			    (looks_like_text(w->buf, (size_t)head) &&
+			     (memmem(w->buf, (size_t)head, "<%", 2) ||
+			      memmem(w->buf, (size_t)head, "<\0%\0", 4)))) {
 				tail_from = size - w->max_size / 2;
 				want = size;
 			} else {
@@ -767,10 +812,13 @@ static bool view_candidate(const struct exs_worker *w, const struct exs_walk_ite
 	 * rules all the same, but sniffing each for code costs the default walk */
 	if (extension_in(name, statics, sizeof(statics) / sizeof(statics[0])))
 		return false;
-	/* other names (.txt, none): server markup, or code that uses ASP.NET */
-	return memmem(p, n, "<%", 2) || memmem(p, n, "runat", 5) || memmem(p, n, "<\0%\0", 4) ||
-	       memmem(p, n, "System.Web", 10) || memmem(p, n, "HttpContext", 11) ||
-	       memmem(p, n, "IHttpHandler", 12);
+	/* other names (.txt, none): text with server markup, or code that uses
+	 * ASP.NET (a binary holds "<%" every 64 KiB by chance) */
+	if (!looks_like_text(p, n))
+		return false;
+	return server_block(p, n, "<%", "%>", 2) || server_block(p, n, "<\0%\0", "%\0>\0", 4) ||
+	       memmem(p, n, "runat", 5) || memmem(p, n, "System.Web", 10) ||
+	       memmem(p, n, "HttpContext", 11) || memmem(p, n, "IHttpHandler", 12);
 }
 
 /* A webshell finding for the page's capabilities, with the sink (and the

@@ -3,6 +3,8 @@
 # (src/walk/prefilter.c): a shell in the middle of a 3 MB binary and at the
 # end of a 1 MB one is found as with --whole-files, most bytes are left out,
 # and --rules (third-party rules may read anywhere) turns the windows off.
+# Binaries are not pages: "<%" by chance in random bytes (once every 64 KiB)
+# gives neither the normalised view nor an oversized-page finding.
 . "$(dirname "$0")/tap.sh"
 export XDG_CACHE_HOME="$TMP/cache"
 
@@ -62,5 +64,35 @@ printf '%s clean binary listed\n' "$sha" >"$TMP/ioc.txt"
 run "$EXSCAN" walk --all-files --ioc "$TMP/ioc.txt" --format json --fail-on never "$R"
 json_check "an --ioc list still hashes every file (the clean binary is listed)" \
 	'any(f["path"] == "bin/clean.dll" and f["kind"] == "ioc" for f in d["hosts"][0]["findings"])'
+
+# --- binaries and prose are not server pages; a text file with a server block is
+mkdir -p "$R/data"
+python3 - "$R/data" <<'PY'
+import random, sys
+r = random.Random(12)
+code = b'<% System.Diagnostics.Process.Start(Request["c"]); %>'
+b = bytearray(r.randbytes(2 << 20))
+b[900000:900000 + len(code)] = code
+open(sys.argv[1] + "/store.bin", "wb").write(b)
+big = bytearray(r.randbytes(3 << 20))
+for at in (1000, 700000, 2500000):
+    big[at:at + 2] = b"<%"
+open(sys.argv[1] + "/big.dat", "wb").write(big)
+open(sys.argv[1] + "/Syslog.pm", "w").write(
+    "=head1 NAME\n\nThe format C<%m> is replaced with the error.\n\n=cut\n"
+    "sub connect { my $r = $self->{Request}; socket(my $s, PF_INET, SOCK_STREAM, 0); "
+    "connect($s, $r); }\n")
+open(sys.argv[1] + "/notes.txt", "w").write(code.decode() + "\n")
+PY
+run "$EXSCAN" walk --all-files --max-size 1M --format json --fail-on never "$R/data"
+json_check "code in a random binary is not judged as a page (no view, no capability finding)" \
+	'not any(f["path"] == "store.bin" for f in d["hosts"][0]["findings"])'
+json_check "a binary larger than --max-size with <% by chance is not an oversized page" \
+	'not any(f["path"] == "big.dat" for f in d["hosts"][0]["findings"])'
+json_check "prose that writes C<%m> is not a page" \
+	'not any(f["path"] == "Syslog.pm" for f in d["hosts"][0]["findings"])'
+json_check "a text file with a server block is judged as a page" \
+	'any(f["path"] == "notes.txt" and f["rule"].startswith("exs_cap_") for f in d["hosts"][0]["findings"])'
+json_check "and nothing could not be scanned" 'd["hosts"][0]["stats"]["errors"] == 0'
 
 tap_done
