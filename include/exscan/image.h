@@ -50,9 +50,10 @@ typedef int (*exs_image_read_fn)(void *arg, uint64_t off, void *buf, size_t n);
 int exs_image_ewf_chain(exs_image_read_fn read, void *arg, uint64_t file_size, char *why,
                         size_t why_len);
 
-/* Whether path is a regular file that looks like a disk image (not a
- * directory; content sniffed).  A regular file that is none of the known
- * containers counts as raw. */
+/* Whether path is a regular file that is a disk image: a known container or
+ * disk by its first and last bytes, or any file named like an image (.raw,
+ * .img, .dd, .001, .E01, .vhd(x), .vmdk, .qcow2).  Any other file (a page, a
+ * DLL) is not: the walk scans it alone. */
 bool exs_image_is_file(const char *path);
 
 struct exs_image_volume {

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <tsk/libtsk.h>
 #include <unistd.h>
@@ -135,11 +136,46 @@ static int sniff_file(struct exs_image *im, const char *path, enum exs_image_for
 	return 0;
 }
 
+/* Names of disk images: a file so named is read as one even when its first
+ * bytes say nothing (a blank or damaged disk gets the image's errors). */
+static bool image_name(const char *path)
+{
+	static const char *const exts[] = {"raw", "img",  "dd",    "dsk",  "001",  "e01",  "ex01",
+	                                   "vhd", "vhdx", "avhdx", "vmdk", "qcow", "qcow2"};
+	const char *slash = strrchr(path, '/'), *dot = strrchr(slash ? slash : path, '.');
+
+	for (size_t i = 0; dot && i < sizeof(exts) / sizeof(exts[0]); i++)
+		if (strcasecmp(dot + 1, exts[i]) == 0)
+			return true;
+	return false;
+}
+
 bool exs_image_is_file(const char *path)
 {
+	unsigned char head[4096], tail[512];
+	ssize_t nh = 0, nt = 0;
 	struct stat st;
+	int fd;
+	bool r;
 
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+		return false;
+	if (image_name(path))
+		return true;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOATIME);
+	if (fd < 0 && errno == EPERM)
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return true; /* unreadable: the image reader says why */
+	nh = pread(fd, head, sizeof(head), 0);
+	if (st.st_size >= (off_t)sizeof(tail))
+		nt = pread(fd, tail, sizeof(tail), st.st_size - (off_t)sizeof(tail));
+	close(fd);
+	if (nh < 0 || nt < 0)
+		return true;
+	r = exs_image_sniff(head, (size_t)nh, tail, (size_t)nt, (uint64_t)st.st_size) !=
+	    EXS_IMAGE_UNKNOWN;
+	return r;
 }
 
 static void tsk_message(char *out, size_t n)

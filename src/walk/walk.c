@@ -61,7 +61,8 @@ struct walk_ctx {
 	struct exs_walk_stats stats;
 	char **web_dirs; /* relpaths below which every file is scanned */
 	size_t n_web_dirs;
-	bool noatime; /* O_NOATIME still permitted */
+	bool noatime;       /* O_NOATIME still permitted */
+	const char *single; /* ROOT is this one file (in the folder rootfd): scan it alone */
 	dev_t root_dev;
 	size_t keep_open; /* directories kept open at once (from the open-file limit) */
 	/* disk images: bytes copied into memfds and not yet scanned (q.mu) */
@@ -394,6 +395,25 @@ static void handle_file(struct walk_ctx *ctx, const struct frame *top, const cha
 		return;
 	}
 	queue_push(&ctx->q, &it);
+}
+
+/* ROOT named one file: it is listed and scanned like a file of a web folder
+ * (the user asked for it), relative to its own folder. */
+static void walk_single(struct walk_ctx *ctx, int dirfd)
+{
+	struct frame top = {.fd = dirfd, .web = true};
+	struct stat st;
+
+	ctx->stats.files_seen++;
+	if (fstatat(dirfd, ctx->single, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+		walk_error(ctx, ctx->single, "cannot stat: %s", strerror(errno));
+		return;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		ctx->stats.skipped[EXS_SKIP_SPECIAL]++;
+		return;
+	}
+	handle_file(ctx, &top, ctx->single, ctx->single, 0, &st);
 }
 
 static bool on_stack(const struct frame *stack, size_t n, dev_t dev, ino_t ino)
@@ -852,6 +872,7 @@ int exs_walk_run(struct exs_walk_engine *e, const struct exs_walk_options *o, co
 	int rootfd = -1, rc = -1;
 	struct exs_walk_src src = {.rootfd = -1};
 	struct exs_image *im = NULL;
+	char *dir = NULL; /* the folder of a ROOT that is one file */
 
 	memset(&ctx, 0, sizeof(ctx));
 	pthread_cond_init(&ctx.drained, NULL);
@@ -883,9 +904,22 @@ int exs_walk_run(struct exs_walk_engine *e, const struct exs_walk_options *o, co
 			walk_error(&ctx, "", "%s", exs_image_problem(im, i));
 		goto layout;
 	}
-	rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOATIME);
+	if (stat(root, &st) == 0 && S_ISREG(st.st_mode)) {
+		/* one file (a page, a DLL), not a disk image: scanned alone,
+		 * whatever the policy, from its folder */
+		const char *slash = strrchr(root, '/');
+
+		ctx.single = slash ? slash + 1 : root;
+		dir = slash ? strndup(root, slash == root ? 1 : (size_t)(slash - root))
+		            : strdup(".");
+		if (!dir) {
+			exs_error_set(err, "out of memory");
+			goto out;
+		}
+	}
+	rootfd = open(dir ? dir : root, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOATIME);
 	if (rootfd < 0 && errno == EPERM) {
-		rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		rootfd = open(dir ? dir : root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		ctx.noatime = false;
 		ctx.stats.atimes_changed = true;
 	}
@@ -952,6 +986,8 @@ layout:
 			queue_close(&ctx.q);
 			goto out_join;
 		}
+	} else if (ctx.single) {
+		walk_single(&ctx, rootfd);
 	} else {
 		int dfd = dup(rootfd);
 
@@ -1025,6 +1061,7 @@ out_queue:
 	queue_release(&ctx.q);
 out:
 	free(slots);
+	free(dir);
 	if (rootfd >= 0)
 		close(rootfd);
 	exs_ntfs_close(src.ntfs);

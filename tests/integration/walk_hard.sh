@@ -208,4 +208,21 @@ else
 	tap_skip "another file system is not entered" "cannot mount a tmpfs here"
 	tap_skip "--cross-fs enters it" "cannot mount a tmpfs here"
 fi
+# --- ROOT is one file: scanned alone (a page an admin found, a DLL), whatever
+# its name; a file named like a disk image stays an image (walk_image.sh)
+mkdir -p "$TMP/one"
+printf '%s\n' "$shell" >"$TMP/one/found.aspx"
+printf '%s\n' "$shell" >"$TMP/one/helper.dll"
+printf '%s\n' "$shell" >"$TMP/one/other.aspx"
+run "$EXSCAN" walk --format json "$TMP/one/found.aspx"
+expect_rc 1 "one page as ROOT: scanned, compromised"
+json_check "one page as ROOT: that file alone, named by itself" \
+	'd["hosts"][0]["stats"]["files_scanned"] == 1 and {f["path"] for f in d["hosts"][0]["findings"] if f["kind"] == "webshell"} == {"found.aspx"} and d["hosts"][0]["host"] == "found.aspx"'
+run "$EXSCAN" walk --format json "$TMP/one/helper.dll"
+json_check "one file of a type the policy skips: scanned all the same (it was asked for)" \
+	'any(f["path"] == "helper.dll" and f["kind"] == "webshell" for f in d["hosts"][0]["findings"]) and d["hosts"][0]["stats"]["errors"] == 0'
+(cd "$TMP/one" && "$EXSCAN" walk --format json found.aspx >"$TMP/out" 2>"$TMP/err")
+json_check "one file given without a folder" \
+	'{f["path"] for f in d["hosts"][0]["findings"] if f["kind"] == "webshell"} == {"found.aspx"}'
+
 tap_done
