@@ -220,7 +220,9 @@ static void judge_file(struct judge *j, struct json_object *findings, struct jso
 			used = w < 0 ? sizeof(names) : used + (size_t)w;
 		}
 	}
-	snprintf(text, sizeof(text), "%s at %s (score %lld)", names, path, best);
+	/* a deleted file (read from a disk image) is no longer where it says */
+	snprintf(text, sizeof(text), "%s at %s%s (score %lld)", names, path,
+	         exs_json_get_bool(pf, "deleted", false) ? " (deleted)" : "", best);
 	reason(j, level, text, "finding", json_object_new_int64(ref));
 	add_evidence(evidence, pf);
 }

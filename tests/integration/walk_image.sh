@@ -142,6 +142,10 @@ json_check "VHDX: every file finding carries its NTFS times; streams and deleted
 run asnobody "$EXSCAN" scan --no-rules-cache --format json --fs "$TMP/disk.qcow2" --host lab1
 json_check "scan --fs IMAGE: the host's verdict is compromised, from the image" \
 	'd["hosts"][0]["host"] == "lab1" and d["hosts"][0]["verdict"] == "compromised" and "qcow2" in d["hosts"][0]["root"]'
+json_check "scan --fs IMAGE: the reason for the deleted page says it was deleted" \
+	'any("gone.aspx (deleted)" in r["text"] for r in d["hosts"][0]["reasons"])'
+run asnobody "$EXSCAN" scan --no-rules-cache --format text --fs "$TMP/disk.qcow2" --host lab1
+tap_ok $(grep -q "gone.aspx (deleted)" "$TMP/out" && echo 0 || echo 1) "scan --fs IMAGE, text: the deleted page's reason line says deleted" "$(head -c 1500 "$TMP/out")"
 contract=${EXSCAN_SRCDIR}/../shared/tools/check-output-contract.py
 if [ -f "$contract" ]; then
 	python3 "$contract" walk "$TMP/disk.vhdx.json" >"$TMP/contract" 2>&1
