@@ -178,6 +178,9 @@ json_check "the BitLocker partition makes the hosts incomplete (an error finding
 run asnobody "$EXSCAN" walk --no-rules-cache --format json --partition 3 "$M"
 json_check "--partition 3: one host, that volume" \
 	'len(d["hosts"]) == 1 and "partition 3 at offset 80740352" in d["hosts"][0]["root"]'
+run asnobody "$EXSCAN" scan --no-rules-cache --format json --fs "$M" --host m3 --partition 3
+json_check "scan --fs IMAGE --partition 3: one host, that volume" \
+	'len(d["hosts"]) == 1 and d["hosts"][0]["host"] == "m3" and "partition 3 at offset 80740352" in d["hosts"][0]["root"]'
 run asnobody "$EXSCAN" walk --no-rules-cache --format json --volume 1048576 "$M"
 json_check "--volume 1048576: one host, partition 1" \
 	'len(d["hosts"]) == 1 and "partition 1 at offset 1048576" in d["hosts"][0]["root"]'
