@@ -320,8 +320,11 @@ struct exs_image *exs_image_open(const char *path, struct exs_error *err)
 			char msg[200];
 
 			tsk_message(msg, sizeof(msg));
+			/* exscan's own reading of an E01's sections says what is wrong
+			 * in words; libewf's chain of function names does not */
 			exs_error_set(err, "'%s': cannot open as %s image: %s", path,
-			              exs_image_format_name(fmt), msg);
+			              exs_image_format_name(fmt),
+			              im->n_problems ? im->problems[0] : msg);
 			goto fail;
 		}
 		if (t == TSK_IMG_TYPE_RAW)

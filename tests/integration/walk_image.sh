@@ -200,6 +200,11 @@ run asnobody "$EXSCAN" walk --no-rules-cache --format json "$TMP/short.E01"
 n=$(wc -l <"$TMP/err")
 tap_ok $([ $RC -ne 0 ] && grep -q "'.*short.E01': the segment file ends at byte 100000, inside its section chain (truncated E01?)" "$TMP/err" && echo 0 || echo 1) \
 	"a truncated E01: a line naming it and a non-zero exit ($RC)" "$(cat "$TMP/err")"
+head -c 100 "$TMP/disk.E01" >"$TMP/head.E01"
+chmod 644 "$TMP/head.E01"
+run asnobody "$EXSCAN" walk --no-rules-cache --format json "$TMP/head.E01"
+tap_ok $([ $RC -ne 0 ] && [ "$(wc -l <"$TMP/err")" = 1 ] && grep -q "'.*head.E01': cannot open as E01 image: the segment file ends at byte 100" "$TMP/err" && ! grep -q libewf "$TMP/err" && echo 0 || echo 1) \
+	"an E01 cut inside its header: one line in words, not libewf's call chain ($RC)" "$(cat "$TMP/err")"
 head -c 8M /dev/zero >"$TMP/blank.raw"
 chmod 644 "$TMP/blank.raw"
 run asnobody "$EXSCAN" walk --no-rules-cache "$TMP/blank.raw"
