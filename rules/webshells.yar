@@ -67,12 +67,15 @@ rule exs_chopper_eval_request
 		// request (anchored on the rare "unsafe", with no gap to scan)
 		$e2 = /,\s*["']unsafe["']\s*\)/ nocase ascii wide
 		$ev = /\beval\s*\(/ nocase ascii wide
-		$e3 = /Execute(Global)?\s*\(?\s*Request\s*(\.Item|\.Form|\.QueryString)?\s*[\[\(]/ nocase ascii wide
+		// VBScript's Execute(Request(..)) or Execute Request(..): a method
+		// named ExecuteRequest( is not one (C#, Pascal and JS have them)
+		$e3 = /Execute(Global)?(\s*\(\s*|\s+)Request\s*(\.Item|\.Form|\.QueryString)?\s*[\[\(]/ nocase ascii wide
 		$e5 = /eval\s*\(\s*System\.Text\.Encoding\./ nocase ascii wide
 		$e6 = /JScriptEvaluate\s*\([^;\nJ]{0,120}Request/ ascii wide
 		$e7 = /ParseControl\s*\(\s*(this\.|Context\.|HttpContext\.Current\.)?Request/ ascii wide
 	condition:
-		any of ($e1, $e3, $e5, $e6, $e7) or ($e2 and $ev and exs_request_data)
+		any of ($e1, $e5, $e6, $e7) or ($e3 and exs_server_code) or
+		($e2 and $ev and exs_request_data)
 }
 
 rule exs_chopper_csharp_upload

@@ -604,25 +604,79 @@ static bool extension_in(const char *name, const char *const *exts, size_t n)
 	return false;
 }
 
-/* Whether p holds a server block: an opening (<%) closed (%>) within 64 KiB;
- * an opening alone is as often prose or another language (POD's C<%h>). */
-static bool server_block(const unsigned char *p, size_t n, const char *open, const char *close,
-                         size_t len)
+/* Whether p holds a server block: "<%" then a directive, an expression or
+ * a space (@ = # : $), closed by "%>" within 4 KiB, or code right after it
+ * (<%eval...) closed on the same line.  Prose and other languages write "<%"
+ * too (POD's C<%s> ... C<%>, Perl's <%!>). */
+static bool server_block(const unsigned char *p, size_t n, bool wide)
 {
+	const char *open = wide ? "<\0%\0" : "<%", *close = wide ? "%\0>\0" : "%>";
+	size_t len = wide ? 4 : 2;
 	const unsigned char *o = p, *end = p + n;
 
-	for (int tries = 0; tries < 64 && o < end; tries++) {
+	for (int tries = 0; tries < 256 && o < end; tries++) {
 		size_t rest;
+		unsigned char c;
 
 		o = memmem(o, (size_t)(end - o), open, len);
 		if (!o)
 			return false;
 		o += len;
-		rest = (size_t)(end - o) < (64u << 10) ? (size_t)(end - o) : (64u << 10);
+		if (o >= end)
+			return false;
+		c = *o;
+		rest = (size_t)(end - o) < 4096 ? (size_t)(end - o) : 4096;
+		if ((c | 32) >= 'a' && (c | 32) <= 'z') {
+			/* <%eval(...)%>: code right after the mark closes on its line */
+			const unsigned char *nl = memchr(o, '\n', rest);
+
+			rest = nl ? (size_t)(nl - o) : rest;
+		} else if (!c || !strchr("@=#:$ \t\r\n", c)) {
+			continue;
+		}
 		if (memmem(o, rest, close, len))
 			return true;
 	}
 	return false;
+}
+
+/* runat="server" (any case and quoting), not the word alone. */
+static bool runat_server(const unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i + 5 <= n; i++) {
+		if ((p[i] | 32) != 'r' || strncasecmp((const char *)p + i, "runat", 5) != 0)
+			continue;
+		for (size_t j = i + 5; j + 6 <= n && j < i + 24; j++)
+			if ((p[j] | 32) == 's' &&
+			    strncasecmp((const char *)p + j, "server", 6) == 0)
+				return true;
+	}
+	return false;
+}
+
+/* C# or VB source that uses ASP.NET: a line imports System (using System...;
+ * Imports System...) and it names System.Web, HttpContext or IHttpHandler.  A
+ * list of package descriptions or Java's HttpContext is not. */
+static bool line_starts(const unsigned char *p, size_t n, const char *w)
+{
+	size_t k = strlen(w);
+
+	for (const unsigned char *q = p; (q = memmem(q, (size_t)(p + n - q), w, k)); q += k) {
+		const unsigned char *b = q;
+
+		while (b > p && (b[-1] == ' ' || b[-1] == '\t'))
+			b--;
+		if (b == p || b[-1] == '\n')
+			return true;
+	}
+	return false;
+}
+
+static bool aspnet_code(const unsigned char *p, size_t n)
+{
+	return (line_starts(p, n, "using System") || line_starts(p, n, "Imports System")) &&
+	       (memmem(p, n, "System.Web", 10) || memmem(p, n, "HttpContext", 11) ||
+	        memmem(p, n, "IHttpHandler", 12));
 }
 
 /* Whether the first 64 KiB of p read as text: ASCII or UTF-8, or UTF-16
@@ -816,9 +870,8 @@ static bool view_candidate(const struct exs_worker *w, const struct exs_walk_ite
 	 * ASP.NET (a binary holds "<%" every 64 KiB by chance) */
 	if (!looks_like_text(p, n))
 		return false;
-	return server_block(p, n, "<%", "%>", 2) || server_block(p, n, "<\0%\0", "%\0>\0", 4) ||
-	       memmem(p, n, "runat", 5) || memmem(p, n, "System.Web", 10) ||
-	       memmem(p, n, "HttpContext", 11) || memmem(p, n, "IHttpHandler", 12);
+	return server_block(p, n, false) || server_block(p, n, true) || runat_server(p, n) ||
+	       aspnet_code(p, n);
 }
 
 /* A webshell finding for the page's capabilities, with the sink (and the

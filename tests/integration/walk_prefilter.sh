@@ -83,6 +83,25 @@ open(sys.argv[1] + "/Syslog.pm", "w").write(
     "sub connect { my $r = $self->{Request}; socket(my $s, PF_INET, SOCK_STREAM, 0); "
     "connect($s, $r); }\n")
 open(sys.argv[1] + "/notes.txt", "w").write(code.decode() + "\n")
+# prose and other languages that name what pages name
+open(sys.argv[1] + "/perldiag.pod", "w").write(
+    "=item C<%s> is one of the hash sigils\n\n" + "Some prose. " * 40 +
+    "\n\n=item Use of C<%> sigil, and socket() calls, see the request.\n")
+open(sys.argv[1] + "/packages.tsv", "w").write(
+    "System.Management.Automation\t7.6\tRuntime for hosting PowerShell, using System types\n"
+    "System.Web.Http\t5.2\trequest response queries commands\n")
+open(sys.argv[1] + "/Client.java", "w").write(
+    "import org.apache.http.protocol.HttpContext;\nclass C { void run(HttpContext ctx, String request) "
+    "{ Runtime.getRuntime().exec(request); new java.net.Socket(request, 80); } }\n")
+open(sys.argv[1] + "/client.js", "w").write(
+    "function send(req) { return client.ExecuteRequest(req) || api.executeRequest(Request[0]); }\n")
+open(sys.argv[1] + "/rpc.pas", "w").write(
+    "procedure Handle;\nbegin\n  // execute request(s) using context\nend;\n")
+# code that is a shell whatever its name
+open(sys.argv[1] + "/legacy.asp", "w").write('<% Execute Request("x") %>\n')
+open(sys.argv[1] + "/handler.txt", "w").write(
+    "using System;\nusing System.Web;\npublic class H : IHttpHandler { public void "
+    "ProcessRequest(HttpContext c) { System.Diagnostics.Process.Start(c.Request[\"c\"]); } }\n")
 PY
 run "$EXSCAN" walk --all-files --max-size 1M --format json --fail-on never "$R/data"
 json_check "code in a random binary is not judged as a page (no view, no capability finding)" \
@@ -94,5 +113,11 @@ json_check "prose that writes C<%m> is not a page" \
 json_check "a text file with a server block is judged as a page" \
 	'any(f["path"] == "notes.txt" and f["rule"].startswith("exs_cap_") for f in d["hosts"][0]["findings"])'
 json_check "and nothing could not be scanned" 'd["hosts"][0]["stats"]["errors"] == 0'
+json_check "POD, a package list, Java, JS and Pascal that name requests, sockets and ExecuteRequest are not shells" \
+	'not any(f["kind"] == "webshell" and f["path"] in ("perldiag.pod", "packages.tsv", "Client.java", "client.js", "rpc.pas") for f in d["hosts"][0]["findings"])'
+json_check "VBScript's Execute Request(..) is a shell" \
+	'any(f["path"] == "legacy.asp" and f["rule"] == "exs_chopper_eval_request" for f in d["hosts"][0]["findings"])'
+json_check "a handler's C# in a .txt is judged as code" \
+	'any(f["path"] == "handler.txt" and f["rule"] == "exs_cap_process" for f in d["hosts"][0]["findings"])'
 
 tap_done
