@@ -932,6 +932,43 @@ static void capability_finding(struct exs_worker *w, const struct exs_capability
 	}
 }
 
+/* Whether request data reaches some sink (not only sinks present). */
+static bool any_flow(const struct exs_capability *cap)
+{
+	for (size_t i = 0; i < EXS_SINK_COUNT; i++)
+		if (cap->hits[i].score && cap->hits[i].flow)
+			return true;
+	return false;
+}
+
+/* A page by its name: the web server runs it. */
+static bool page_by_name(const struct exs_walk_item *it)
+{
+	static const char *const exts[] = {"aspx", "ashx",   "asmx", "ascx", "asax",  "master",
+	                                   "svc",  "cshtml", "asp",  "soap", "config"};
+
+	return extension_in(it->relpath + it->name_off, exts, sizeof(exts) / sizeof(exts[0]));
+}
+
+/* Code that faces the web: it handles requests, is a page or a handler, or
+ * registers one.  A C# file that starts processes or hosts PowerShell and
+ * does none of this (a tool, an installer, Ansible's module utils) has
+ * capabilities, not a web shell's. */
+static bool web_facing(const unsigned char *p, size_t n)
+{
+	static const char *const marks[] = {
+	        "HttpContext", "IHttpHandler", "IHttpModule", "HttpApplication", "HttpRequest",
+	        "Request.",    "Request[",     "Request(",    "Page_Load",       "System.Web.UI",
+	        "WebMethod",   "<%",           "runat",       "VirtualPath",     "RouteTable",
+	        "request.",    "request(",     "request[",
+	};
+
+	for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++)
+		if (memmem(p, n, marks[i], strlen(marks[i])))
+			return true;
+	return false;
+}
+
 /* The second look at the bytes p[0..n) (file offset base): YARA on their
  * normalised view, then the capability model. */
 static void scan_view_of(struct exs_worker *w, struct exs_walk_item *it, size_t first,
@@ -977,7 +1014,8 @@ static void scan_view_of(struct exs_worker *w, struct exs_walk_item *it, size_t 
 		w->view = NULL;
 		/* the capability model is built-in detection: --no-builtin-rules drops it */
 		if (!w->opts->no_builtin_rules && exs_capability_scan(&v, &cap) == 0) {
-			if (cap.score >= EXS_CAPABILITY_REPORT)
+			if (cap.score >= EXS_CAPABILITY_REPORT &&
+			    (any_flow(&cap) || page_by_name(it) || web_facing(p, n)))
 				capability_finding(w, &cap, p, n, base);
 			exs_capability_release(&cap);
 		}

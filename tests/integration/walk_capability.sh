@@ -124,4 +124,36 @@ json_check "a user rule without it sees only the raw bytes" \
 run "$EXSCAN" walk --fail-on never "$R"
 grep -q 'request data (pathbox.text, line 5) reaches file write' "$TMP/out"
 tap_ok $? "the text report says which request data reaches which sink" "$(head -c 3000 "$TMP/out")"
+# --- C# that is not web-facing: capabilities present, but no request, page or
+# handler; and a handler that only has them present (an App_Code backdoor)
+mkdir -p "$TMP/cs"
+cat >"$TMP/cs/Tool.Process.cs" <<'P'
+using System;
+using System.Diagnostics;
+namespace Tool {
+    public static class Runner {
+        public static int Run(string exe, string args) {
+            var psi = new ProcessStartInfo("cmd.exe", "/c " + exe + " " + args);
+            psi.RedirectStandardOutput = true;
+            using (var p = Process.Start(psi)) { p.WaitForExit(); return p.ExitCode; }
+        }
+    }
+}
+P
+cat >"$TMP/cs/Helper.cs" <<'P'
+using System;
+using System.Web;
+public class Helper : IHttpHandler {
+    public bool IsReusable { get { return true; } }
+    public void ProcessRequest(HttpContext ctx) {
+        System.Diagnostics.Process.Start("cmd.exe", "/c whoami > c:\\inetpub\\wwwroot\\w.txt");
+    }
+}
+P
+run "$EXSCAN" walk --all-files --format json --fail-on never "$TMP/cs"
+json_check "C# that starts processes but faces no web request is not a shell" \
+	'not any(f["path"] == "Tool.Process.cs" and f["kind"] == "webshell" for f in d["hosts"][0]["findings"])'
+json_check "a handler that starts cmd.exe is reported though no request data reaches it" \
+	'any(f["path"] == "Helper.cs" and f["rule"] == "exs_cap_process" for f in d["hosts"][0]["findings"])'
+
 tap_done
