@@ -190,6 +190,9 @@ head -c 30M "$DISK" >"$TMP/short.raw"
 chmod 644 "$TMP/short.raw"
 run asnobody "$EXSCAN" walk --no-rules-cache --format json "$TMP/short.raw"
 n=$(grep -c "partition 1 at offset 1048576: the image ends 30408704 bytes into this 67108864-byte NTFS volume (truncated image?)" "$TMP/err")
+# (any non-zero exit: under ASan the run ends with libtsk's own leak of a
+# directory it failed to read, 250 bytes, whose short stack no suppression
+# can name; a release build exits 1, for the shells in what is there)
 tap_ok $([ $RC -ne 0 ] && [ "$n" = 1 ] && echo 0 || echo 1) "a truncated raw image: one line saying where it ends, a non-zero exit ($RC)" "$(cat "$TMP/err")"
 json_check "a truncated raw image: what is there is still walked" \
 	'len([f for f in d["hosts"][0]["findings"] if f["kind"] == "webshell"]) >= 3 and d["hosts"][0]["stats"]["errors"] >= 1'
@@ -198,12 +201,12 @@ head -c 100000 "$TMP/disk.E01" >"$TMP/short.E01"
 chmod 644 "$TMP/short.E01"
 run asnobody "$EXSCAN" walk --no-rules-cache --format json "$TMP/short.E01"
 n=$(wc -l <"$TMP/err")
-tap_ok $([ $RC -ne 0 ] && grep -q "'.*short.E01': the segment file ends at byte 100000, inside its section chain (truncated E01?)" "$TMP/err" && echo 0 || echo 1) \
-	"a truncated E01: a line naming it and a non-zero exit ($RC)" "$(cat "$TMP/err")"
+tap_ok $([ $RC -eq 3 ] && grep -q "'.*short.E01': the segment file ends at byte 100000, inside its section chain (truncated E01?)" "$TMP/err" && echo 0 || echo 1) \
+	"a truncated E01: a line naming it, and exit 3 (incomplete) ($RC)" "$(cat "$TMP/err")"
 head -c 100 "$TMP/disk.E01" >"$TMP/head.E01"
 chmod 644 "$TMP/head.E01"
 run asnobody "$EXSCAN" walk --no-rules-cache --format json "$TMP/head.E01"
-tap_ok $([ $RC -ne 0 ] && [ "$(wc -l <"$TMP/err")" = 1 ] && grep -q "'.*head.E01': cannot open as E01 image: the segment file ends at byte 100" "$TMP/err" && ! grep -q libewf "$TMP/err" && echo 0 || echo 1) \
+tap_ok $([ $RC -eq 3 ] && [ "$(wc -l <"$TMP/err")" = 1 ] && grep -q "'.*head.E01': cannot open as E01 image: the segment file ends at byte 100" "$TMP/err" && ! grep -q libewf "$TMP/err" && echo 0 || echo 1) \
 	"an E01 cut inside its header: one line in words, not libewf's call chain ($RC)" "$(cat "$TMP/err")"
 head -c 8M /dev/zero >"$TMP/blank.raw"
 chmod 644 "$TMP/blank.raw"
