@@ -29,6 +29,13 @@ private rule exs_server_code
 		$d6 = "System.Web" ascii wide
 		$d7 = "msxsl:script" nocase ascii wide
 	condition:
+		// not an executable (MZ, ELF) unless named as a page: a .NET
+		// assembly names System.Web, ProcessStartInfo and PowerShell as a
+		// shell's source does, and Exchange's own DLLs would be command
+		// shells (compiled pages are exchange.yar's App_Web rules); a page
+		// dressed in an MZ header still runs, by its name
+		(not (uint16(0) == 0x5a4d or uint32(0) == 0x464c457f) or
+		 extension matches /^\.(aspx|ashx|asmx|ascx|asax|master|svc|asp)$/) and
 		any of them
 }
 

@@ -835,6 +835,15 @@ static int read_file(struct exs_worker *w, struct exs_walk_item *it, bool want_m
 	return 0;
 }
 
+/* A page by its name: the web server runs it. */
+static bool page_by_name(const struct exs_walk_item *it)
+{
+	static const char *const exts[] = {"aspx", "ashx",   "asmx", "ascx", "asax",  "master",
+	                                   "svc",  "cshtml", "asp",  "soap", "config"};
+
+	return extension_in(it->relpath + it->name_off, exts, sizeof(exts) / sizeof(exts[0]));
+}
+
 /* Files worth a normalised view: server pages and code, by name or content
  * (not binaries, not files larger than the view's budget). */
 #define VIEW_MAX (4u << 20)
@@ -855,8 +864,11 @@ static bool view_candidate(const struct exs_worker *w, const struct exs_walk_ite
 
 	if (!p || n == 0)
 		return false;
-	/* an image header is a known way to dress up a page; archives and
-	 * executables are not pages */
+	/* the web server runs a page by its name, whatever its first bytes (an
+	 * image or MZ header is a known way to dress one up) */
+	if (page_by_name(it))
+		return true;
+	/* archives and executables are not pages */
 	if (strcmp(type, "UNKNOWN") != 0 && strcmp(type, "GIF") != 0 && strcmp(type, "PNG") != 0 &&
 	    strcmp(type, "JPG") != 0)
 		return false;
@@ -939,15 +951,6 @@ static bool any_flow(const struct exs_capability *cap)
 		if (cap->hits[i].score && cap->hits[i].flow)
 			return true;
 	return false;
-}
-
-/* A page by its name: the web server runs it. */
-static bool page_by_name(const struct exs_walk_item *it)
-{
-	static const char *const exts[] = {"aspx", "ashx",   "asmx", "ascx", "asax",  "master",
-	                                   "svc",  "cshtml", "asp",  "soap", "config"};
-
-	return extension_in(it->relpath + it->name_off, exts, sizeof(exts) / sizeof(exts[0]));
 }
 
 /* Code that faces the web: it handles requests, is a page or a handler, or

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # exscan walk reads large files only around the built-in rules' atoms
-# (src/walk/prefilter.c): a shell in the middle of a 3 MB binary and at the
+# (src/walk/prefilter.c): a shell in the middle of a 3 MB blob and at the
 # end of a 1 MB one is found as with --whole-files, most bytes are left out,
 # and --rules (third-party rules may read anywhere) turns the windows off.
 # Binaries are not pages: "<%" by chance in random bytes (once every 64 KiB)
 # gives neither the normalised view nor an oversized-page finding.
 . "$(dirname "$0")/tap.sh"
+. "$(dirname "$0")/pe.inc.sh"
 export XDG_CACHE_HOME="$TMP/cache"
 
 R="$TMP/srv"
@@ -15,11 +16,12 @@ import random, sys
 r = random.Random(11)
 shell = (b'<%@ Page Language="C#" %><% var p = new System.Diagnostics.ProcessStartInfo('
          b'"cmd.exe", "/c " + Request["c"]); System.Diagnostics.Process.Start(p); %>')
-mid = bytearray(b"MZ" + r.randbytes(3 << 20))
+# data blobs (not executables: page rules do not judge those)
+mid = bytearray(b"CACHE" + r.randbytes(3 << 20))
 mid[1500000:1500000 + len(shell)] = shell
-open(sys.argv[1] + "/middle.dll", "wb").write(mid)
-end = bytearray(b"MZ" + r.randbytes(1 << 20)) + shell.decode().encode("utf-16-le")
-open(sys.argv[1] + "/tail.dll", "wb").write(end)
+open(sys.argv[1] + "/middle.dat", "wb").write(mid)
+end = bytearray(b"CACHE" + r.randbytes(1 << 20)) + shell.decode().encode("utf-16-le")
+open(sys.argv[1] + "/tail.dat", "wb").write(end)
 open(sys.argv[1] + "/clean.dll", "wb").write(b"MZ" + r.randbytes(2 << 20))
 PY
 
@@ -34,10 +36,10 @@ print(sorted((f["path"], f.get("rule"), tuple(sorted((m["identifier"], m["offset
 run "$EXSCAN" walk --all-files --format json --fail-on never "$R"
 expect_rc 0 "walk of large binaries"
 cp "$TMP/out" "$TMP/windows.json"
-json_check "the shell in the middle of a 3 MB binary is found" \
-	'any(f["path"] == "bin/middle.dll" and f["rule"] == "exs_command_execution" for f in d["hosts"][0]["findings"])'
-json_check "the UTF-16 shell at the end of a 1 MB binary is found" \
-	'any(f["path"] == "bin/tail.dll" and f["rule"] == "exs_command_execution" for f in d["hosts"][0]["findings"])'
+json_check "the shell in the middle of a 3 MB blob is found" \
+	'any(f["path"] == "bin/middle.dat" and f["rule"] == "exs_command_execution" for f in d["hosts"][0]["findings"])'
+json_check "the UTF-16 shell at the end of a 1 MB blob is found" \
+	'any(f["path"] == "bin/tail.dat" and f["rule"] == "exs_command_execution" for f in d["hosts"][0]["findings"])'
 json_check "most bytes of the binaries were left out of YARA's walk" \
 	'd["hosts"][0]["stats"]["bytes_prefiltered"] > d["hosts"][0]["stats"]["bytes_scanned"] // 2'
 json_check "only files with a finding are hashed" \
@@ -54,10 +56,10 @@ st=0
 tap_ok $st "the same findings and match offsets with and without the windows" "windows: $a
 whole:   $b"
 
-printf 'rule any_mz { condition: uint16(0) == 0x5a4d and uint8(filesize - 1) != 0x100 }\n' >"$TMP/far.yar"
+printf 'rule any_file { condition: filesize > 0 and uint8(filesize - 1) != 0x100 }\n' >"$TMP/far.yar"
 run "$EXSCAN" walk --all-files --rules "$TMP/far.yar" --format json --fail-on never "$R"
 json_check "with --rules every byte is read (a rule may look anywhere)" \
-	'd["hosts"][0]["stats"]["bytes_prefiltered"] == 0 and sum(1 for f in d["hosts"][0]["findings"] if f.get("rule") == "any_mz") == 3'
+	'd["hosts"][0]["stats"]["bytes_prefiltered"] == 0 and sum(1 for f in d["hosts"][0]["findings"] if f.get("rule") == "any_file") == 3'
 
 sha=$(sha256sum "$R/bin/clean.dll" | cut -d' ' -f1)
 printf '%s clean binary listed\n' "$sha" >"$TMP/ioc.txt"
@@ -119,5 +121,32 @@ json_check "VBScript's Execute Request(..) is a shell" \
 	'any(f["path"] == "legacy.asp" and f["rule"] == "exs_chopper_eval_request" for f in d["hosts"][0]["findings"])'
 json_check "a handler's C# in a .txt is judged as code" \
 	'any(f["path"] == "handler.txt" and f["rule"] == "exs_cap_process" for f in d["hosts"][0]["findings"])'
+
+# --- executables are not pages, unless named as pages: a real PE that names
+# what a command shell's source names (as Exchange's own .NET DLLs do), and a
+# page dressed in an MZ header
+if have_mingw; then
+	mkdir -p "$TMP/pe"
+	cat >"$TMP/pe/t.c" <<'C'
+const char *names[] = {"System.Web", "ProcessStartInfo", "RedirectStandardOutput",
+                       "Microsoft.PowerShell.Commands", "cmd.exe", "<%", "Process.Start("};
+int main(void) { return names[0][0]; }
+C
+	x86_64-w64-mingw32-gcc -O0 "$TMP/pe/t.c" -o "$TMP/pe/Microsoft.Exchange.Tool.dll"
+	rm -f "$TMP/pe/t.c"
+	python3 - "$TMP/pe/dressed.aspx" <<'PY'
+import sys
+open(sys.argv[1], "wb").write(b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 120 +
+    b'<%@ Page Language="C#"%><% System.Diagnostics.Process.Start("cmd.exe", "/c " + Request["c"]); %>')
+PY
+	run "$EXSCAN" walk --all-files --format json --fail-on never "$TMP/pe"
+	json_check "a PE that names System.Web, ProcessStartInfo, PowerShell and cmd.exe is not a command shell" \
+		'not any(f["path"] == "Microsoft.Exchange.Tool.dll" and f["kind"] == "webshell" for f in d["hosts"][0]["findings"])'
+	json_check "a page in an MZ header is still judged as a page (rules and capability model)" \
+		'{f["rule"] for f in d["hosts"][0]["findings"] if f["path"] == "dressed.aspx"} >= {"exs_command_execution", "exs_binary_headed_page", "exs_cap_process"}'
+else
+	tap_skip "a PE that names what a shell names is not a command shell" "mingw-w64 not installed"
+	tap_skip "a page in an MZ header is still judged as a page" "mingw-w64 not installed"
+fi
 
 tap_done
