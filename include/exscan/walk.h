@@ -113,7 +113,8 @@ struct exs_walk_layout {
 	/* a web.config that could not be read for URL Rewrite mitigations:
 	 * its path and why, or NULL */
 	char *web_config_file, *web_config_error;
-	bool web_root; /* no layout found: the whole root is treated as a web directory */
+	bool web_root;    /* no layout found: the whole root is treated as a web directory */
+	bool single_file; /* ROOT was one file, scanned alone (no layout looked for) */
 };
 
 struct json_object;

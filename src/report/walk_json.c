@@ -113,6 +113,8 @@ static struct json_object *layout_to_json(const struct exs_walk_layout *l)
 	if (l->iis_file || l->iis_error)
 		json_object_object_add(o, "iis", iis_to_json(l));
 	json_object_object_add(o, "whole_root_is_web", json_object_new_boolean(l->web_root));
+	if (l->single_file)
+		json_object_object_add(o, "single_file", json_object_new_boolean(true));
 	return o;
 }
 

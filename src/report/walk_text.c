@@ -43,6 +43,8 @@ void exs_walk_host_write_text(FILE *fp, const struct exs_walk_host *h, bool colo
 			put_cstr(fp, l->build ? l->build_file : l->build_error);
 			fputs(l->build ? "\n" : ")\n", fp);
 		}
+	} else if (l->single_file) {
+		fputs("  one file, scanned alone\n", fp);
 	} else {
 		fprintf(fp, "  no Exchange installation found%s\n",
 		        l->web_root ? "; every file under the root is scanned as web content" : "");

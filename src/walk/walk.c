@@ -930,7 +930,10 @@ int exs_walk_run(struct exs_walk_engine *e, const struct exs_walk_options *o, co
 	ctx.root_dev = st.st_dev;
 	src.rootfd = rootfd;
 layout:
-	if (exs_walk_layout_detect_src(&src, o->exchange_dir, &out->layout, err))
+	/* one file has no layout: its folder's would describe something else */
+	if (ctx.single)
+		out->layout.single_file = true;
+	else if (exs_walk_layout_detect_src(&src, o->exchange_dir, &out->layout, err))
 		goto out;
 	if (exs_walk_layout_findings(&out->layout, &ctx.findings)) {
 		exs_error_set(err, "out of memory");

@@ -216,8 +216,11 @@ printf '%s\n' "$shell" >"$TMP/one/helper.dll"
 printf '%s\n' "$shell" >"$TMP/one/other.aspx"
 run "$EXSCAN" walk --format json "$TMP/one/found.aspx"
 expect_rc 1 "one page as ROOT: scanned, compromised"
-json_check "one page as ROOT: that file alone, named by itself" \
-	'd["hosts"][0]["stats"]["files_scanned"] == 1 and {f["path"] for f in d["hosts"][0]["findings"] if f["kind"] == "webshell"} == {"found.aspx"} and d["hosts"][0]["host"] == "found.aspx"'
+json_check "one page as ROOT: that file alone, named by itself, no layout looked for" \
+	'd["hosts"][0]["stats"]["files_scanned"] == 1 and {f["path"] for f in d["hosts"][0]["findings"] if f["kind"] == "webshell"} == {"found.aspx"} and d["hosts"][0]["host"] == "found.aspx" and d["hosts"][0]["layout"]["single_file"]'
+run "$EXSCAN" walk "$TMP/one/found.aspx"
+tap_ok $(grep -q "one file, scanned alone" "$TMP/out" && ! grep -q "no Exchange installation" "$TMP/out" && echo 0 || echo 1) \
+	"one page as ROOT, text: says it was scanned alone" "$(head -c 1000 "$TMP/out")"
 run "$EXSCAN" walk --format json "$TMP/one/helper.dll"
 json_check "one file of a type the policy skips: scanned all the same (it was asked for)" \
 	'any(f["path"] == "helper.dll" and f["kind"] == "webshell" for f in d["hosts"][0]["findings"]) and d["hosts"][0]["stats"]["errors"] == 0'
