@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/yara_ranges.h"
 #include "walk/prefilter.h"
 #include "walk/walk_internal.h"
 
@@ -21,99 +22,10 @@ static uint8_t *buf;
 
 #define MAX_N (EXS_PREFILTER_MIN_SIZE + (256u << 10))
 
-struct iter {
-	const uint8_t *p;
-	size_t n;
-	const struct exs_range *r;
-	size_t nr, i;
-	YR_MEMORY_BLOCK b;
-};
-
-static const uint8_t *fetch(YR_MEMORY_BLOCK *b)
-{
-	return b->context;
-}
-
-static YR_MEMORY_BLOCK *at(struct iter *x)
-{
-	if (x->i >= x->nr)
-		return NULL;
-	x->b.base = x->r[x->i].start;
-	x->b.size = x->r[x->i].end - x->r[x->i].start;
-	x->b.context = (void *)(x->p + x->r[x->i].start);
-	x->i++;
-	return &x->b;
-}
-
-static YR_MEMORY_BLOCK *first(YR_MEMORY_BLOCK_ITERATOR *it)
-{
-	struct iter *x = it->context;
-
-	x->i = 0;
-	return at(x);
-}
-
-static YR_MEMORY_BLOCK *next(YR_MEMORY_BLOCK_ITERATOR *it)
-{
-	return at(it->context);
-}
-
-static uint64_t size_of(YR_MEMORY_BLOCK_ITERATOR *it)
-{
-	return ((struct iter *)it->context)->n;
-}
-
-struct result {
-	char text[4096];
-	size_t len;
-};
-
-static int on_match(YR_SCAN_CONTEXT *ctx, int msg, void *data, void *user)
-{
-	struct result *r = user;
-	const YR_RULE *rule = data;
-	const YR_STRING *s;
-
-	if (msg != CALLBACK_MSG_RULE_MATCHING || r->len >= sizeof(r->text) - 128)
-		return CALLBACK_CONTINUE;
-	r->len += (size_t)snprintf(r->text + r->len, sizeof(r->text) - r->len,
-	                           "%s:", rule->identifier);
-	yr_rule_strings_foreach(rule, s)
-	{
-		const YR_MATCH *m = ctx->matches[s->idx].head;
-		YR_MATCH c;
-
-		if (!m || r->len >= sizeof(r->text) - 64)
-			continue;
-		memcpy(&c, m, sizeof(c)); /* libyara's matches are unaligned */
-		r->len += (size_t)snprintf(r->text + r->len, sizeof(r->text) - r->len, "%s@%lld ",
-		                           s->identifier, (long long)(c.base + c.offset));
-	}
-	return CALLBACK_CONTINUE;
-}
-
-static int scan(const uint8_t *p, size_t n, const struct exs_range *r, size_t nr,
-                struct result *out)
-{
-	YR_MEMORY_BLOCK_ITERATOR it;
-	struct iter x = {.p = p, .n = n, .r = r, .nr = nr};
-
-	memset(out, 0, sizeof(*out));
-	memset(&it, 0, sizeof(it));
-	x.b.fetch_data = fetch;
-	it.context = &x;
-	it.first = first;
-	it.next = next;
-	it.file_size = size_of;
-	yr_scanner_set_callback(scanner, on_match, out);
-	return yr_scanner_scan_mem_blocks(scanner, &it);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct exs_error err = {{0}};
-	struct exs_range whole;
-	struct result a, b;
+	struct ranges_result a, b;
 	uint64_t seed = 0x2545f4914f6cdd1dull;
 	size_t n, at;
 
@@ -143,12 +55,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		buf[i] = (uint8_t)(seed >> 24);
 	}
 	memcpy(buf + at, data, size);
-	whole = (struct exs_range){0, n};
-	if (scan(buf, n, &whole, 1, &a) != ERROR_SUCCESS)
+	if (ranges_scan(scanner, buf, n, NULL, 0, &a) != ERROR_SUCCESS)
 		return 0; /* libyara gave up (too many matches): nothing to compare */
 	if (!exs_prefilter_windows(engine->prefilter, buf, n, &windows))
 		return 0;
-	if (scan(buf, n, windows.items, windows.n, &b) != ERROR_SUCCESS ||
+	if (ranges_scan(scanner, buf, n, windows.items, windows.n, &b) != ERROR_SUCCESS ||
 	    strcmp(a.text, b.text) != 0) {
 		fprintf(stderr, "whole: %s\nwindows: %s\n", a.text, b.text);
 		abort();

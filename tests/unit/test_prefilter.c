@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "../common/yara_ranges.h"
 #include "walk/prefilter.h"
 
 static YR_RULES *builtin;
@@ -89,104 +90,16 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* ---- a scan through given ranges, its matches as one comparable text ---- */
-
-struct iter {
-	const uint8_t *p;
-	size_t n;
-	const struct exs_range *r;
-	size_t nr, i;
-	struct exs_range whole;
-	YR_MEMORY_BLOCK b;
-};
-
-static const uint8_t *fetch(YR_MEMORY_BLOCK *b)
-{
-	return b->context;
-}
-
-static YR_MEMORY_BLOCK *at(struct iter *x)
-{
-	if (x->i >= x->nr)
-		return NULL;
-	x->b.base = x->r[x->i].start;
-	x->b.size = x->r[x->i].end - x->r[x->i].start;
-	x->b.context = (void *)(x->p + x->r[x->i].start);
-	x->i++;
-	return &x->b;
-}
-
-static YR_MEMORY_BLOCK *first(YR_MEMORY_BLOCK_ITERATOR *it)
-{
-	struct iter *x = it->context;
-
-	x->i = 0;
-	return at(x);
-}
-
-static YR_MEMORY_BLOCK *next(YR_MEMORY_BLOCK_ITERATOR *it)
-{
-	return at(it->context);
-}
-
-static uint64_t size_of(YR_MEMORY_BLOCK_ITERATOR *it)
-{
-	return ((struct iter *)it->context)->n;
-}
-
-struct result {
-	char text[8192];
-	size_t len;
-};
-
-static int on_match(YR_SCAN_CONTEXT *ctx, int msg, void *data, void *user)
-{
-	struct result *r = user;
-	const YR_RULE *rule = data;
-	const YR_STRING *s;
-
-	if (msg != CALLBACK_MSG_RULE_MATCHING)
-		return CALLBACK_CONTINUE;
-	r->len += (size_t)snprintf(r->text + r->len, sizeof(r->text) - r->len, "%s[",
-	                           rule->identifier);
-	yr_rule_strings_foreach(rule, s)
-	{
-		const YR_MATCH *m = ctx->matches[s->idx].head;
-		YR_MATCH c;
-
-		if (!m || r->len >= sizeof(r->text) - 64)
-			continue;
-		memcpy(&c, m, sizeof(c)); /* libyara's matches are unaligned */
-		r->len += (size_t)snprintf(r->text + r->len, sizeof(r->text) - r->len, "%s@%lld ",
-		                           s->identifier, (long long)(c.base + c.offset));
-	}
-	r->len += (size_t)snprintf(r->text + r->len, sizeof(r->text) - r->len, "] ");
-	return CALLBACK_CONTINUE;
-}
+/* ---- a scan through given ranges (tests/common/yara_ranges.h) ---- */
 
 static void scan(const uint8_t *p, size_t n, const struct exs_range *r, size_t nr,
-                 struct result *out)
+                 struct ranges_result *out)
 {
 	YR_SCANNER *sc;
-	YR_MEMORY_BLOCK_ITERATOR it;
-	struct iter x = {.p = p, .n = n, .r = r, .nr = nr};
 
-	memset(out, 0, sizeof(*out));
-	if (!r) {
-		x.whole = (struct exs_range){0, n};
-		x.r = &x.whole;
-		x.nr = 1;
-	}
-	memset(&it, 0, sizeof(it));
-	x.b.fetch_data = fetch;
-	it.context = &x;
-	it.first = first;
-	it.next = next;
-	it.file_size = size_of;
 	assert_int_equal(yr_scanner_create(builtin, &sc), ERROR_SUCCESS);
 	yr_scanner_set_flags(sc, SCAN_FLAGS_FAST_MODE);
-	yr_scanner_set_callback(sc, on_match, out);
-	assert_int_equal(yr_scanner_scan_mem_blocks(sc, &it), ERROR_SUCCESS);
+	assert_int_equal(ranges_scan(sc, p, n, r, nr, out), ERROR_SUCCESS);
 	yr_scanner_destroy(sc);
 }
 
@@ -274,7 +187,7 @@ static void test_same_matches_as_whole_scan(void **state)
 	for (int trial = 0; trial < 240; trial++) {
 		size_t n = EXS_PREFILTER_MIN_SIZE + rnd() % (900u << 10);
 		uint8_t *p = malloc(n);
-		struct result full, part;
+		struct ranges_result full, part;
 		int k = (int)(rnd() % 4);
 
 		assert_non_null(p);
