@@ -2,7 +2,8 @@
  * exscan built-in rules for how webshells land on Exchange servers: through
  * OAB virtual-directory settings (ProxyLogon, CVE-2021-27065), mailbox
  * exports written as .aspx (ProxyShell), certificate requests, and the
- * App_Web DLLs ASP.NET compiles from a dropped page.
+ * App_Web DLLs ASP.NET compiles from a dropped page (webshells.yar's page
+ * rules do not judge executables: a compiled shell is judged here).
  * The server-code test is repeated here so this file compiles on its own.
  *
  * Cost (bench/walk/padding.py, rules/webshells.yar's header): a regex that
@@ -99,6 +100,27 @@ rule exs_app_web_dll_shell
 	condition:
 		uint16(0) == 0x5a4d and filesize < 200KB and $a1 and any of ($v*) and
 		(any of ($e1, $e2, $e3, $e5) and $e4 or $e1)
+}
+
+rule exs_app_web_dll_commands
+{
+	meta:
+		score = 80
+		family = "compiled webshell"
+		description = "App_Web DLL (a page compiled by ASP.NET, from any folder) whose code reads the request and runs commands or evaluates code"
+		reference = "field notes 3: Temporary ASP.NET Files; the page rules do not judge executables"
+	strings:
+		$a1 = "App_Web_" ascii wide
+		$r1 = "get_Request" ascii
+		$p1 = "ProcessStartInfo" ascii
+		$c1 = "cmd.exe" nocase wide
+		$c2 = "powershell" nocase wide
+		$c3 = "/c " nocase wide
+		$e1 = "JScriptEvaluate" ascii
+		$e2 = "CompileAssemblyFromSource" ascii
+	condition:
+		uint16(0) == 0x5a4d and filesize < 500KB and $a1 and $r1 and
+		(($p1 and any of ($c*)) or any of ($e*))
 }
 
 rule exs_app_web_dll_location

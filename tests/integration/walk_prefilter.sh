@@ -144,9 +144,24 @@ PY
 		'not any(f["path"] == "Microsoft.Exchange.Tool.dll" and f["kind"] == "webshell" for f in d["hosts"][0]["findings"])'
 	json_check "a page in an MZ header is still judged as a page (rules and capability model)" \
 		'{f["rule"] for f in d["hosts"][0]["findings"] if f["path"] == "dressed.aspx"} >= {"exs_command_execution", "exs_binary_headed_page", "exs_cap_process"}'
+	# a page compiled by ASP.NET (App_Web_*, under owa: not the aspnet_client or
+	# auth paths) that reads the request and runs cmd.exe, and one that does not
+	python3 - "$TMP/pe" <<'PY'
+import sys
+head = b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 3000
+open(sys.argv[1] + "/App_Web_k2j3h4g5.dll", "wb").write(
+    head + b"App_Web_k2j3h4g5\x00get_Request\x00ProcessStartInfo\x00" +
+    "cmd.exe".encode("utf-16-le") + b"\x00\x00" + "/c ".encode("utf-16-le") + b"\x00" * 2000)
+open(sys.argv[1] + "/App_Web_logon1.dll", "wb").write(
+    head + b"App_Web_logon1\x00get_Request\x00ProcessStartInfo\x00" + b"\x00" * 2000)
+PY
+	run "$EXSCAN" walk --all-files --format json --fail-on never "$TMP/pe"
+	json_check "a compiled page from any folder that reads the request and runs cmd.exe is a compiled webshell" \
+		'any(f["path"] == "App_Web_k2j3h4g5.dll" and f["rule"] == "exs_app_web_dll_commands" for f in d["hosts"][0]["findings"]) and not any(f["path"] == "App_Web_logon1.dll" and f["kind"] == "webshell" for f in d["hosts"][0]["findings"])'
 else
 	tap_skip "a PE that names what a shell names is not a command shell" "mingw-w64 not installed"
 	tap_skip "a page in an MZ header is still judged as a page" "mingw-w64 not installed"
+	tap_skip "a compiled page from any folder that runs cmd.exe is a compiled webshell" "mingw-w64 not installed"
 fi
 
 tap_done
