@@ -101,35 +101,60 @@ static int pread_all(void *arg, uint64_t off, void *buf, size_t n)
 	return pread(*(int *)arg, buf, n, (off_t)off) == (ssize_t)n ? 0 : -1;
 }
 
-static int sniff_file(struct exs_image *im, const char *path, enum exs_image_format *fmt,
-                      struct exs_error *err)
-{
+/* A file's first 4 KiB and last 512 bytes: what says which container it is. */
+struct file_ends {
 	unsigned char head[4096], tail[512];
-	ssize_t nh = 0, nt = 0;
+	ssize_t nh, nt;
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOATIME);
+};
+
+/* Opens path (without touching its access time when allowed) and reads its
+ * ends.  Returns the fd, which the caller closes, or -1 with errno set and
+ * *what saying which step failed. */
+static int read_ends(const char *path, struct file_ends *e, const char **what)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOATIME), saved;
 
 	if (fd < 0 && errno == EPERM)
 		fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) != 0) {
-		exs_error_set(err, "cannot open image '%s': %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	nh = pread(fd, head, sizeof(head), 0);
-	if (st.st_size >= (off_t)sizeof(tail))
-		nt = pread(fd, tail, sizeof(tail), st.st_size - (off_t)sizeof(tail));
-	if (nh < 0 || nt < 0) {
-		exs_error_set(err, "cannot read image '%s': %s", path, strerror(errno));
+	*what = "open";
+	if (fd < 0 || fstat(fd, &e->st) != 0)
+		goto fail;
+	*what = "read";
+	e->nt = 0;
+	e->nh = pread(fd, e->head, sizeof(e->head), 0);
+	if (e->st.st_size >= (off_t)sizeof(e->tail))
+		e->nt = pread(fd, e->tail, sizeof(e->tail), e->st.st_size - (off_t)sizeof(e->tail));
+	if (e->nh >= 0 && e->nt >= 0)
+		return fd;
+fail:
+	saved = errno;
+	if (fd >= 0)
 		close(fd);
-		return -1;
-	}
-	*fmt = exs_image_sniff(head, (size_t)nh, tail, (size_t)nt, (uint64_t)st.st_size);
+	errno = saved;
+	return -1;
+}
+
+static enum exs_image_format sniff_ends(const struct file_ends *e)
+{
+	return exs_image_sniff(e->head, (size_t)e->nh, e->tail, (size_t)e->nt,
+	                       (uint64_t)e->st.st_size);
+}
+
+static int sniff_file(struct exs_image *im, const char *path, enum exs_image_format *fmt,
+                      struct exs_error *err)
+{
+	struct file_ends e;
+	const char *what;
+	int fd = read_ends(path, &e, &what);
+
+	if (fd < 0)
+		return exs_error_set(err, "cannot %s image '%s': %s", what, path, strerror(errno));
+	*fmt = sniff_ends(&e);
 	if (*fmt == EXS_IMAGE_EWF) {
 		char why[160];
 
-		if (exs_image_ewf_chain(pread_all, &fd, (uint64_t)st.st_size, why, sizeof(why)))
+		if (exs_image_ewf_chain(pread_all, &fd, (uint64_t)e.st.st_size, why, sizeof(why)))
 			problem(im, "%s", why);
 	}
 	close(fd);
@@ -152,30 +177,20 @@ static bool image_name(const char *path)
 
 bool exs_image_is_file(const char *path)
 {
-	unsigned char head[4096], tail[512];
-	ssize_t nh = 0, nt = 0;
+	struct file_ends e;
 	struct stat st;
+	const char *what;
 	int fd;
-	bool r;
 
 	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
 		return false;
 	if (image_name(path))
 		return true;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOATIME);
-	if (fd < 0 && errno == EPERM)
-		fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = read_ends(path, &e, &what);
 	if (fd < 0)
 		return true; /* unreadable: the image reader says why */
-	nh = pread(fd, head, sizeof(head), 0);
-	if (st.st_size >= (off_t)sizeof(tail))
-		nt = pread(fd, tail, sizeof(tail), st.st_size - (off_t)sizeof(tail));
 	close(fd);
-	if (nh < 0 || nt < 0)
-		return true;
-	r = exs_image_sniff(head, (size_t)nh, tail, (size_t)nt, (uint64_t)st.st_size) !=
-	    EXS_IMAGE_UNKNOWN;
-	return r;
+	return sniff_ends(&e) != EXS_IMAGE_UNKNOWN;
 }
 
 static void tsk_message(char *out, size_t n)

@@ -815,9 +815,9 @@ static int finding_cmp(const void *pa, const void *pb)
 	return cmp_str0(a->rule, b->rule);
 }
 
-static char *host_name(const struct exs_walk_options *o, const char *root)
+static char *host_name(const struct exs_walk_options *o, const char *root, bool image)
 {
-	if (!o->host && exs_image_is_file(root)) {
+	if (!o->host && image) {
 		const char *slash = strrchr(root, '/');
 		char *r = NULL;
 
@@ -873,6 +873,7 @@ int exs_walk_run(struct exs_walk_engine *e, const struct exs_walk_options *o, co
 	struct exs_walk_src src = {.rootfd = -1};
 	struct exs_image *im = NULL;
 	char *dir = NULL; /* the folder of a ROOT that is one file */
+	bool image;
 
 	memset(&ctx, 0, sizeof(ctx));
 	pthread_cond_init(&ctx.drained, NULL);
@@ -886,12 +887,14 @@ int exs_walk_run(struct exs_walk_engine *e, const struct exs_walk_options *o, co
 	/* open directories and queued files share the open-file limit */
 	ctx.keep_open = clamp(nofile / 8, 2, 64);
 	out->root = strdup(root);
-	out->host = host_name(o, root);
+	/* read once: whether ROOT is a disk image opens it and reads its ends */
+	image = exs_image_is_file(root);
+	out->host = host_name(o, root, image);
 	if (!out->root || !out->host) {
 		exs_error_set(err, "out of memory");
 		goto out;
 	}
-	if (exs_image_is_file(root)) {
+	if (image) {
 		char *named = NULL;
 		bool several = false;
 
