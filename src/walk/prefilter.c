@@ -270,6 +270,13 @@ struct exs_prefilter *exs_prefilter_new(const YR_RULES *rules)
 	walk_trie(&b, YR_AC_ROOT_STATE, path, 0);
 	if (b.bad || pf->n_atoms == 0 || fill_buckets(pf))
 		goto fail;
+	{
+		/* room was made for MAX_ATOMS; a few hundred are used */
+		struct pf_atom *fit = realloc(pf->atoms, pf->n_atoms * sizeof(*fit));
+
+		if (fit)
+			pf->atoms = fit;
+	}
 #ifdef EXS_HAVE_AVX2_PATH
 	pf->avx2 = __builtin_cpu_supports("avx2");
 #endif
@@ -364,18 +371,13 @@ static bool too_dense(struct pf_scan *s, size_t i)
 	return s->fail;
 }
 
+/* Every position from `from` on (check_at() tests the first byte pair). */
 static void scan_scalar(struct pf_scan *s, size_t from)
 {
-	const struct exs_prefilter *pf = s->pf;
-
 	for (size_t i = from; i + 1 < s->n && !s->fail; i++) {
-		unsigned pair;
-
 		if ((i & (CHECK_EVERY - 1)) == 0 && too_dense(s, i))
 			break;
-		pair = s->p[i] | (unsigned)s->p[i + 1] << 8;
-		if (pf->pair[pair >> 6] >> (pair & 63) & 1)
-			check_at(s, i);
+		check_at(s, i);
 	}
 }
 
