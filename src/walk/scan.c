@@ -654,9 +654,7 @@ static bool runat_server(const unsigned char *p, size_t n)
 	return false;
 }
 
-/* C# or VB source that uses ASP.NET: a line imports System (using System...;
- * Imports System...) and it names System.Web, HttpContext or IHttpHandler.  A
- * list of package descriptions or Java's HttpContext is not. */
+/* Whether a line of p starts with w (after spaces or tabs). */
 static bool line_starts(const unsigned char *p, size_t n, const char *w)
 {
 	size_t k = strlen(w);
@@ -672,6 +670,9 @@ static bool line_starts(const unsigned char *p, size_t n, const char *w)
 	return false;
 }
 
+/* C# or VB source that uses ASP.NET: a line imports System (using System...;
+ * Imports System...) and it names System.Web, HttpContext or IHttpHandler.  A
+ * list of package descriptions or Java's HttpContext is not. */
 static bool aspnet_code(const unsigned char *p, size_t n)
 {
 	return (line_starts(p, n, "using System") || line_starts(p, n, "Imports System")) &&
@@ -850,10 +851,9 @@ static bool page_by_name(const struct exs_walk_item *it)
 
 static bool view_candidate(const struct exs_worker *w, const struct exs_walk_item *it)
 {
-	/* server pages and code; not .js (client code) nor .txt (sniffed below) */
-	static const char *const exts[] = {"aspx",   "ashx",   "asmx",   "ascx", "asax", "master",
-	                                   "config", "cs",     "vb",     "svc",  "soap", "xsl",
-	                                   "xslt",   "cshtml", "vbhtml", "asp"};
+	/* code by name, besides the pages (page_by_name); not .js (client code)
+	 * nor .txt (sniffed below) */
+	static const char *const exts[] = {"cs", "vb", "xsl", "xslt", "vbhtml"};
 	static const char *const statics[] = {"js",  "css", "htm",  "html", "json", "xml",
 	                                      "svg", "map", "resx", "less", "woff", "ttf",
 	                                      "log", "etl", "evtx", "csv",  "blg",  "mui"};
